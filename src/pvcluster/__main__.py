@@ -1,0 +1,3 @@
+from pvcluster.cli import main
+
+raise SystemExit(main())

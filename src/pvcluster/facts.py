@@ -1,0 +1,205 @@
+"""Facts with provenance: the numbers in ``inputs/``.
+
+Every fact in an input file is a TOML table::
+
+    [smp_krw_per_kwh]
+    value = 117.26
+    unit = "KRW/kWh"
+    year = 2025
+    source = "KPX SMP, H1 2025 mean (facts_korea.md 4c)"
+
+or, where no source exists, ``assumption = "why this value"`` instead of ``source`` and
+``year``. :func:`load_facts` checks the provenance and the value of every fact against the
+declarations in :data:`FACT_FILES`, and reports every problem at once. A scenario can
+override a value (``[overrides.market] smp_krw_per_kwh = 100``); the override is validated
+by the same declaration and recorded as the fact's provenance.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pvcluster.errors import Problem
+from pvcluster.schema import Context, Field, _suggest, _validate_field
+
+_N = "number"
+_L = "number_list"
+
+#: The facts each input file must provide, declared once with unit and bounds.
+FACT_FILES: dict[str, dict[str, Field]] = {
+    "climate": {
+        "latitude_deg": Field(_N, unit="deg", ge=-90, le=90, doc="site of the normals"),
+        "longitude_deg": Field(_N, unit="deg", ge=-180, le=180),
+        "ghi_kwh_per_m2_day": Field(_L, unit="kWh/m2/day", ge=0, le=12, length=12,
+                                    doc="monthly mean daily global horizontal irradiation"),
+        "temp_air_c": Field(_L, unit="degC", ge=-60, le=60, length=12, doc="monthly mean air temperature"),
+        "temp_daily_range_c": Field(_L, unit="degC", ge=0, le=40, length=12,
+                                    doc="monthly mean of daily max minus daily min"),
+        "temp_daily_anomaly_sd_c": Field(_N, unit="degC", ge=0, le=10,
+                                         doc="spread of daily mean temperature around the normal"),
+        "wind_speed_m_per_s": Field(_L, unit="m/s", ge=0, le=40, length=12),
+        "albedo_fraction": Field(_N, unit="fraction", ge=0, le=1),
+        "clearness_lag1_autocorrelation": Field(_N, unit="fraction", ge=0, lt=1,
+                                                doc="day-to-day persistence of the clearness index"),
+        "clearness_daily_sd": Field(_N, unit="clearness index", gt=0, le=0.3,
+                                    doc="standard deviation of the daily clearness index within a month"),
+    },
+    "market": {
+        "smp_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0, doc="system marginal price, annual mean"),
+        "rec_price_krw_per_rec": Field(_N, unit="KRW/REC", ge=0, doc="spot REC price; 1 REC = 1 MWh x weight"),
+        "rec_weight_land_small": Field(_N, unit="-", ge=0, le=5, doc="general land, first 100 kW"),
+        "rec_weight_land_medium": Field(_N, unit="-", ge=0, le=5, doc="general land, 100 kW to 3 MW"),
+        "rec_weight_land_large": Field(_N, unit="-", ge=0, le=5, doc="general land, part above 3 MW"),
+        "rec_weight_building_small": Field(_N, unit="-", ge=0, le=5, doc="buildings, up to 3 MW"),
+        "rec_weight_building_large": Field(_N, unit="-", ge=0, le=5, doc="buildings, part above 3 MW"),
+        "rec_weight_forest": Field(_N, unit="-", ge=0, le=5, doc="forest land (imya)"),
+        "residential_energy_charge_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0,
+                                                       doc="KEPCO residential low-voltage, 201-400 kWh block"),
+        "climate_environment_charge_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0),
+        "fuel_cost_adjustment_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=-50, le=50),
+        "grid_emission_factor_t_per_mwh": Field(_N, unit="tCO2eq/MWh", ge=0, le=2),
+    },
+    "costs": {
+        "utility_pv_capex_krw_per_kwp": Field(_N, unit="KRW/kWp", gt=0),
+        "tracker_capex_premium_fraction": Field(_N, unit="fraction", ge=0, le=1),
+        "rooftop_pv_capex_krw_per_kwp": Field(_N, unit="KRW/kWp", gt=0),
+        "pv_fixed_om_fraction_of_capex": Field(_N, unit="fraction/yr", ge=0, le=0.2),
+        "storage_energy_capex_krw_per_kwh": Field(_N, unit="KRW/kWh", gt=0),
+        "storage_power_capex_krw_per_kw": Field(_N, unit="KRW/kW", ge=0),
+        "storage_fixed_om_fraction_of_capex": Field(_N, unit="fraction/yr", ge=0, le=0.2),
+        "storage_round_trip_efficiency_fraction": Field(_N, unit="fraction", gt=0, le=1),
+        "storage_life_years": Field(_N, unit="years", gt=0, le=50),
+        "pv_life_years": Field(_N, unit="years", gt=0, le=50),
+        "pv_degradation_fraction_per_year": Field(_N, unit="fraction/yr", ge=0, le=0.05),
+        "discount_rate_fraction": Field(_N, unit="fraction", gt=-0.5, lt=1),
+        "corporate_tax_bracket_thresholds_krw": Field(_L, unit="KRW", ge=0),
+        "corporate_tax_rates_fraction": Field(_L, unit="fraction", ge=0, lt=1),
+        "local_income_tax_fraction_of_cit": Field(_N, unit="fraction", ge=0, le=1),
+        "depreciation_years": Field(_N, unit="years", gt=0, le=50),
+    },
+    "demand": {
+        "household_kwh_per_month": Field(_N, unit="kWh/month", gt=0),
+        "household_month_factors": Field(_L, unit="-", gt=0, length=12,
+                                         doc="monthly consumption relative to the annual mean month"),
+        "household_weekday_shape": Field(_L, unit="-", ge=0, length=24, doc="hour-of-day weights, weekday"),
+        "household_weekend_shape": Field(_L, unit="-", ge=0, length=24,
+                                         doc="hour-of-day weights, weekend and public holidays"),
+        "household_size_sd_fraction": Field(_N, unit="fraction", ge=0, le=1.5,
+                                            doc="lognormal sigma of annual use between households"),
+        "household_hour_shift_sd_h": Field(_N, unit="h", ge=0, le=4,
+                                           doc="spread of each household's daily routine in time"),
+        "household_hourly_noise_sd_fraction": Field(_N, unit="fraction", ge=0, le=1),
+        "village_hall_kwh_per_year": Field(_N, unit="kWh/yr", ge=0),
+        "office_weekday_shape": Field(_L, unit="-", ge=0, length=24),
+        "office_weekend_shape": Field(_L, unit="-", ge=0, length=24),
+        "street_light_w": Field(_N, unit="W", ge=0),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    value: Any
+    unit: str
+    provenance: str  # "source (year)" or "assumption: ..." or "scenario override"
+
+
+_PROVENANCE_KEYS = {"value", "unit", "source", "year", "assumption", "note", "reliability"}
+
+
+def load_fact_file(kind: str, path: Path, problems: list[Problem]) -> dict[str, Fact]:
+    """Read one input file of ``kind``; append every problem found to ``problems``."""
+    declared = FACT_FILES[kind]
+    where = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(where, "", "valid TOML", f"a syntax error: {exc}"))
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(where, "", "a readable UTF-8 text file", str(exc)))
+        return {}
+    ctx = Context(where=where)
+    facts: dict[str, Fact] = {}
+    for name, entry in raw.items():
+        if name not in declared:
+            ctx.add(name, f"a known fact of a {kind} file",
+                    f"unknown fact {name!r}{_suggest(name, list(declared))}")
+            continue
+        if not isinstance(entry, dict) or "value" not in entry:
+            ctx.add(name, "a table with 'value' and 'source' + 'year' or 'assumption'",
+                    "a bare value" if not isinstance(entry, dict) else "a table without 'value'")
+            continue
+        extra = set(entry) - _PROVENANCE_KEYS
+        if extra:
+            bad = sorted(extra)[0]
+            ctx.add(f"{name}.{bad}", "one of " + ", ".join(sorted(_PROVENANCE_KEYS)),
+                    f"unknown key {bad!r}{_suggest(bad, sorted(_PROVENANCE_KEYS))}")
+        has_source = isinstance(entry.get("source"), str) and entry["source"].strip()
+        has_year = isinstance(entry.get("year"), int) and not isinstance(entry.get("year"), bool)
+        has_assumption = isinstance(entry.get("assumption"), str) and entry["assumption"].strip()
+        if not (has_assumption or (has_source and has_year)):
+            ctx.add(name, "provenance: 'source' and 'year', or 'assumption' with a reason",
+                    "no source with a year and no assumption")
+        value = _validate_field(declared[name], entry["value"], f"{name}.value", ctx)
+        if value is None:
+            continue
+        provenance = (f"{entry['source']} ({entry['year']})" if has_source and has_year
+                      else f"assumption: {entry.get('assumption', '')}")
+        facts[name] = Fact(value, entry.get("unit", declared[name].unit), provenance)
+    for name in declared:
+        if name not in raw:
+            ctx.add(name, declared[name].describe(), "nothing (the fact is missing)")
+    problems.extend(ctx.problems)
+    return facts
+
+
+def apply_overrides(kind: str, facts: dict[str, Fact], overrides: dict, where: str,
+                    problems: list[Problem]) -> None:
+    """Replace facts by scenario overrides, each validated by the fact's declaration."""
+    declared = FACT_FILES[kind]
+    ctx = Context(where=where)
+    for name, value in overrides.items():
+        key = f"overrides.{kind}.{name}"
+        if name not in declared:
+            ctx.add(key, f"a known fact of the {kind} input",
+                    f"unknown fact {name!r}{_suggest(name, list(declared))}")
+            continue
+        v = _validate_field(declared[name], value, key, ctx)
+        if v is not None:
+            facts[name] = Fact(v, declared[name].unit, "scenario override")
+    problems.extend(ctx.problems)
+
+
+class Facts:
+    """All facts of a scenario, by input kind: ``facts.market.smp_krw_per_kwh`` is a value."""
+
+    def __init__(self, by_kind: dict[str, dict[str, Fact]]):
+        self._by_kind = by_kind
+
+    def __getattr__(self, kind: str) -> _Values:
+        try:
+            return _Values(self._by_kind[kind])
+        except KeyError:
+            raise AttributeError(kind) from None
+
+    def provenance(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return {
+            kind: {n: {"value": list(f.value) if isinstance(f.value, tuple) else f.value,
+                       "unit": f.unit, "provenance": f.provenance} for n, f in facts.items()}
+            for kind, facts in self._by_kind.items()
+        }
+
+
+class _Values:
+    def __init__(self, facts: dict[str, Fact]):
+        self._facts = facts
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._facts[name].value
+        except KeyError:
+            raise AttributeError(name) from None

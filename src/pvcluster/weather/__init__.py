@@ -1,0 +1,79 @@
+"""Weather stage: a normalized hourly year, read from a file or synthesized from normals.
+
+``build_weather(scenario)`` is the stage's entry point. Its result carries the hourly frame
+(pvlib column names, 8760 hour-beginning rows) plus the solar position at mid-hour, computed
+once here and reused by generation and demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pvlib
+
+from pvcluster.weather.calendar import HOURS_PER_YEAR, hourly_index, weekend_mask
+from pvcluster.weather.readers import read_weather_file
+from pvcluster.weather.synthetic import synthetic_year
+
+__all__ = ["Weather", "build_weather", "hourly_index", "weekend_mask", "HOURS_PER_YEAR",
+           "read_weather_file", "synthetic_year"]
+
+
+@dataclass(frozen=True)
+class Weather:
+    """An hourly weather year at one location.
+
+    data columns: ghi, dni, dhi (W/m2), temp_air (degC), wind_speed (m/s), albedo (-),
+    solar_zenith, solar_azimuth (deg, apparent zenith at the middle of each hour).
+    """
+
+    data: pd.DataFrame
+    latitude_deg: float
+    longitude_deg: float
+    altitude_m: float
+    timezone: str
+    source: str
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.data.index
+
+    def monthly_ghi_kwh_per_m2_day(self) -> np.ndarray:
+        ghi = self.data["ghi"]
+        days = ghi.groupby(ghi.index.month).size() / 24
+        return (ghi.groupby(ghi.index.month).sum() / 1000.0 / days).to_numpy()
+
+
+def _with_solar_position(frame: pd.DataFrame, lat: float, lon: float, alt: float) -> pd.DataFrame:
+    mid = frame.index + pd.Timedelta(minutes=30)
+    solpos = pvlib.solarposition.get_solarposition(mid, lat, lon, altitude=alt)
+    frame = frame.copy()
+    frame["solar_zenith"] = solpos["apparent_zenith"].to_numpy()
+    frame["solar_azimuth"] = solpos["azimuth"].to_numpy()
+    return frame
+
+
+def build_weather(scenario) -> Weather:
+    """The weather year a scenario asks for."""
+    site, year = scenario.site, scenario.scenario.base_year
+    if scenario.weather.source == "file":
+        wf = read_weather_file(scenario.weather.file, year)
+        frame = _with_solar_position(wf.data, wf.latitude_deg, wf.longitude_deg, wf.altitude_m)
+        return Weather(frame, wf.latitude_deg, wf.longitude_deg, wf.altitude_m, wf.timezone,
+                       f"file {scenario.weather.file.name} ({wf.name})")
+    c = scenario.facts.climate
+    frame = synthetic_year(
+        latitude_deg=site.latitude_deg, longitude_deg=site.longitude_deg, altitude_m=site.altitude_m,
+        year=year, timezone=site.timezone,
+        ghi_kwh_per_m2_day=np.asarray(c.ghi_kwh_per_m2_day), temp_air_c=np.asarray(c.temp_air_c),
+        temp_daily_range_c=np.asarray(c.temp_daily_range_c),
+        wind_speed_m_per_s=np.asarray(c.wind_speed_m_per_s), albedo_fraction=c.albedo_fraction,
+        clearness_lag1_autocorrelation=c.clearness_lag1_autocorrelation,
+        clearness_daily_sd=c.clearness_daily_sd, temp_daily_anomaly_sd_c=c.temp_daily_anomaly_sd_c,
+        seed=scenario.scenario.seed, typical=scenario.weather.synthetic_year == "typical",
+    )
+    return Weather(frame, site.latitude_deg, site.longitude_deg, site.altitude_m, site.timezone,
+                   f"synthetic {scenario.weather.synthetic_year} year {year} from monthly normals "
+                   f"(seed {scenario.scenario.seed})")
