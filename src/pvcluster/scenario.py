@@ -112,8 +112,6 @@ SCENARIO_SCHEMA = Table({
     "sizing": Table({
         "solver": Field(_S, default="ipm", choices=("ipm", "simplex", "choose")),
         "time_limit_s": Field(_N, default=600.0, unit="s", gt=0),
-        "threads": Field(_I, default=1, ge=1, le=64,
-                         doc="HiGHS threads; 1 keeps results byte-identical across runs"),
     }, optional=True),
     "finance": Table({
         "analysis_years": Field(_I, default=25, ge=1, le=60),
