@@ -1,0 +1,80 @@
+"""Report stage: summary.json, hourly.csv, cashflows/, figures/, report.html, manifest.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from pvcluster import __version__
+from pvcluster.report.figures import cashflow_figure, monthly_energy_figure, week_figure
+from pvcluster.report.html import write_report
+from pvcluster.report.tables import hourly_table, round_floats, summary_dict
+from pvcluster.report.writer import atomic_folder
+
+__all__ = ["write_outputs", "summary_dict", "hourly_table", "round_floats", "atomic_folder"]
+
+_PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict) -> dict:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    inputs = {kind: {"path": str(p), "sha256": _sha256(p)} for kind, p in scenario.input_paths.items()}
+    if scenario.weather.source == "file":
+        inputs["weather"] = {"path": str(scenario.weather.file), "sha256": _sha256(scenario.weather.file)}
+    return {
+        "pvcluster_version": __version__,
+        "python": platform.python_version(),
+        "packages": versions,
+        "scenario": {"path": str(scenario.path), "sha256": scenario.sha256, "name": scenario.scenario.name},
+        "inputs": inputs,
+        "seed": scenario.scenario.seed,
+        "stage_timings_s": {k: round(v, 3) for k, v in timings_s.items()},
+        "solver_times_s": solver_times,
+    }
+
+
+def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, finance,
+                  timings_s: dict[str, float]) -> dict:
+    """Write every output of a run into ``out_dir`` atomically; return the summary."""
+    summary = summary_dict(scenario, weather, generation, demand, sizing, finance)
+    hourly = hourly_table(weather, generation, demand, sizing)
+    villages = [v.name for v in scenario.villages]
+    plant_col = f"{generation.plant_name}_ac_kw"
+    with atomic_folder(out_dir) as tmp:
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        hourly.to_csv(tmp / "hourly.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%S%z")
+        (tmp / "cashflows").mkdir()
+        for name, result in finance.projects.items():
+            result.table.to_csv(tmp / "cashflows" / f"{name}.csv", index=False, float_format="%.6f")
+        figdir = tmp / "figures"
+        figdir.mkdir()
+        figures = {
+            "week_summer": figdir / "week_summer.png",
+            "week_winter": figdir / "week_winter.png",
+            "monthly_energy": figdir / "monthly_energy.png",
+        }
+        week_figure(hourly, plant_col, villages, 7, 14, "Summer week (14-20 July)", figures["week_summer"])
+        week_figure(hourly, plant_col, villages, 1, 13, "Winter week (13-19 January)", figures["week_winter"])
+        monthly_energy_figure(hourly, plant_col, villages, figures["monthly_energy"])
+        for name, result in finance.projects.items():
+            figures[f"cashflow_{name}"] = figdir / f"cashflow_{name}.png"
+            cashflow_figure(result.table, name, figures[f"cashflow_{name}"])
+        write_report(tmp / "report.html", summary, figures, scenario.facts.provenance())
+        solver_times = {n: {"build_s": round(s.build_s, 3), "solve_s": round(s.solve_s, 3)}
+                        for n, s in sizing.sites.items()}
+        manifest = manifest_dict(scenario, timings_s, solver_times)
+        manifest["files"] = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        (tmp / "manifest.json").write_text(json.dumps(round_floats(manifest), indent=2) + "\n", encoding="utf-8")
+    return summary

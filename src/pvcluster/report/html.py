@@ -1,0 +1,83 @@
+"""A self-contained HTML report: figures embedded as base64 PNG, no external files or scripts."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: .6em 0; font-size: .9em; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+img { max-width: 100%; } .note { color: #666; font-size: .85em; }
+"""
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "does not exist"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if abs(value) >= 1e4:
+            return f"{value:,.0f}"
+        return f"{value:,.4g}"
+    return html.escape(str(value))
+
+
+def _table(rows: dict, title_key: str = "key") -> str:
+    body = "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in rows.items()
+                   if not isinstance(v, dict))
+    return f"<table><tr><th>{title_key}</th><th>value</th></tr>{body}</table>"
+
+
+def _image(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></p>'
+
+
+def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance: dict) -> None:
+    s = summary
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>pvcluster: {html.escape(s['scenario']['name'])}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(s['scenario']['title'] or s['scenario']['name'])}</h1>",
+        f"<p class='note'>Scenario <b>{html.escape(s['scenario']['name'])}</b>, money in real "
+        f"{s['scenario']['base_year']} KRW, seed {s['scenario']['seed']}. Weather: "
+        f"{html.escape(s['weather']['source'])}, {s['weather']['annual_ghi_kwh_per_m2']:,.0f} kWh/m² GHI.</p>",
+        "<h2>Generation</h2>",
+    ]
+    for name, g in s["generation"].items():
+        parts.append(f"<h3>{html.escape(name)}</h3>" + _table(g))
+    parts.append(_image(figures["monthly_energy"], "monthly energy"))
+    parts.append("<h2>Demand</h2>")
+    for name, d in s["demand"].items():
+        parts.append(f"<h3>{html.escape(name)}</h3>" + _table(d))
+    parts.append("<h2>Sizing</h2>")
+    parts.append(f"<p>Status: <b>{html.escape(s['sizing']['status'])}</b>; total annualized net cost "
+                 f"{_fmt(s['sizing']['objective_krw'])} KRW/yr.</p>")
+    for name, site in s["sizing"]["sites"].items():
+        parts.append(f"<h3>{html.escape(name)}</h3>" + _table(site)
+                     + "<p>Annualized costs by component (KRW/yr):</p>" + _table(site["costs_krw_per_year"]))
+    parts.append(_image(figures["week_summer"], "summer week"))
+    parts.append(_image(figures["week_winter"], "winter week"))
+    parts.append("<h2>Finance</h2>")
+    for name, f in s["finance"].items():
+        parts.append(f"<h3>{html.escape(name)}</h3>" + _table(f))
+        if f"cashflow_{name}" in figures:
+            parts.append(_image(figures[f"cashflow_{name}"], f"cash flow {name}"))
+    parts.append("<p class='note'>NPV and IRR are after tax; flows at the end of each year, "
+                 "construction at t = 0 (numpy-financial convention). LCOE is real and pre-tax: "
+                 "discounted capex and O&amp;M over discounted AC energy.</p>")
+    parts.append("<h2>Inputs and their sources</h2>")
+    for kind, facts in provenance.items():
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(str(f['value']))}</td><td>{html.escape(f['unit'])}</td>"
+            f"<td style='text-align:left'>{html.escape(f['provenance'])}</td></tr>" for n, f in facts.items())
+        parts.append(f"<h3>{html.escape(kind)}</h3><table><tr><th>fact</th><th>value</th><th>unit</th>"
+                     f"<th>source or assumption</th></tr>{rows}</table>")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
