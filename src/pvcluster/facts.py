@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pvcluster.errors import Problem
-from pvcluster.schema import Context, Field, _suggest, _validate_field
+from pvcluster.schema import Context, Field, _suggest, _validate_field, toml_error
 
 _N = "number"
 _L = "number_list"
@@ -117,7 +117,7 @@ def load_fact_file(kind: str, path: Path, problems: list[Problem]) -> dict[str, 
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(where, "", "valid TOML", f"a syntax error: {exc}"))
+        problems.append(toml_error(path, exc))
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(where, "", "a readable UTF-8 text file", str(exc)))

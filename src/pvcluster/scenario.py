@@ -18,7 +18,7 @@ from typing import Any
 from pvcluster.errors import InputError, Problem
 from pvcluster.facts import FACT_FILES, Facts, apply_overrides, load_fact_file
 from pvcluster.resources import default_scenario
-from pvcluster.schema import REQUIRED, Context, Field, Section, Table, TableArray, validate
+from pvcluster.schema import REQUIRED, Context, Field, Section, Table, TableArray, toml_error, validate
 
 _N, _I, _S, _B, _P = "number", "integer", "string", "bool", "path"
 
@@ -180,15 +180,6 @@ def _apply_override(raw: dict, path: list[str], value: Any, text: str) -> Proble
     return None
 
 
-def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> Problem:
-    line = getattr(exc, "lineno", None)
-    col = getattr(exc, "colno", None)
-    where = f"{path}:{line}" if line else str(path)
-    detail = getattr(exc, "msg", str(exc))
-    at = f" at line {line}, column {col}" if line else ""
-    return Problem(where, "", "valid TOML", f"a syntax error{at}: {detail}")
-
-
 def load_scenario(path: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
     """Read, override and validate a scenario; raise InputError listing every problem."""
     path = Path(path) if path is not None else default_scenario()
@@ -200,7 +191,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(_toml_error(path, exc), headline="cannot parse the scenario") from None
+        raise InputError(toml_error(path, exc), headline="cannot parse the scenario") from None
 
     origins: dict[str, str] = {}
     for item in overrides or []:

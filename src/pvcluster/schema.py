@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,3 +340,18 @@ def describe_schema(schema: Table, prefix: str = "") -> list[tuple[str, str, str
             default = "required" if spec.default is REQUIRED else repr(spec.default)
             rows.append((key, spec.describe(), default, spec.doc))
     return rows
+
+
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> Problem:
+    """A Problem naming the line of a TOML syntax error (Python 3.11-3.13 put it in the text)."""
+    text = str(exc)
+    m = _TOML_AT.search(text)
+    line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)
+    col = getattr(exc, "colno", None) or (int(m.group(2)) if m else None)
+    detail = getattr(exc, "msg", None) or _TOML_AT.sub("", text)
+    where = f"{path}:{line}" if line else str(path)
+    at = f" at line {line}, column {col}" if line else ""
+    return Problem(where, "", "valid TOML", f"a syntax error{at}: {detail}")

@@ -6,12 +6,14 @@ into the site's bus) and ``cost_krw`` (annualized KRW); ``results(block, data)``
 sizes, hourly series and costs. The model then adds what couples them:
 
     sum_k net_k,t + U_t >= load_t                                 (energy balance, every hour)
-    sum_t I_t - S <= (1 - target) * sum_t load_t                  (self-sufficiency target)
-    minimize  sum_k cost_k + penalty * (sum_t U_t + S)
+    sum_t (I_t + U_t) - S <= (1 - target) * sum_t load_t          (self-sufficiency target)
+    minimize  sum_k cost_k + penalty * (10 * sum_t U_t + S)
 
 U_t (unserved load, ``unserved_kw``) and S (self-sufficiency shortfall, ``shortfall_kwh``)
 exist only in the *elastic* model that diagnoses an infeasible case; the normal model has
-neither, so it is infeasible exactly when the requirements cannot be met. The balance is an
+neither, so it is infeasible exactly when the requirements cannot be met. Unserved load
+counts as imported in the target and costs ten times more than a shortfall, so the diagnosis
+blames the target when the target is what cannot be met. The balance is an
 inequality: its surplus is PV that is curtailed (only PV can produce a surplus, since import,
 export and discharge all cost something or earn less than they cost), reported as
 ``pv_curtailed_kw``. Dropping an explicit curtailment variable removes 8760 columns and rows.
@@ -54,11 +56,11 @@ def build_site_model(s: SiteData, *, elastic: bool = False,
     if s.self_sufficiency_target_fraction > 0 and hasattr(m, "grid"):
         allowed = (1.0 - s.self_sufficiency_target_fraction) * float(load.sum())
         m.self_sufficiency = pyo.Constraint(
-            expr=pyo.quicksum(m.grid.import_kw[t] for t in m.T)
+            expr=pyo.quicksum(m.grid.import_kw[t] + (m.unserved_kw[t] if elastic else 0.0) for t in m.T)
             - (m.shortfall_kwh if elastic else 0.0) <= allowed)
     cost = sum(b.cost_krw for b in blocks)
     if elastic:
-        cost = cost + ELASTIC_PENALTY_KRW_PER_KWH * (pyo.quicksum(m.unserved_kw[t] for t in m.T)
+        cost = cost + ELASTIC_PENALTY_KRW_PER_KWH * (10.0 * pyo.quicksum(m.unserved_kw[t] for t in m.T)
                                                       + m.shortfall_kwh)
     m.objective = pyo.Objective(expr=cost, sense=pyo.minimize)
     return m

@@ -16,7 +16,8 @@ def hourly_index(year: int, timezone: str) -> pd.DatetimeIndex:
     """8760 hourly labels of ``year`` in ``timezone``, each the beginning of its hour."""
     index = pd.date_range(f"{year}-01-01 00:00", f"{year}-12-31 23:00", freq="h", tz=timezone)
     index = index[~((index.month == 2) & (index.day == 29))]
-    if len(index) != HOURS_PER_YEAR:  # a zone with daylight saving adds or drops hours
+    offsets = index.tz_localize(None) - index.tz_convert("UTC").tz_localize(None)
+    if len(index) != HOURS_PER_YEAR or offsets.nunique() != 1:  # daylight saving shifts the clock
         raise ValueError(
             f"time zone {timezone!r} gives {len(index)} hours in {year}; pvcluster needs a zone "
             "without daylight saving (a fixed offset such as 'Etc/GMT-9' or 'Asia/Seoul')")

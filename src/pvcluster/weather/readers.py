@@ -50,15 +50,22 @@ def _fixed_offset_zone(hours: float) -> str:
 
 
 def _read_raw(path: Path) -> tuple[pd.DataFrame, dict]:
+    """Read with pvlib; return data indexed by hour-*beginning* labels, and site metadata.
+
+    pvlib already labels EPW rows by the beginning of the hour (EPW hour 1 -> 00:00) but keeps
+    TMY3's hour-ending labels (01:00 for the first hour), so TMY3 is shifted back one hour.
+    """
     suffix = path.suffix.lower()
     if suffix == ".epw":
-        data, meta = pvlib.iotools.read_epw(path, map_variables=True)
+        data, meta = pvlib.iotools.read_epw(path)  # pvlib >= 0.13 always maps names
         meta = {"latitude": meta["latitude"], "longitude": meta["longitude"],
                 "altitude": meta["altitude"], "tz": meta["TZ"], "name": meta.get("city", path.stem)}
     elif suffix == ".csv":
         data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
         meta = {"latitude": meta["latitude"], "longitude": meta["longitude"],
-                "altitude": meta["altitude"], "tz": meta["TZ"], "name": meta.get("Name", path.stem)}
+                "altitude": meta["altitude"], "tz": meta["TZ"],
+                "name": str(meta.get("Name", path.stem)).strip('"')}
+        data.index = data.index - pd.Timedelta(hours=1)
     else:
         raise InputError(Problem(str(path), "", "an EPW (.epw) or TMY3 (.csv) weather file",
                                  f"a file ending in {path.suffix or '(nothing)'!r}"))
@@ -83,10 +90,8 @@ def read_weather_file(path: str | Path, year: int) -> WeatherFile:
                                 "none (columns present: " + ", ".join(map(str, data.columns[:12])) + ")"))
         raise InputError(problems, headline=f"cannot use weather file {path}")
 
-    # Typical-year files label rows by the end of the hour; the first row is 01:00 on Jan 1.
     original = data.index
-    shifted = original - pd.Timedelta(hours=1)
-    keep = ~((shifted.month == 2) & (shifted.day == 29))
+    keep = ~((original.month == 2) & (original.day == 29))
     data = data.loc[keep]
     if len(data) != HOURS_PER_YEAR:
         problems.append(Problem(str(path), "", f"{HOURS_PER_YEAR} hourly rows (8784 in a leap year)",
@@ -102,7 +107,7 @@ def read_weather_file(path: str | Path, year: int) -> WeatherFile:
     frame = pd.DataFrame({c: data[c].to_numpy(dtype=float) for c in REQUIRED_COLUMNS}, index=index)
     frame["albedo"] = (data["albedo"].to_numpy(dtype=float) if "albedo" in data.columns
                        else np.full(len(index), np.nan))
-    labels = shifted[keep]
+    labels = original[keep].strftime("%Y-%m-%d %H:%M (hour beginning, as in the file)")
     for column in [*REQUIRED_COLUMNS, "albedo"]:
         values = frame[column].to_numpy()
         if column == "albedo":

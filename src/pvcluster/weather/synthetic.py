@@ -73,7 +73,7 @@ def _periodic_daily(monthly: np.ndarray, day_of_year: np.ndarray, month_of_day: 
     x = np.concatenate([mid - 365, mid, mid + 365])
     target = np.asarray(monthly, dtype=float)
     nodes = target.copy()
-    for _ in range(8):
+    for _ in range(30):
         daily = np.interp(day_of_year, x, np.tile(nodes, 3))
         achieved = np.array([daily[month_of_day == m].mean() for m in range(12)])
         nodes += target - achieved
@@ -152,7 +152,7 @@ def synthetic_year(
             ghi[hours] *= target / ghi[hours].sum()
 
     # Step 4: decomposition.
-    parts = pvlib.irradiance.erbs(ghi, zenith, mid.dayofyear.to_numpy())
+    parts = pvlib.irradiance.erbs(ghi, zenith, mid.day_of_year.to_numpy())
     dni = np.nan_to_num(np.asarray(parts["dni"], dtype=float))
     dhi = np.nan_to_num(np.asarray(parts["dhi"], dtype=float))
 

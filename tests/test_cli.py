@@ -1,0 +1,155 @@
+"""The command line end to end: the default run, its outputs, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pvcluster.cli import main
+from pvcluster.report.writer import atomic_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "yeongwol"
+    assert main(["run", "--out", str(out), "-q"]) == 0
+    return out
+
+
+def test_default_run_writes_every_output(default_run):
+    for name in ("summary.json", "hourly.csv", "report.html", "manifest.json", "cashflows/energy_station.csv",
+                 "figures/week_summer.png", "figures/week_winter.png", "figures/monthly_energy.png",
+                 "figures/cashflow_energy_station.png"):
+        assert (default_run / name).is_file(), name
+    html = (default_run / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<script" not in html and 'src="http' not in html
+    manifest = json.loads((default_run / "manifest.json").read_text())
+    assert set(manifest["stage_timings_s"]) >= {"weather", "generation", "demand", "sizing", "finance"}
+    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 4
+
+
+def test_summary_keys(default_run):
+    s = json.loads((default_run / "summary.json").read_text())
+    plant = s["generation"]["energy_station"]
+    assert plant["capacity_kwp"] == 39000.0 and plant["annual_mwh"] > 40000
+    assert s["sizing"]["status"] == "convergenceCriteriaSatisfied"
+    assert isinstance(s["sizing"]["objective_krw"], float)
+    fin = s["finance"]["energy_station"]
+    assert {"npv_krw", "irr_fraction", "lcoe_krw_per_kwh"} <= set(fin)
+    green = s["sizing"]["sites"]["green_village"]
+    assert green["self_sufficiency_fraction"] >= 0.5 - 1e-6
+
+
+def test_hourly_energy_balance_holds_in_written_file(default_run):
+    h = pd.read_csv(default_run / "hourly.csv", index_col=0)
+    assert len(h) == 8760
+    for v in ("nammyeon", "green_village"):
+        supply = (h[f"{v}_pv_generation_kw"] - h[f"{v}_pv_curtailed_kw"] + h[f"{v}_storage_discharge_kw"]
+                  + h[f"{v}_grid_import_kw"])
+        use = h[f"{v}_demand_total_kw"] + h[f"{v}_storage_charge_kw"] + h[f"{v}_grid_export_kw"]
+        # the CSV keeps 6 significant digits: 1e-3 kW on loads of tens of kW
+        np.testing.assert_allclose(supply, use, atol=2e-3)
+        demand = h[[f"{v}_demand_households_kw", f"{v}_demand_village_hall_kw", f"{v}_demand_street_lights_kw"]]
+        np.testing.assert_allclose(demand.sum(axis=1), h[f"{v}_demand_total_kw"], atol=2e-3)
+
+
+def test_two_runs_give_identical_summary(default_run, tmp_path):
+    assert main(["run", "--out", str(tmp_path / "again"), "-q"]) == 0
+    assert (tmp_path / "again" / "summary.json").read_bytes() == (default_run / "summary.json").read_bytes()
+
+
+def _bad_scenario(tmp_path: Path) -> Path:
+    text = (ROOT / "models" / "yeongwol.toml").read_text()
+    text = (text.replace("base_year = 2025", 'base_year = "2025"')
+            .replace("capacity_kwp = 39000.0", "capacity_kwp = -5.0")
+            .replace("dc_ac_ratio = 1.2", "dc_ac_ratio = 1.2\nazimth_deg = 180.0")
+            .replace('market = "inputs/market_korea.toml"', 'market = "inputs/no_such_file.toml"'))
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    return path
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pvcluster", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def test_bad_scenario_exit_2_lists_all_four_problems_without_traceback(tmp_path):
+    r = _cli("validate", str(_bad_scenario(tmp_path)))
+    assert r.returncode == 2
+    assert "4 problems" in r.stderr and "Traceback" not in r.stderr
+    for key in ("scenario.base_year", "plant.capacity_kwp", "plant.azimth_deg", "inputs.market"):
+        assert key in r.stderr
+    r = _cli("run", str(_bad_scenario(tmp_path)), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and not (tmp_path / "o").exists()
+
+
+def test_toml_syntax_error_exit_2_names_line(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("[scenario]\nname = 'x'\nseed = = 1\n")
+    r = _cli("validate", str(path))
+    assert r.returncode == 2 and f"{path}:3" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_validate_default_and_version_and_help():
+    r = _cli("validate")
+    assert r.returncode == 0 and "valid" in r.stdout
+    r = _cli("--version")
+    assert r.returncode == 0 and "pvcluster" in r.stdout
+    r = _cli("--help")
+    assert r.returncode == 0 and "run" in r.stdout and "validate" in r.stdout
+    r = _cli("run", "--help")
+    assert r.returncode == 0 and "--set" in r.stdout
+    assert _cli().returncode == 2
+    assert _cli("frobnicate").returncode == 2
+
+
+def test_infeasible_target_exit_3_with_diagnosis(tmp_path):
+    r = _cli("run", "-q", "--out", str(tmp_path / "o"), "--set", "villages.0.size=false",
+             "--set", "villages.1.self_sufficiency_target_fraction=0.95",
+             "--set", "villages.1.max_rooftop_kwp=50")
+    assert r.returncode == 3, r.stderr
+    assert "self_sufficiency_target_fraction = 0.95 cannot be met" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
+
+
+def test_progress_on_stderr_and_quiet(tmp_path):
+    r = _cli("validate", "-q")
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_atomic_folder_keeps_old_output_on_crash(tmp_path):
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "summary.json").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_folder(target) as tmp:
+            (tmp / "summary.json").write_text("new, half written")
+            raise RuntimeError("crash")
+    assert (target / "summary.json").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    with atomic_folder(target) as tmp:
+        (tmp / "summary.json").write_text("new")
+    assert (target / "summary.json").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_wheel_carries_default_scenario_and_inputs(tmp_path):
+    pytest.importorskip("hatchling")
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    (wheel,) = tmp_path.glob("pvcluster-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "pvcluster/_data/models/yeongwol.toml" in names
+    for kind in ("climate_yeongwol", "market_korea", "costs_korea", "demand_korea"):
+        assert f"pvcluster/_data/inputs/{kind}.toml" in names

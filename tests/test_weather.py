@@ -1,0 +1,172 @@
+"""Weather: calendar, synthetic years from normals, and the EPW / TMY3 readers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pvlib
+import pytest
+
+from epw import GHI_COLUMN, corrupt, write_epw
+from pvcluster.errors import InputError
+from pvcluster.weather import hourly_index, read_weather_file, synthetic_year
+from pvcluster.weather.synthetic import ar1, expected_clipped, unbiased_offset
+
+TMY3 = Path(pvlib.__file__).parent / "data" / "703165TY.csv"
+
+
+def _climate_kwargs(scenario, **extra):
+    c = scenario.facts.climate
+    kwargs = dict(latitude_deg=37.1813, longitude_deg=128.4574, altitude_m=360.0, year=2025,
+                  timezone="Asia/Seoul", ghi_kwh_per_m2_day=np.array(c.ghi_kwh_per_m2_day),
+                  temp_air_c=np.array(c.temp_air_c), temp_daily_range_c=np.array(c.temp_daily_range_c),
+                  wind_speed_m_per_s=np.array(c.wind_speed_m_per_s), albedo_fraction=c.albedo_fraction,
+                  clearness_lag1_autocorrelation=c.clearness_lag1_autocorrelation,
+                  clearness_daily_sd=c.clearness_daily_sd, temp_daily_anomaly_sd_c=c.temp_daily_anomaly_sd_c)
+    kwargs.update(extra)
+    return kwargs
+
+
+def test_calendar_is_8760_hour_beginning_and_drops_feb_29():
+    idx = hourly_index(2024, "Asia/Seoul")
+    assert len(idx) == 8760 and str(idx.tz) == "Asia/Seoul"
+    assert idx[0] == pd.Timestamp("2024-01-01 00:00", tz="Asia/Seoul")
+    assert not ((idx.month == 2) & (idx.day == 29)).any()
+    with pytest.raises(ValueError, match="daylight saving"):
+        hourly_index(2025, "Europe/Berlin")
+
+
+def test_noon_sun_at_equinox_is_at_latitude(weather):
+    # Hand check: at solar noon on the March equinox the zenith angle equals the latitude
+    # (declination ~0). Solar noon at 128.46 E in UTC+9 is about 12:30 local, the middle
+    # of the hour labelled 12:00.
+    noon = weather.data.loc[pd.Timestamp("2025-03-20 12:00", tz="Asia/Seoul")]
+    assert noon["solar_zenith"] == pytest.approx(37.18, abs=0.6)
+
+
+def test_clear_sky_noon_irradiance_hand_check():
+    # Haurwitz clear sky as pvlib implements it: GHI = 1098 cos z exp(-0.059 / cos z).
+    # At z = 37.18 deg: cos z = 0.79686, exp(-0.07404) = 0.92863,
+    # GHI = 1098 * 0.79686 * 0.92863 = 812.5 W/m2.
+    ghi = pvlib.clearsky.haurwitz(pd.Series([37.18]))["ghi"].iloc[0]
+    assert ghi == pytest.approx(812.5, abs=0.5)
+
+
+def test_extraterrestrial_irradiation_matches_derivation_table(weather):
+    # facts_korea.md gives H0 at 37.18 N (Duffie-Beckman): Jan 4.71, Jun 11.57 kWh/m2/day.
+    mid = weather.index + pd.Timedelta(minutes=30)
+    cos_z = np.clip(np.cos(np.radians(pvlib.solarposition.get_solarposition(
+        mid, 37.18, 128.46)["zenith"].to_numpy())), 0, None)
+    h0 = pvlib.irradiance.get_extra_radiation(mid).to_numpy() * cos_z
+    daily = pd.Series(h0, index=weather.index).groupby(weather.index.month).sum() / 1000
+    days = pd.Series(1, index=weather.index).groupby(weather.index.month).sum() / 24
+    per_day = (daily / days).to_numpy()
+    assert per_day[0] == pytest.approx(4.71, rel=0.02)
+    assert per_day[5] == pytest.approx(11.57, rel=0.02)
+
+
+def test_typical_year_reproduces_monthly_normals(scenario, weather):
+    normals = np.array(scenario.facts.climate.ghi_kwh_per_m2_day)
+    np.testing.assert_allclose(weather.monthly_ghi_kwh_per_m2_day(), normals, rtol=1e-9)
+    temp = weather.data["temp_air"].groupby(weather.index.month).mean().to_numpy()
+    np.testing.assert_allclose(temp, scenario.facts.climate.temp_air_c, atol=1e-3)
+    assert len(weather.data) == 8760
+    assert set(["ghi", "dni", "dhi", "temp_air", "wind_speed", "albedo"]) <= set(weather.data.columns)
+
+
+def test_irradiance_is_physical(weather):
+    d = weather.data
+    assert (d[["ghi", "dni", "dhi"]] >= 0).all().all()
+    night = d["solar_zenith"] > 92
+    assert (d.loc[night, "ghi"] == 0).all()
+    # closure: GHI = DHI + DNI cos(z), within rounding, wherever the sun is up
+    day = d["solar_zenith"] < 85
+    closure = d["dhi"] + d["dni"] * np.cos(np.radians(d["solar_zenith"]))
+    np.testing.assert_allclose(closure[day], d.loc[day, "ghi"], atol=1.0)
+
+
+def test_random_years_average_to_normals_and_vary(scenario):
+    annual = []
+    monthly = []
+    for seed in range(12):
+        frame = synthetic_year(**_climate_kwargs(scenario, seed=seed))
+        g = frame["ghi"]
+        annual.append(g.sum() / 1000)
+        monthly.append((g.groupby(g.index.month).sum() / 1000).to_numpy())
+    normal = float(np.dot(scenario.facts.climate.ghi_kwh_per_m2_day,
+                          [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]))
+    # 12 years x 3 % spread / sqrt(12) is ~1 %, and the cap at the extraterrestrial value
+    # trims a little; 3 % leaves room for both without hiding a real bias.
+    assert np.mean(annual) == pytest.approx(normal, rel=0.03)
+    assert 0.01 < np.std(annual) / np.mean(annual) < 0.08
+
+
+def test_same_seed_same_year(scenario):
+    a = synthetic_year(**_climate_kwargs(scenario, seed=5))
+    b = synthetic_year(**_climate_kwargs(scenario, seed=5))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_ar1_has_unit_variance_and_lag1_correlation():
+    z = ar1(np.random.default_rng(0), 200_000, 0.3)
+    assert z.std() == pytest.approx(1.0, abs=0.01)
+    assert np.corrcoef(z[:-1], z[1:])[0, 1] == pytest.approx(0.3, abs=0.01)
+
+
+def test_unbiased_offset_corrects_clipping():
+    delta = unbiased_offset(0.45, 0.17, 0.03, 0.6)
+    assert expected_clipped(0.45 + delta, 0.17, 0.03, 0.6) == pytest.approx(0.45, abs=1e-9)
+    assert delta > 0  # the upper clip removes more mass than the lower one
+
+
+def test_read_tmy3_normalizes(tmp_path):
+    wf = read_weather_file(TMY3, 2025)
+    assert len(wf.data) == 8760
+    assert wf.data.index[0] == pd.Timestamp("2025-01-01 00:00", tz="Etc/GMT+9")  # Sand Point, Alaska: UTC-9
+    assert wf.latitude_deg == pytest.approx(55.317, abs=0.01)
+    raw, _ = pvlib.iotools.read_tmy3(TMY3, map_variables=True)
+    # row order is kept: the hour ending 13:00 on Jan 1 becomes the hour beginning 12:00
+    assert wf.data["ghi"].iloc[12] == raw["ghi"].iloc[12]
+
+
+def test_read_epw_round_trip(tmp_path, weather):
+    path = write_epw(tmp_path / "t.epw", weather.data)
+    wf = read_weather_file(path, 2025)
+    assert len(wf.data) == 8760
+    np.testing.assert_allclose(wf.data["ghi"].to_numpy(), weather.data["ghi"].round().to_numpy())
+    assert str(wf.data.index.tz) == "Etc/GMT-9"
+
+
+def test_epw_with_missing_and_unphysical_values(tmp_path, weather):
+    path = write_epw(tmp_path / "bad.epw", weather.data)
+    corrupt(path, 100, GHI_COLUMN, "5000")
+    with pytest.raises(InputError) as info:
+        read_weather_file(path, 2025)
+    (problem,) = info.value.problems
+    assert problem.key == "ghi" and "5000" in problem.found and "2001-01-05 04:00" in problem.found
+    assert problem.where == str(path)
+
+
+def test_weather_file_with_missing_rows(tmp_path, weather):
+    path = write_epw(tmp_path / "short.epw", weather.data.iloc[:8000])
+    with pytest.raises(InputError, match="8760 hourly rows"):
+        read_weather_file(path, 2025)
+
+
+def test_unknown_weather_format(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_text("x")
+    with pytest.raises(InputError, match="EPW"):
+        read_weather_file(path, 2025)
+
+
+def test_scenario_with_weather_file_runs_weather_stage(tmp_path, weather, default_text):
+    from pvcluster.scenario import load_scenario
+    from pvcluster.weather import build_weather
+
+    epw = write_epw(tmp_path / "y.epw", weather.data)
+    s = load_scenario(overrides=["weather.source=file", f'weather.file="{epw}"'])
+    w = build_weather(s)
+    assert w.source.startswith("file y.epw") and len(w.data) == 8760
