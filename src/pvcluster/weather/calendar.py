@@ -26,4 +26,4 @@ def hourly_index(year: int, timezone: str) -> pd.DatetimeIndex:
 
 def weekend_mask(index: pd.DatetimeIndex) -> np.ndarray:
     """True on Saturdays and Sundays."""
-    return np.asarray(index.dayofweek >= 5)
+    return np.asarray(index.day_of_week >= 5)
