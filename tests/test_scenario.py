@@ -141,3 +141,10 @@ def test_parse_override_types():
     assert parse_override("a=true") == (["a"], True)
     assert parse_override("a=hello") == (["a"], "hello")
     assert parse_override('a="quoted"') == (["a"], "quoted")
+
+
+def test_timezone_with_daylight_saving_is_rejected():
+    with pytest.raises(InputError, match="without daylight saving"):
+        load_scenario(overrides=["site.timezone=Europe/Berlin"])
+    with pytest.raises(InputError, match="site.timezone"):
+        load_scenario(overrides=["site.timezone=Mars/Olympus"])

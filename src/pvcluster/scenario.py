@@ -29,6 +29,17 @@ def _check_weather(w: Section) -> list[tuple[str, str, str]]:
     return []
 
 
+def _check_site(site: Section) -> list[tuple[str, str, str]]:
+    from pvcluster.weather.calendar import hourly_index
+
+    try:
+        hourly_index(2025, site.timezone)
+    except Exception:  # unknown zone name, or a zone with daylight saving
+        return [("timezone", "an IANA time zone without daylight saving, such as 'Asia/Seoul'",
+                 repr(site.timezone))]
+    return []
+
+
 def _check_village(v: Section) -> list[tuple[str, str, str]]:
     problems = []
     if v.max_rooftop_kwp > 0 and v.roof_segments == ():
@@ -80,7 +91,7 @@ SCENARIO_SCHEMA = Table({
         "longitude_deg": Field(_N, unit="deg", ge=-180, le=180),
         "altitude_m": Field(_N, unit="m", ge=-500, le=9000),
         "timezone": Field(_S, default="Asia/Seoul", doc="IANA time zone of the hourly index"),
-    }),
+    }, check=_check_site),
     "weather": Table({
         "source": Field(_S, default="synthetic", choices=("synthetic", "file")),
         "synthetic_year": Field(_S, default="typical", choices=("typical", "random"),
