@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pvcluster.errors import InfeasibleError
 from pvcluster.sizing.data import SiteData, capital_recovery_factor
 from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
 
@@ -104,7 +105,6 @@ def dispatch_without_sizing(s: SiteData) -> SiteSolution:
     exp = np.minimum(np.clip(-net, 0.0, None), s.export_limit_kw)
     curtail = np.clip(-net, 0.0, None) - exp
     if (imp > s.import_limit_kw + 1e-9).any():
-        from pvcluster.errors import InfeasibleError
         raise InfeasibleError(f"site {s.name!r}: load exceeds grid_import_limit_kw = {s.import_limit_kw:g} "
                               f"by up to {float((imp - s.import_limit_kw).max()):,.1f} kW")
     zeros = np.zeros_like(gen)
