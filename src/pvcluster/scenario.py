@@ -18,7 +18,7 @@ from typing import Any
 from pvcluster.errors import InputError, Problem
 from pvcluster.facts import FACT_FILES, Facts, apply_overrides, load_fact_file
 from pvcluster.resources import default_scenario
-from pvcluster.schema import REQUIRED, Context, Field, Section, Table, TableArray, toml_error, validate
+from pvcluster.schema import Context, Field, Section, Table, TableArray, toml_error, validate
 
 _N, _I, _S, _B, _P = "number", "integer", "string", "bool", "path"
 
@@ -254,4 +254,4 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
                     input_paths=input_paths, sha256=digest)
 
 
-__all__ = ["Scenario", "load_scenario", "parse_override", "SCENARIO_SCHEMA", "REQUIRED"]
+__all__ = ["Scenario", "load_scenario", "parse_override", "SCENARIO_SCHEMA"]

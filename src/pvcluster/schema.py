@@ -134,18 +134,6 @@ class Section(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"Section({self._data!r})"
 
-    def to_dict(self) -> dict[str, Any]:
-        def plain(v: Any) -> Any:
-            if isinstance(v, Section):
-                return v.to_dict()
-            if isinstance(v, tuple):
-                return [plain(x) for x in v]
-            if isinstance(v, Path):
-                return str(v)
-            return v
-
-        return {k: plain(v) for k, v in self._data.items()}
-
 
 @dataclass
 class Context:
@@ -325,21 +313,6 @@ def _validate_table(t: Table, raw: Any, prefix: str, ctx: Context) -> Section | 
 def validate(raw: dict, schema: Table, ctx: Context) -> Section | None:
     """Validate ``raw`` against ``schema``; problems are appended to ``ctx.problems``."""
     return _validate_table(schema, raw, "", ctx)
-
-
-def describe_schema(schema: Table, prefix: str = "") -> list[tuple[str, str, str, str]]:
-    """Rows of (key, expected, default, description) for documentation."""
-    rows = []
-    for name, spec in schema.fields.items():
-        key = f"{prefix}.{name}" if prefix else name
-        if isinstance(spec, Table):
-            rows += describe_schema(spec, key)
-        elif isinstance(spec, TableArray):
-            rows += describe_schema(spec.table, f"{key}[]")
-        else:
-            default = "required" if spec.default is REQUIRED else repr(spec.default)
-            rows.append((key, spec.describe(), default, spec.doc))
-    return rows
 
 
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")

@@ -19,9 +19,6 @@ from pvcluster.weather import Weather
 __all__ = ["Demand", "build_demand", "average_household_kw", "village_households_kw", "office_kw",
            "street_lights_kw", "dark_fraction"]
 
-LOAD_COLUMNS = ("households_kw", "village_hall_kw", "street_lights_kw")
-
-
 @dataclass(frozen=True)
 class Demand:
     by_village: dict[str, pd.DataFrame]
@@ -29,9 +26,6 @@ class Demand:
 
     def total_kw(self, village: str) -> pd.Series:
         return self.by_village[village].sum(axis=1).rename(f"{village}_demand_kw")
-
-    def annual_kwh(self, village: str) -> dict[str, float]:
-        return {c.removesuffix("_kw") + "_kwh": float(v) for c, v in self.by_village[village].sum().items()}
 
 
 def build_demand(scenario, weather: Weather) -> Demand:

@@ -19,7 +19,6 @@ Equations (t in hours):
 
 from __future__ import annotations
 
-import numpy as np
 import pyomo.environ as pyo
 
 from pvcluster.sizing.data import SiteData
