@@ -21,12 +21,15 @@ rho lag-1 autocorrelation (-); sd standard deviation of Kt_d (-).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pvlib
 
 from pvcluster.weather.calendar import hourly_index
 
+_YEAR_STREAM = 7_919  # spawn key of the child stream that draws a year's anomaly
 _KT_LOW = 0.03  # an overcast day still lets a few percent of the extraterrestrial light through
 _HERMITE_X, _HERMITE_W = np.polynomial.hermite_e.hermegauss(40)
 _HERMITE_W = _HERMITE_W / _HERMITE_W.sum()
@@ -80,6 +83,99 @@ def _periodic_daily(monthly: np.ndarray, day_of_year: np.ndarray, month_of_day: 
     return np.interp(day_of_year, x, np.tile(nodes, 3))
 
 
+@dataclass(frozen=True)
+class SkyGeometry:
+    """Sun and clear-sky quantities of one site and calendar year, shared by every synthetic year.
+
+    Arrays are hourly (8760) unless named ``_day`` (365). ``kt_clear_day`` is the clear-sky
+    daily clearness index, the upper bound of a day's clearness.
+    """
+
+    index: pd.DatetimeIndex
+    zenith_deg: np.ndarray  # apparent zenith at mid-hour
+    azimuth_deg: np.ndarray
+    h0_w_per_m2: np.ndarray  # extraterrestrial horizontal irradiance
+    ghi_clear_w_per_m2: np.ndarray
+    h0_day_kwh_per_m2: np.ndarray
+    cs_day_kwh_per_m2: np.ndarray
+    kt_clear_day: np.ndarray
+    month_of_day: np.ndarray  # 0..11
+
+
+def sky_geometry(latitude_deg: float, longitude_deg: float, altitude_m: float, year: int,
+                 timezone: str) -> SkyGeometry:
+    """Solar position, extraterrestrial and clear-sky irradiance for one site-year (computed once)."""
+    index = hourly_index(year, timezone)
+    mid = index + pd.Timedelta(minutes=30)
+    loc = pvlib.location.Location(latitude_deg, longitude_deg, timezone, altitude_m)
+    solpos = loc.get_solarposition(mid)
+    clear = loc.get_clearsky(mid, model="ineichen", solar_position=solpos)
+    dni_extra = pvlib.irradiance.get_extra_radiation(mid).to_numpy()
+    cos_z = np.clip(np.cos(np.radians(solpos["zenith"].to_numpy())), 0.0, None)
+    h0 = dni_extra * cos_z
+    ghi_clear = clear["ghi"].to_numpy()
+    n_days = len(index) // 24
+    h0_day = h0.reshape(n_days, 24).sum(axis=1) / 1000.0
+    cs_day = ghi_clear.reshape(n_days, 24).sum(axis=1) / 1000.0
+    return SkyGeometry(
+        index=index, zenith_deg=solpos["apparent_zenith"].to_numpy(), azimuth_deg=solpos["azimuth"].to_numpy(),
+        h0_w_per_m2=h0, ghi_clear_w_per_m2=ghi_clear, h0_day_kwh_per_m2=h0_day, cs_day_kwh_per_m2=cs_day,
+        kt_clear_day=np.where(h0_day > 0, cs_day / np.maximum(h0_day, 1e-9), 0.0),
+        month_of_day=index.month.to_numpy()[::24] - 1)
+
+
+def monthly_clearness_centres(geometry: SkyGeometry, ghi_kwh_per_m2_day: np.ndarray, sd: float,
+                              year_factor: float = 1.0) -> np.ndarray:
+    """The centre ``Kt_m + delta_m`` of each month's daily clearness (12 values).
+
+    ``Kt_m`` is the month's normal clearness times ``year_factor`` (a whole-year anomaly,
+    1 = normal); ``delta_m`` makes the expected clipped clearness equal ``Kt_m``.
+    """
+    g = geometry
+    centres = np.empty(12)
+    for m in range(12):
+        days = g.month_of_day == m
+        kt_m = year_factor * ghi_kwh_per_m2_day[m] / g.h0_day_kwh_per_m2[days].mean()
+        centres[m] = kt_m + unbiased_offset(kt_m, sd, _KT_LOW, float(g.kt_clear_day[days].mean()))
+    return centres
+
+
+def daily_clearness(z: np.ndarray, geometry: SkyGeometry, centres: np.ndarray, sd: float) -> np.ndarray:
+    """Daily clearness index (step 2) from unit AR(1) draws ``z`` (..., 365), clipped per day."""
+    g = geometry
+    return np.clip(centres[g.month_of_day] + sd * z, _KT_LOW, g.kt_clear_day)
+
+
+def daily_noise_annual_cv(geometry: SkyGeometry, ghi_kwh_per_m2_day: np.ndarray, rho: float, sd: float,
+                          n_years: int = 2000) -> float:
+    """Year-to-year coefficient of variation of annual GHI from day-to-day weather alone.
+
+    Estimated by simulating the daily clearness process (step 2) for ``n_years`` at once with
+    a fixed seed, so the result is deterministic (relative sampling error about 1/sqrt(2 n)).
+    """
+    rng = np.random.default_rng(20_240_601)
+    eps = rng.standard_normal((n_years, len(geometry.h0_day_kwh_per_m2)))
+    z = np.empty_like(eps)
+    z[:, 0] = eps[:, 0]
+    scale = np.sqrt(1.0 - rho * rho)
+    for i in range(1, eps.shape[1]):
+        z[:, i] = rho * z[:, i - 1] + scale * eps[:, i]
+    centres = monthly_clearness_centres(geometry, ghi_kwh_per_m2_day, sd)
+    annual = daily_clearness(z, geometry, centres, sd) @ geometry.h0_day_kwh_per_m2
+    return float(annual.std(ddof=1) / annual.mean())
+
+
+def year_anomaly_sd(target_annual_cv: float, daily_cv: float) -> float:
+    """Spread of the whole-year clearness factor so the annual GHI spread reaches the target.
+
+    Day-to-day weather alone averages out over 365 days (``daily_cv``, about 2.5 %), while
+    measured annual GHI varies more from year to year (circulation anomalies, aerosol years),
+    so a year factor with variance ``target^2 - daily_cv^2`` supplies the rest. Zero if the
+    daily process already reaches the target.
+    """
+    return float(np.sqrt(max(target_annual_cv ** 2 - daily_cv ** 2, 0.0)))
+
+
 def synthetic_year(
     *,
     latitude_deg: float,
@@ -95,45 +191,42 @@ def synthetic_year(
     clearness_lag1_autocorrelation: float,
     clearness_daily_sd: float,
     temp_daily_anomaly_sd_c: float = 2.5,
-    seed: int = 0,
+    seed: int | np.random.SeedSequence = 0,
     typical: bool = False,
+    year_anomaly_sd_fraction: float = 0.0,
+    month_scale: np.ndarray | None = None,
+    geometry: SkyGeometry | None = None,
 ) -> pd.DataFrame:
     """One synthetic hourly year (8760 rows, hour-beginning labels) with pvlib column names.
 
     With ``typical=True`` each month's GHI is rescaled so its mean equals the normal exactly,
     as a typical meteorological year would (day-to-day variability within the month is kept).
-    Otherwise the year is one random draw of the climate (for ensembles).
+    Otherwise the year is one random draw of the climate (for ensembles): its mean clearness
+    is scaled by a year factor ``1 + year_anomaly_sd_fraction * u`` (u standard normal, drawn
+    from a child stream so the other draws do not move), and ``month_scale`` (12 factors, if
+    given) rescales each month's GHI before decomposition (used to anchor an ensemble).
+    ``geometry`` (from :func:`sky_geometry`) skips recomputing the sun for each year.
 
     Returns columns ghi, dni, dhi (W/m2, hourly means), temp_air (degC), wind_speed (m/s),
     albedo (-), plus solar_zenith and solar_azimuth (deg, at mid-hour) for reuse downstream.
     """
-    rng = np.random.default_rng(seed)
-    index = hourly_index(year, timezone)
-    mid = index + pd.Timedelta(minutes=30)
-    loc = pvlib.location.Location(latitude_deg, longitude_deg, timezone, altitude_m)
-    solpos = loc.get_solarposition(mid)
-    clear = loc.get_clearsky(mid, model="ineichen", solar_position=solpos)
-    zenith = solpos["apparent_zenith"].to_numpy()
-    dni_extra = pvlib.irradiance.get_extra_radiation(mid).to_numpy()
-    cos_z = np.clip(np.cos(np.radians(solpos["zenith"].to_numpy())), 0.0, None)
-    h0 = dni_extra * cos_z  # extraterrestrial horizontal, W/m2
-    ghi_clear = clear["ghi"].to_numpy()
-
-    n_days = len(index) // 24
-    h0_day = h0.reshape(n_days, 24).sum(axis=1) / 1000.0  # kWh/m2/day
-    cs_day = ghi_clear.reshape(n_days, 24).sum(axis=1) / 1000.0
-    month_of_day = index.month.to_numpy()[::24] - 1
-    kt_clear_day = np.where(h0_day > 0, cs_day / np.maximum(h0_day, 1e-9), 0.0)
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng = np.random.default_rng(seq)
+    g = geometry or sky_geometry(latitude_deg, longitude_deg, altitude_m, year, timezone)
+    index = g.index
+    zenith, h0, ghi_clear = g.zenith_deg, g.h0_w_per_m2, g.ghi_clear_w_per_m2
+    h0_day, cs_day, month_of_day = g.h0_day_kwh_per_m2, g.cs_day_kwh_per_m2, g.month_of_day
+    n_days = len(h0_day)
+    year_factor = 1.0
+    if not typical and year_anomaly_sd_fraction > 0:
+        # A child stream fixed by the seed alone, so the main stream's draws do not move.
+        child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _YEAR_STREAM))
+        year_factor = max(1.0 + year_anomaly_sd_fraction * float(np.random.default_rng(child).standard_normal()), 0.1)
 
     # Step 2: daily clearness, unbiased per month against clipping.
     z = ar1(rng, n_days, clearness_lag1_autocorrelation)
-    kt_day = np.empty(n_days)
-    for m in range(12):
-        days = month_of_day == m
-        kt_m = ghi_kwh_per_m2_day[m] / h0_day[days].mean()
-        high = float(kt_clear_day[days].mean())
-        delta = unbiased_offset(kt_m, clearness_daily_sd, _KT_LOW, high)
-        kt_day[days] = np.clip(kt_m + delta + clearness_daily_sd * z[days], _KT_LOW, kt_clear_day[days])
+    centres = monthly_clearness_centres(g, ghi_kwh_per_m2_day, clearness_daily_sd, year_factor)
+    kt_day = daily_clearness(z, g, centres, clearness_daily_sd)
 
     # Step 3: hourly GHI shaped by the clear sky, with cloud-driven hourly noise.
     ratio_day = np.where(cs_day > 0, kt_day * h0_day / np.maximum(cs_day, 1e-9), 0.0)
@@ -144,14 +237,17 @@ def synthetic_year(
     target_day_wh = kt_day * h0_day * 1000.0
     ghi = ghi_shape * np.where(shape_sum > 0, target_day_wh / np.maximum(shape_sum, 1e-9), 0.0)[:, None]
     ghi = np.minimum(ghi.ravel(), np.maximum(h0, 0.0))  # never above the top of the atmosphere
+    month_of_hour = np.repeat(month_of_day, 24)
     if typical:
-        month_of_hour = np.repeat(month_of_day, 24)
         for m in range(12):
             hours = month_of_hour == m
             target = ghi_kwh_per_m2_day[m] * 1000.0 * hours.sum() / 24.0
             ghi[hours] *= target / ghi[hours].sum()
+    elif month_scale is not None:
+        ghi = np.minimum(ghi * np.asarray(month_scale, dtype=float)[month_of_hour], np.maximum(h0, 0.0))
 
     # Step 4: decomposition.
+    mid = index + pd.Timedelta(minutes=30)
     parts = pvlib.irradiance.erbs(ghi, zenith, mid.day_of_year.to_numpy())
     dni = np.nan_to_num(np.asarray(parts["dni"], dtype=float))
     dhi = np.nan_to_num(np.asarray(parts["dhi"], dtype=float))
@@ -182,8 +278,48 @@ def synthetic_year(
             "temp_air": temp.ravel(),
             "wind_speed": wind.ravel(),
             "albedo": np.full(len(index), albedo_fraction),
-            "solar_zenith": solpos["apparent_zenith"].to_numpy(),
-            "solar_azimuth": solpos["azimuth"].to_numpy(),
+            "solar_zenith": zenith,
+            "solar_azimuth": g.azimuth_deg,
         },
         index=index,
     )
+
+
+def synthetic_ensemble(n_years: int, *, seed: int, target_annual_cv_fraction: float, anchor: bool = True,
+                       **climate) -> list[pd.DataFrame]:
+    """``n_years`` seeded random years of one climate, for P50/P90 statistics.
+
+    Each year gets its own child seed (``numpy.random.SeedSequence(seed).spawn``), so year k
+    is the same whatever ``n_years`` is. The whole-year clearness anomaly is calibrated so the
+    spread of annual GHI matches ``target_annual_cv_fraction``: see :func:`year_anomaly_sd`.
+
+    With ``anchor=True`` each month's GHI is then rescaled by one factor common to all years,
+    so the ensemble's monthly means equal the normals exactly (the normals are themselves a
+    multi-year mean; anchoring keeps sampling noise of a finite ensemble out of P50 while
+    keeping every year's deviation from the others). The factors are close to 1: within
+    about 2 % for 30 years.
+
+    ``climate`` takes the keyword arguments of :func:`synthetic_year` except seed and typical.
+    """
+    if n_years < 1:
+        raise ValueError(f"an ensemble needs at least one year; got {n_years}")
+    geometry = sky_geometry(climate["latitude_deg"], climate["longitude_deg"], climate["altitude_m"],
+                            climate["year"], climate["timezone"])
+    normals = np.asarray(climate["ghi_kwh_per_m2_day"], dtype=float)
+    daily_cv = daily_noise_annual_cv(geometry, normals, climate["clearness_lag1_autocorrelation"],
+                                     climate["clearness_daily_sd"])
+    sd_year = year_anomaly_sd(target_annual_cv_fraction, daily_cv)
+    seeds = np.random.SeedSequence(seed).spawn(n_years)
+
+    def one(k: int, month_scale=None) -> pd.DataFrame:
+        return synthetic_year(**climate, seed=seeds[k], typical=False, year_anomaly_sd_fraction=sd_year,
+                              month_scale=month_scale, geometry=geometry)
+
+    years = [one(k) for k in range(n_years)]
+    if anchor:
+        hours_per_month = np.bincount(geometry.month_of_day, minlength=12) * 24
+        monthly = np.array([y["ghi"].groupby(geometry.index.month).sum().to_numpy() for y in years])
+        achieved = monthly.mean(axis=0) / 1000.0 / (hours_per_month / 24)
+        scale = normals / achieved
+        years = [one(k, scale) for k in range(n_years)]
+    return years
