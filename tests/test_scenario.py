@@ -14,7 +14,7 @@ def test_default_scenario_loads(scenario):
     assert scenario.plant.capacity_kwp == 39000.0
     assert len(scenario.villages) == 2
     assert scenario.facts.market.smp_krw_per_kwh == pytest.approx(117.26)
-    assert set(scenario.input_paths) == {"climate", "market", "costs", "demand"}
+    assert set(scenario.input_paths) == {"climate", "market", "costs", "demand", "pv", "rooftops"}
 
 
 def _write(tmp_path, text, name="s.toml"):
@@ -102,9 +102,16 @@ def test_fact_without_provenance_is_rejected(tmp_path, default_text):
     assert problem.key == "grid_emission_factor_t_per_mwh" and "provenance" in problem.expected
 
 
-def test_village_roof_shares_must_add_up(tmp_path, default_text):
-    path = _write(tmp_path, default_text.replace("share_fraction = 0.6", "share_fraction = 0.5"))
-    with pytest.raises(InputError, match="add up to 1"):
+def test_unknown_module_gets_a_suggestion():
+    with pytest.raises(InputError) as err:
+        load_scenario(overrides=["plant.module=Canadian_Solar_Inc__CS6X_300"])
+    text = str(err.value)
+    assert "plant.module" in text and "CEC database" in text and "did you mean" in text
+
+
+def test_missing_roof_inventory_file_is_named(tmp_path, default_text):
+    path = _write(tmp_path, default_text.replace('"inputs/buildings_nammyeon.csv"', '"nowhere.csv"'))
+    with pytest.raises(InputError, match="villages.0.buildings_file"):
         load_scenario(path)
 
 

@@ -25,7 +25,7 @@ _N, _I, _S, _B, _P = "number", "integer", "string", "bool", "path"
 
 def _check_weather(w: Section) -> list[tuple[str, str, str]]:
     if w.source == "file" and w.file is None:
-        return [("file", "a weather file (EPW or TMY3) because source = 'file'", "no file")]
+        return [("file", "a weather file because source = 'file'", "no file")]
     return []
 
 
@@ -40,29 +40,17 @@ def _check_site(site: Section) -> list[tuple[str, str, str]]:
     return []
 
 
-def _check_village(v: Section) -> list[tuple[str, str, str]]:
-    problems = []
-    if v.max_rooftop_kwp > 0 and v.roof_segments == ():
-        problems.append(("roof_segments", "at least one roof segment when max_rooftop_kwp > 0", "none"))
-    total = sum(s.share_fraction for s in v.roof_segments)
-    if v.roof_segments and abs(total - 1.0) > 1e-6:
-        problems.append(("roof_segments", "share_fraction values that add up to 1",
-                         f"a sum of {total:g}"))
-    return problems
-
-
-ROOF_SEGMENT = Table({
-    "tilt_deg": Field(_N, unit="deg", ge=0, le=90, doc="roof tilt from horizontal"),
-    "azimuth_deg": Field(_N, unit="deg", ge=0, lt=360, doc="clockwise from north; 180 = south"),
-    "share_fraction": Field(_N, unit="fraction", gt=0, le=1, doc="share of the village's rooftop PV"),
-})
-
 VILLAGE = Table({
     "name": Field(_S, doc="identifier, used in output column names"),
-    "households": Field(_I, ge=0, doc="number of households"),
+    "households": Field(_I, ge=0, doc="number of households (one house roof each)"),
+    "public_buildings": Field(_I, default=0, ge=0, doc="public roofs besides the village hall"),
+    "commercial_buildings": Field(_I, default=0, ge=0, doc="shop, warehouse and farm-building roofs"),
+    "buildings_file": Field(_P, default="", optional_path=True,
+                            doc="roof inventory CSV (building_id, village, class, tilt_deg, azimuth_deg, "
+                                "usable_area_m2, shading_fraction); empty: drawn by the seeded generator"),
     "existing_rooftop_kwp": Field(_N, default=0.0, unit="kWp", ge=0, doc="PV already installed"),
-    "max_rooftop_kwp": Field(_N, unit="kWp", ge=0, doc="rooftop PV that fits on usable roofs"),
-    "roof_segments": TableArray(ROOF_SEGMENT, doc="orientation mix of the rooftop PV"),
+    "max_rooftop_kwp": Field(_N, default=0.0, unit="kWp", ge=0,
+                             doc="cap on rooftop PV; 0 means the inventory's full potential"),
     "village_hall": Field(_B, default=True, doc="the village has a public hall (a public load)"),
     "street_lights": Field(_I, default=0, ge=0, doc="number of street lamps"),
     "grid_import_limit_kw": Field(_N, default=5000.0, unit="kW", gt=0),
@@ -73,7 +61,22 @@ VILLAGE = Table({
     "export_price": Field(_S, default="smp", choices=("smp", "smp_rec"),
                           doc="what exported energy earns: SMP alone, or SMP + REC x building weight"),
     "size": Field(_B, default=True, doc="size PV and storage for this village with the LP"),
-}, check=_check_village)
+})
+
+WEATHER_FORMATS = ("auto", "epw", "tmy3", "tmy2", "pvgis_csv", "pvgis_json", "psm3", "sam_csv", "csv")
+
+
+def _check_module(section: Section) -> list[tuple[str, str, str]]:
+    from pvcluster.generation.modules import module_names
+
+    names = module_names()
+    if section.module not in names:
+        from pvcluster.schema import _suggest
+
+        return [("module", "a module name from the CEC database that ships with pvlib",
+                 f"{section.module!r}{_suggest(section.module, list(names))}")]
+    return []
+
 
 SCENARIO_SCHEMA = Table({
     "scenario": Table({
@@ -97,7 +100,10 @@ SCENARIO_SCHEMA = Table({
         "synthetic_year": Field(_S, default="typical", choices=("typical", "random"),
                                 doc="typical: monthly GHI equals the normals; random: one draw of the climate"),
         "file": Field(_P, default="", optional_path=True,
-                      doc="EPW (.epw) or TMY3 (.csv) file, used when source = 'file'"),
+                      doc="weather file (EPW, TMY3, TMY2, PVGIS TMY, PSM3, SAM CSV or CSV), used when source = 'file'"),
+        "format": Field(_S, default="auto", choices=WEATHER_FORMATS, doc="format of the weather file"),
+        "ensemble_years": Field(_I, default=30, ge=0, le=500,
+                                doc="synthetic years for P50/P90/P99 energy; 0 = no exceedance statistics"),
     }, check=_check_weather, optional=True),
     "plant": Table({
         "name": Field(_S, default="energy_station"),
@@ -108,17 +114,24 @@ SCENARIO_SCHEMA = Table({
         "max_angle_deg": Field(_N, default=45.0, unit="deg", gt=0, le=90),
         "backtrack": Field(_B, default=True),
         "gcr": Field(_N, unit="fraction", gt=0, lt=1, doc="ground coverage ratio"),
-        "gamma_pdc_per_c": Field(_N, default=-0.0043, unit="1/degC", ge=-0.02, le=0),
-        "losses_fraction": Field(_N, default=0.14, unit="fraction", ge=0, lt=1,
-                                 doc="DC and AC system losses (soiling, snow, mismatch, wiring, availability)"),
-        "inverter_efficiency_fraction": Field(_N, default=0.96, unit="fraction", gt=0.5, le=1),
+        "module": Field(_S, default="Canadian_Solar_Inc__CS6X_300P",
+                        doc="module name in the CEC database shipped with pvlib (single-diode model)"),
+        "modules_per_string": Field(_I, default=20, ge=1, le=100),
+        "table_width_m": Field(_N, default=4.0, unit="m", gt=0, le=20,
+                               doc="tracker table width across the axis (snow shedding)"),
+        "lower_edge_height_m": Field(_N, default=4.0, unit="m", ge=0, le=20,
+                                     doc="table edge above ground at full rotation (snow piling)"),
         "installation": Field(_S, default="forest", choices=("land", "building", "forest"),
                               doc="installation type for the REC weight"),
         "capex_krw": Field(_N, default=0.0, unit="KRW", ge=0,
                            doc="overnight capital cost; 0 means capacity x the utility PV cost in inputs"),
         "other_revenue_krw_per_year": Field(_N, default=0.0, unit="KRW/yr", ge=0,
                                             doc="revenue that is not electricity (the agrivoltaic crop)"),
-    }),
+    }, check=_check_module),
+    "rooftops": Table({
+        "module": Field(_S, default="Canadian_Solar_Inc__CS6X_300P",
+                        doc="CEC module whose power density (kWp/m2) and temperature coefficient rooftops use"),
+    }, check=_check_module, optional=True),
     "villages": TableArray(VILLAGE, min_items=1, unique_key="name"),
     "sizing": Table({
         "solver": Field(_S, default="ipm", choices=("ipm", "simplex", "choose")),

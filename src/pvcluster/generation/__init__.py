@@ -1,8 +1,14 @@
-"""Generation stage: hourly AC output of the utility plant and of each village's rooftops.
+"""Generation stage: hourly AC output of the utility plant and of each village's rooftop fleet.
 
-``build_generation(scenario, weather)`` returns a :class:`Generation` with the plant's
-first-year AC profile (kW) and, per village, the rooftop AC profile per kWp installed
-(kW/kWp, the capacity factor the sizing LP multiplies by the PV size it chooses).
+``build_generation(scenario, weather)`` returns a :class:`Generation` with
+
+* the Energy Station's first-year AC profile (kW), its output year by year with degradation,
+  and its P50 / P90 / P99 annual energy over the weather ensemble;
+* the roof inventory of every village with each roof's capacity and annual energy, the
+  fleet's hourly AC per village at full potential, aggregates by village and building class,
+  and P50 / P90 / P99 per village and for the whole fleet;
+* per village, the rooftop AC profile per kWp (the capacity factor the sizing LP multiplies
+  by the PV size it chooses) and the potential (kWp) that bounds it.
 """
 
 from __future__ import annotations
@@ -12,45 +18,165 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pvcluster.generation.plant import TrackerPlant, tracker_plant_ac_kw
-from pvcluster.generation.rooftop import fixed_tilt_ac_kw_per_kwp
+from pvcluster.generation.exceedance import Exceedance, exceedance
+from pvcluster.generation.inventory import CLASSES, generate_inventory, read_inventory, village_counts
+from pvcluster.generation.losses import LossBreakdown, degradation_factors
+from pvcluster.generation.modules import cec_module, module_gamma_pdc_per_c, module_kwp_per_m2
+from pvcluster.generation.plant import PlantResult, TrackerPlant, tracker_plant
+from pvcluster.generation.rooftop import RooftopSystem, fixed_tilt_ac_kw_per_kwp, fleet_ac
 from pvcluster.weather import Weather
 
-__all__ = ["Generation", "build_generation", "TrackerPlant", "tracker_plant_ac_kw",
-           "fixed_tilt_ac_kw_per_kwp"]
+__all__ = ["Generation", "VillageRooftops", "build_generation", "TrackerPlant", "tracker_plant",
+           "RooftopSystem", "fleet_ac", "fixed_tilt_ac_kw_per_kwp", "plant_from_scenario",
+           "rooftop_system", "roof_inventory", "exceedance", "Exceedance"]
+
+FLEET = "rooftop_fleet"
+
+
+@dataclass(frozen=True)
+class VillageRooftops:
+    """A village's roofs at full potential: capacity, hourly AC and totals by building class."""
+
+    name: str
+    potential_kwp: float
+    ac_kw: pd.Series  # all usable roofs covered
+    by_class: dict[str, dict[str, float]]  # class -> roofs, capacity_kwp, annual_mwh
+
+    @property
+    def annual_mwh(self) -> float:
+        return float(self.ac_kw.sum()) / 1000.0
+
+    @property
+    def ac_kw_per_kwp(self) -> pd.Series:
+        per = self.ac_kw / self.potential_kwp if self.potential_kwp > 0 else self.ac_kw * 0.0
+        return per.rename(self.name)
 
 
 @dataclass(frozen=True)
 class Generation:
     plant_name: str
     plant: TrackerPlant
-    plant_ac_kw: pd.Series
-    rooftop_ac_kw_per_kwp: dict[str, pd.Series]  # by village
+    plant_result: PlantResult
+    plant_energy_by_year_mwh: np.ndarray  # operating years 1..N, degraded
+    roofs: pd.DataFrame  # inventory + capacity_kwp, annual_kwh, specific_yield_kwh_per_kwp
+    rooftops: dict[str, VillageRooftops]
+    exceedance: dict[str, Exceedance]  # by system: plant name, village names, "rooftop_fleet"
+
+    @property
+    def plant_ac_kw(self) -> pd.Series:
+        return self.plant_result.ac_kw
 
     def plant_annual_mwh(self) -> float:
-        return float(self.plant_ac_kw.sum()) / 1000.0
+        return self.plant_result.annual_mwh
+
+    @property
+    def rooftop_ac_kw_per_kwp(self) -> dict[str, pd.Series]:
+        return {name: r.ac_kw_per_kwp for name, r in self.rooftops.items()}
+
+
+def plant_from_scenario(scenario) -> TrackerPlant:
+    p, c, pv = scenario.plant, scenario.facts.climate, scenario.facts.pv
+    return TrackerPlant(
+        target_capacity_kwp=p.capacity_kwp, module=p.module, modules_per_string=p.modules_per_string,
+        dc_ac_ratio=p.dc_ac_ratio, axis_tilt_deg=p.axis_tilt_deg, axis_azimuth_deg=p.axis_azimuth_deg,
+        max_angle_deg=p.max_angle_deg, backtrack=p.backtrack, gcr=p.gcr, table_width_m=p.table_width_m,
+        lower_edge_height_m=p.lower_edge_height_m, inverter_efficiency_fraction=pv.inverter_efficiency_fraction,
+        losses=LossBreakdown.from_facts(pv), snowfall_cm=tuple(c.snowfall_cm), snow_events=tuple(c.snow_events),
+        relative_humidity_percent=tuple(c.relative_humidity_percent))
+
+
+def rooftop_system(scenario) -> RooftopSystem:
+    c, pv, r = scenario.facts.climate, scenario.facts.pv, scenario.facts.rooftops
+    losses = LossBreakdown.from_facts(pv, transformer=False)
+    return RooftopSystem(
+        gamma_pdc_per_c=module_gamma_pdc_per_c(cec_module(_rooftop_module(scenario))),
+        dc_loss_fraction=losses.dc_fraction, ac_loss_fraction=losses.ac_fraction, dc_ac_ratio=r.dc_ac_ratio,
+        inverter_efficiency_fraction=pv.inverter_efficiency_fraction, snowfall_cm=tuple(c.snowfall_cm),
+        snow_events=tuple(c.snow_events), relative_humidity_percent=tuple(c.relative_humidity_percent),
+        snow_slant_height_m=r.snow_slant_height_m, snow_lower_edge_height_m=r.snow_lower_edge_height_m)
+
+
+def _rooftop_module(scenario) -> str:
+    return scenario.rooftops.module  # an optional table: its defaults apply when left out
+
+
+def roof_inventory(scenario) -> pd.DataFrame:
+    """Every village's roofs (read from its inventory file, or generated) with their capacity."""
+    frames = []
+    for v in scenario.villages:
+        if v.buildings_file is not None:
+            frames.append(read_inventory(v.buildings_file, v.name))
+        else:
+            frames.append(generate_inventory(v.name, village_counts(v), scenario.facts.rooftops,
+                                             scenario.scenario.seed))
+    roofs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    density = module_kwp_per_m2(cec_module(_rooftop_module(scenario)))
+    roofs["capacity_kwp"] = roofs["usable_area_m2"] * density
+    return roofs
+
+
+def _group_codes(roofs: pd.DataFrame, villages: list[str]) -> np.ndarray:
+    v = pd.Categorical(roofs["village"], categories=villages).codes
+    c = pd.Categorical(roofs["class"], categories=CLASSES).codes
+    return v * len(CLASSES) + c
+
+
+def _fleet(weather: Weather, roofs: pd.DataFrame, system: RooftopSystem, villages: list[str]):
+    return fleet_ac(weather, roofs["tilt_deg"].to_numpy(), roofs["azimuth_deg"].to_numpy(),
+                    roofs["capacity_kwp"].to_numpy(), roofs["shading_fraction"].to_numpy(), system,
+                    groups=_group_codes(roofs, villages), n_groups=len(villages) * len(CLASSES))
 
 
 def build_generation(scenario, weather: Weather) -> Generation:
-    p = scenario.plant
-    plant = TrackerPlant(
-        capacity_kwp=p.capacity_kwp, dc_ac_ratio=p.dc_ac_ratio, axis_tilt_deg=p.axis_tilt_deg,
-        axis_azimuth_deg=p.axis_azimuth_deg, max_angle_deg=p.max_angle_deg, backtrack=p.backtrack,
-        gcr=p.gcr, gamma_pdc_per_c=p.gamma_pdc_per_c, losses_fraction=p.losses_fraction,
-        inverter_efficiency_fraction=p.inverter_efficiency_fraction)
-    plant_ac = tracker_plant_ac_kw(weather, plant)
+    plant = plant_from_scenario(scenario)
+    plant_result = tracker_plant(weather, plant)
+    years = scenario.finance.analysis_years
+    by_year = plant_result.annual_mwh * degradation_factors(years, scenario.facts.costs.pv_degradation_fraction_per_year)
 
-    # All roof segments of all villages in one vectorized call.
-    segments = [(v.name, s) for v in scenario.villages for s in v.roof_segments]
-    rooftop: dict[str, pd.Series] = {}
-    if segments:
-        profiles = fixed_tilt_ac_kw_per_kwp(
-            weather, np.array([s.tilt_deg for _, s in segments]),
-            np.array([s.azimuth_deg for _, s in segments]))
-        for v in scenario.villages:
-            rows = [i for i, (name, _) in enumerate(segments) if name == v.name]
-            shares = np.array([segments[i][1].share_fraction for i in rows])
-            rooftop[v.name] = pd.Series(shares @ profiles[rows], index=weather.index, name=v.name)
-    for v in scenario.villages:
-        rooftop.setdefault(v.name, pd.Series(np.zeros(len(weather.index)), index=weather.index))
-    return Generation(p.name, plant, plant_ac, rooftop)
+    villages = [v.name for v in scenario.villages]
+    roofs = roof_inventory(scenario)
+    system = rooftop_system(scenario)
+    fleet = _fleet(weather, roofs, system, villages)
+    roofs["annual_kwh"] = fleet.annual_kwh
+    roofs["specific_yield_kwh_per_kwp"] = np.where(roofs["capacity_kwp"] > 0,
+                                                   fleet.annual_kwh / roofs["capacity_kwp"].where(roofs["capacity_kwp"] > 0, 1.0), 0.0)
+    rooftops: dict[str, VillageRooftops] = {}
+    n_cls = len(CLASSES)
+    for i, name in enumerate(villages):
+        mine = roofs[roofs["village"] == name]
+        by_class = {}
+        for j, cls in enumerate(CLASSES):
+            rows = mine[mine["class"] == cls]
+            by_class[cls] = {"roofs": int(len(rows)), "capacity_kwp": float(rows["capacity_kwp"].sum()),
+                             "annual_mwh": float(fleet.group_ac_kw[i * n_cls + j].sum()) / 1000.0}
+        ac = fleet.group_ac_kw[i * n_cls:(i + 1) * n_cls].sum(axis=0)
+        rooftops[name] = VillageRooftops(name, float(mine["capacity_kwp"].sum()),
+                                         pd.Series(ac, index=weather.index, name=name), by_class)
+
+    ex = _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops)
+    return Generation(scenario.plant.name, plant, plant_result, by_year, roofs, rooftops, ex)
+
+
+def _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops) -> dict[str, Exceedance]:
+    """P50/P90/P99 of each system over the weather ensemble (empty without an ensemble)."""
+    if len(weather.ensemble) < 2:
+        return {}
+    n_cls = len(CLASSES)
+    plant_mwh, village_mwh = [], []
+    for year in weather.ensemble:
+        plant_mwh.append(tracker_plant(year, plant).annual_mwh)
+        groups = _fleet(year, roofs, system, villages).group_ac_kw.sum(axis=1) / 1000.0
+        village_mwh.append([groups[i * n_cls:(i + 1) * n_cls].sum() for i in range(len(villages))])
+    village_mwh = np.asarray(village_mwh).reshape(len(weather.ensemble), len(villages))
+    pv = scenario.facts.pv
+    measured = scenario.weather.source == "file"  # then the file's own year is the P50
+
+    def one(series, main_mwh):
+        return exceedance(series, pv.resource_uncertainty_fraction, pv.model_uncertainty_fraction,
+                          p50_mwh=main_mwh if measured else None)
+
+    out = {scenario.plant.name: one(np.asarray(plant_mwh), plant_result.annual_mwh)}
+    for i, name in enumerate(villages):
+        out[name] = one(village_mwh[:, i], rooftops[name].annual_mwh)
+    out[FLEET] = one(village_mwh.sum(axis=1), sum(r.annual_mwh for r in rooftops.values()))
+    return out

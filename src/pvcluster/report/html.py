@@ -34,6 +34,23 @@ def _table(rows: dict, title_key: str = "key") -> str:
     return f"<table><tr><th>{title_key}</th><th>value</th></tr>{body}</table>"
 
 
+def _energy_table(generation: dict) -> str:
+    """One row per system: capacity, annual energy, specific yield and exceedance levels."""
+    rows = []
+    systems = [(n, g) for n, g in generation.items()]
+    for name, g in list(systems):
+        systems += [(f"{name}: {v}", vg) for v, vg in g.get("villages", {}).items()]
+    for name, g in systems:
+        cells = [g.get("capacity_kwp"), g.get("annual_mwh"), g.get("specific_yield_kwh_per_kwp"),
+                 g.get("p50_mwh"), g.get("p90_mwh"), g.get("p99_mwh"), g.get("p90_10yr_mwh"),
+                 g.get("interannual_cv_fraction")]
+        rows.append(f"<tr><td>{html.escape(name)}</td>" + "".join(
+            f"<td>{'-' if c is None else _fmt(float(c))}</td>" for c in cells) + "</tr>")
+    head = ("<tr><th>system</th><th>kWp</th><th>MWh/yr</th><th>kWh/kWp</th><th>P50 MWh</th><th>P90 MWh</th>"
+            "<th>P99 MWh</th><th>P90 (10-yr) MWh</th><th>year-to-year CV</th></tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
 def _image(path: Path, alt: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></p>'
@@ -50,8 +67,22 @@ def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance
         f"{html.escape(s['weather']['source'])}, {s['weather']['annual_ghi_kwh_per_m2']:,.0f} kWh/m² GHI.</p>",
         "<h2>Generation</h2>",
     ]
+    parts.append(_energy_table(s["generation"]))
+    parts.append("<p class='note'>P50: mean annual energy over the seeded synthetic weather ensemble "
+                 "(or the weather file's year when one is given). P90 / P99: exceeded with 90 % / 99 % "
+                 "probability in any one year, combining the ensemble's year-to-year spread with the "
+                 "resource and model uncertainties of the pv input file (independent, normal); "
+                 "P90 (10-yr) is the same for a ten-year average. Rooftop figures assume every usable "
+                 "roof is covered.</p>")
     for name, g in s["generation"].items():
         parts.append(f"<h3>{html.escape(name)}</h3>" + _table(g))
+        if "losses_fraction" in g:
+            parts.append("<p>Losses (fractions):</p>" + _table(g["losses_fraction"]))
+        for village, v in g.get("villages", {}).items():
+            parts.append(f"<h4>{html.escape(name)}: {html.escape(village)}</h4>" + _table(v)
+                         + _table({cls: f"{c['roofs']} roofs, {c['capacity_kwp']:,.1f} kWp, "
+                                        f"{c['annual_mwh']:,.1f} MWh/yr" for cls, c in v["by_class"].items()},
+                                  "building class"))
     parts.append(_image(figures["monthly_energy"], "monthly energy"))
     parts.append("<h2>Demand</h2>")
     for name, d in s["demand"].items():

@@ -36,6 +36,8 @@ def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
         "temp_air_c": weather.data["temp_air"].to_numpy(),
         f"{generation.plant_name}_ac_kw": generation.plant_ac_kw.to_numpy(),
     }
+    for village, rooftops in generation.rooftops.items():
+        cols[f"{village}_rooftop_potential_ac_kw"] = rooftops.ac_kw.to_numpy()
     for village, frame in demand.by_village.items():
         for column in frame.columns:
             cols[f"{village}_demand_{column}"] = frame[column].to_numpy()
@@ -53,19 +55,64 @@ def _nonneg(x: float) -> float:
     return 0.0 if abs(x) < 1e-9 else x  # solvers return -0.0 and 1e-12 for zero
 
 
-def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict:
-    plant = generation.plant
-    annual_mwh = generation.plant_annual_mwh()
-    gen = {
-        generation.plant_name: {
-            "capacity_kwp": plant.capacity_kwp,
-            "ac_capacity_kw": plant.ac_capacity_kw,
-            "annual_mwh": annual_mwh,
-            "specific_yield_kwh_per_kwp": annual_mwh * 1000.0 / plant.capacity_kwp,
-            "capacity_factor_ac_fraction": annual_mwh * 1000.0 / (plant.ac_capacity_kw * len(weather.index)),
-            "peak_ac_kw": float(generation.plant_ac_kw.max()),
-        }
+def _exceedance(generation, system: str) -> dict[str, Any]:
+    e = generation.exceedance.get(system)
+    return {} if e is None else e.as_dict()
+
+
+def generation_summary(scenario, weather, generation) -> dict[str, Any]:
+    """Energy Station and rooftop fleet: capacity, annual MWh, specific yield, P50/P90/P99."""
+    plant, result = generation.plant, generation.plant_result
+    annual_mwh = result.annual_mwh
+    snow = result.snow_loss_fraction_by_month
+    monthly_mwh = generation.plant_ac_kw.groupby(generation.plant_ac_kw.index.month).sum().to_numpy() / 1000.0
+    plant_summary = {
+        "capacity_kwp": plant.capacity_kwp,
+        "ac_capacity_kw": plant.ac_capacity_kw,
+        "module": plant.module,
+        "modules": plant.n_modules,
+        "annual_mwh": annual_mwh,
+        "specific_yield_kwh_per_kwp": annual_mwh * 1000.0 / plant.capacity_kwp,
+        "capacity_factor_ac_fraction": annual_mwh * 1000.0 / (plant.ac_capacity_kw * len(weather.index)),
+        "peak_ac_kw": float(generation.plant_ac_kw.max()),
+        "poa_kwh_per_m2": result.poa_kwh_per_m2,
+        "performance_ratio_fraction": annual_mwh * 1000.0 / (result.poa_kwh_per_m2 * plant.capacity_kwp),
+        "monthly_mwh": [float(x) for x in monthly_mwh],
+        "losses_fraction": {**plant.losses.as_dict(),
+                            "snow_annual_fraction": float(snow @ monthly_mwh / monthly_mwh.sum() if monthly_mwh.sum() else 0.0),
+                            "dc_total_excluding_snow": plant.losses.dc_fraction,
+                            "ac_total": plant.losses.ac_fraction},
+        "degradation_fraction_per_year": scenario.facts.costs.pv_degradation_fraction_per_year,
+        "energy_by_year_mwh": [float(x) for x in generation.plant_energy_by_year_mwh],
+        **_exceedance(generation, generation.plant_name),
     }
+    villages = {}
+    for name, r in generation.rooftops.items():
+        villages[name] = {
+            "roofs": int(sum(c["roofs"] for c in r.by_class.values())),
+            "capacity_kwp": r.potential_kwp,
+            "annual_mwh": r.annual_mwh,
+            "specific_yield_kwh_per_kwp": r.annual_mwh * 1000.0 / r.potential_kwp if r.potential_kwp else 0.0,
+            "by_class": {cls: {**c, "specific_yield_kwh_per_kwp": c["annual_mwh"] * 1000.0 / c["capacity_kwp"]
+                               if c["capacity_kwp"] else 0.0} for cls, c in r.by_class.items()},
+            **_exceedance(generation, name),
+        }
+    fleet_kwp = sum(v["capacity_kwp"] for v in villages.values())
+    fleet_mwh = sum(v["annual_mwh"] for v in villages.values())
+    fleet = {
+        "roofs": int(len(generation.roofs)),
+        "capacity_kwp": fleet_kwp,
+        "annual_mwh": fleet_mwh,
+        "specific_yield_kwh_per_kwp": fleet_mwh * 1000.0 / fleet_kwp if fleet_kwp else 0.0,
+        "basis": "every usable roof covered (the potential the sizing LP chooses from)",
+        **_exceedance(generation, "rooftop_fleet"),
+        "villages": villages,
+    }
+    return {generation.plant_name: plant_summary, "rooftop_fleet": fleet}
+
+
+def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict:
+    gen = generation_summary(scenario, weather, generation)
     dem: dict[str, Any] = {}
     siz: dict[str, Any] = {}
     for v in scenario.villages:
@@ -89,6 +136,7 @@ def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict
             "status": site.status,
             **{k: _nonneg(float(x)) for k, x in site.sizes.items()},
             "rooftop_specific_yield_kwh_per_kwp": float(generation.rooftop_ac_kw_per_kwp[v.name].sum()),
+            "rooftop_potential_kwp": generation.rooftops[v.name].potential_kwp,
             "pv_generation_kwh": gen_kwh,
             "pv_curtailed_kwh": float(np.sum(h["pv_curtailed_kw"])),
             "grid_import_kwh": imported,
@@ -130,6 +178,9 @@ def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict
             "longitude_deg": weather.longitude_deg,
             "annual_ghi_kwh_per_m2": float(weather.data["ghi"].sum()) / 1000.0,
             "mean_temp_air_c": float(weather.data["temp_air"].mean()),
+            "notes": list(weather.notes),
+            "ensemble_years": len(weather.ensemble),
+            "ensemble_annual_ghi_kwh_per_m2": [float(w.data["ghi"].sum()) / 1000.0 for w in weather.ensemble],
         },
         "generation": gen,
         "demand": dem,

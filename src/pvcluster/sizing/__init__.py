@@ -72,15 +72,19 @@ class Sizing:
         return float(sum(s.objective_krw_per_year for s in self.sites.values()))
 
 
-def site_data(scenario, village, load_kw: np.ndarray, pv_kw_per_kwp: np.ndarray) -> SiteData:
+def site_data(scenario, village, load_kw: np.ndarray, pv_kw_per_kwp: np.ndarray,
+              rooftop_potential_kwp: float) -> SiteData:
+    """The LP data of one village; rooftop PV is bounded by the inventory's potential (or the cap)."""
     c, mkt = scenario.facts.costs, scenario.facts.market
     n = len(load_kw)
+    pv_max = rooftop_potential_kwp if village.max_rooftop_kwp <= 0 else min(village.max_rooftop_kwp,
+                                                                            rooftop_potential_kwp)
     pv_capex = c.rooftop_pv_capex_krw_per_kwp
     return SiteData(
         name=village.name, load_kw=np.asarray(load_kw, dtype=float),
         pv_kw_per_kwp=np.where(pv_kw_per_kwp < 1e-4, 0.0, pv_kw_per_kwp),  # HiGHS drops tiny coefficients
         pv_existing_kwp=village.existing_rooftop_kwp,
-        pv_max_kwp=max(village.max_rooftop_kwp, village.existing_rooftop_kwp),
+        pv_max_kwp=max(pv_max, village.existing_rooftop_kwp),
         pv_capex_krw_per_kwp=pv_capex,
         pv_fixed_om_krw_per_kwp_year=c.pv_fixed_om_fraction_of_capex * pv_capex,
         pv_crf=capital_recovery_factor(c.discount_rate_fraction, c.pv_life_years),
@@ -91,7 +95,7 @@ def site_data(scenario, village, load_kw: np.ndarray, pv_kw_per_kwp: np.ndarray)
         storage_round_trip_efficiency_fraction=c.storage_round_trip_efficiency_fraction,
         import_price_krw_per_kwh=np.full(n, import_price_krw_per_kwh(mkt)),
         export_price_krw_per_kwh=np.full(n, export_price_krw_per_kwh(mkt, village.export_price,
-                                                                       village.max_rooftop_kwp)),
+                                                                       pv_max)),
         import_limit_kw=village.grid_import_limit_kw, export_limit_kw=village.grid_export_limit_kw,
         self_sufficiency_target_fraction=village.self_sufficiency_target_fraction,
     )
@@ -128,7 +132,8 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
     inputs: dict[str, SiteData] = {}
     for village in scenario.villages:
         data = site_data(scenario, village, demand.total_kw(village.name).to_numpy(),
-                         generation.rooftop_ac_kw_per_kwp[village.name].to_numpy())
+                         generation.rooftop_ac_kw_per_kwp[village.name].to_numpy(),
+                         generation.rooftops[village.name].potential_kwp)
         inputs[village.name] = data
         if progress:
             progress(f"sizing {village.name}")

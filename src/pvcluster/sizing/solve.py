@@ -79,7 +79,7 @@ def diagnose(s: SiteData, settings: SolverSettings) -> str:
         achievable = target - shortfall / load
         lines.append(
             f"self_sufficiency_target_fraction = {target:g} cannot be met: at most {achievable:.3f} is "
-            f"achievable with max_rooftop_kwp = {s.pv_max_kwp:g}; relax the target by "
+            f"achievable with {s.pv_max_kwp:,.1f} kWp of rooftop PV (the roof inventory's potential, or max_rooftop_kwp); relax the target by "
             f"{shortfall / load:.3f} (to {achievable:.3f}) or allow more rooftop PV")
     return "; ".join(lines) or "no requirement needed relaxing in the elastic model (numerical trouble?)"
 

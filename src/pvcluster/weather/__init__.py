@@ -15,10 +15,10 @@ import pvlib
 
 from pvcluster.weather.calendar import HOURS_PER_YEAR, hourly_index, weekend_mask
 from pvcluster.weather.readers import read_weather_file
-from pvcluster.weather.synthetic import synthetic_year
+from pvcluster.weather.synthetic import synthetic_ensemble, synthetic_year
 
 __all__ = ["Weather", "build_weather", "hourly_index", "weekend_mask", "HOURS_PER_YEAR",
-           "read_weather_file", "synthetic_year"]
+           "read_weather_file", "synthetic_year", "synthetic_ensemble", "climate_kwargs"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Weather:
     altitude_m: float
     timezone: str
     source: str
+    notes: tuple[str, ...] = ()  # what a reader changed (resampling, dropped leap day, ...)
+    ensemble: tuple[Weather, ...] = ()  # seeded synthetic years of the same climate, for P50/P90
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -55,25 +57,47 @@ def _with_solar_position(frame: pd.DataFrame, lat: float, lon: float, alt: float
     return frame
 
 
-def build_weather(scenario) -> Weather:
-    """The weather year a scenario asks for."""
-    site, year = scenario.site, scenario.scenario.base_year
-    if scenario.weather.source == "file":
-        wf = read_weather_file(scenario.weather.file, year)
-        frame = _with_solar_position(wf.data, wf.latitude_deg, wf.longitude_deg, wf.altitude_m)
-        return Weather(frame, wf.latitude_deg, wf.longitude_deg, wf.altitude_m, wf.timezone,
-                       f"file {scenario.weather.file.name} ({wf.name})")
-    c = scenario.facts.climate
-    frame = synthetic_year(
+def climate_kwargs(scenario) -> dict:
+    """The keyword arguments of the synthetic generators for a scenario's site and climate."""
+    site, c = scenario.site, scenario.facts.climate
+    return dict(
         latitude_deg=site.latitude_deg, longitude_deg=site.longitude_deg, altitude_m=site.altitude_m,
-        year=year, timezone=site.timezone,
+        year=scenario.scenario.base_year, timezone=site.timezone,
         ghi_kwh_per_m2_day=np.asarray(c.ghi_kwh_per_m2_day), temp_air_c=np.asarray(c.temp_air_c),
         temp_daily_range_c=np.asarray(c.temp_daily_range_c),
         wind_speed_m_per_s=np.asarray(c.wind_speed_m_per_s), albedo_fraction=c.albedo_fraction,
         clearness_lag1_autocorrelation=c.clearness_lag1_autocorrelation,
-        clearness_daily_sd=c.clearness_daily_sd, temp_daily_anomaly_sd_c=c.temp_daily_anomaly_sd_c,
-        seed=scenario.scenario.seed, typical=scenario.weather.synthetic_year == "typical",
-    )
+        clearness_daily_sd=c.clearness_daily_sd, temp_daily_anomaly_sd_c=c.temp_daily_anomaly_sd_c)
+
+
+def build_ensemble(scenario) -> tuple[Weather, ...]:
+    """``weather.ensemble_years`` seeded random years of the scenario's climate (none if < 2)."""
+    n = scenario.weather.ensemble_years
+    if n < 2:
+        return ()
+    site = scenario.site
+    kwargs = climate_kwargs(scenario)
+    years = synthetic_ensemble(n, seed=scenario.scenario.seed,
+                               target_annual_cv_fraction=scenario.facts.climate.ghi_interannual_cv_fraction,
+                               **kwargs)
+    return tuple(Weather(frame, site.latitude_deg, site.longitude_deg, site.altitude_m, site.timezone,
+                         f"synthetic ensemble year {k + 1} of {n} (seed {scenario.scenario.seed})")
+                 for k, frame in enumerate(years))
+
+
+def build_weather(scenario) -> Weather:
+    """The weather year a scenario asks for, with its synthetic ensemble for P50/P90."""
+    site, year = scenario.site, scenario.scenario.base_year
+    ensemble = build_ensemble(scenario)
+    if scenario.weather.source == "file":
+        fmt = None if scenario.weather.format == "auto" else scenario.weather.format
+        wf = read_weather_file(scenario.weather.file, year, fmt)
+        frame = _with_solar_position(wf.data, wf.latitude_deg, wf.longitude_deg, wf.altitude_m)
+        return Weather(frame, wf.latitude_deg, wf.longitude_deg, wf.altitude_m, wf.timezone,
+                       f"file {scenario.weather.file.name} ({wf.name})", tuple(getattr(wf, "notes", ())),
+                       ensemble)
+    frame = synthetic_year(**climate_kwargs(scenario), seed=scenario.scenario.seed,
+                           typical=scenario.weather.synthetic_year == "typical")
     return Weather(frame, site.latitude_deg, site.longitude_deg, site.altitude_m, site.timezone,
                    f"synthetic {scenario.weather.synthetic_year} year {year} from monthly normals "
-                   f"(seed {scenario.scenario.seed})")
+                   f"(seed {scenario.scenario.seed})", (), ensemble)
