@@ -55,6 +55,7 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
     with atomic_folder(out_dir) as tmp:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         hourly.to_csv(tmp / "hourly.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%S%z")
+        generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
         (tmp / "cashflows").mkdir()
         for name, result in finance.projects.items():
             result.table.to_csv(tmp / "cashflows" / f"{name}.csv", index=False, float_format="%.6f")
