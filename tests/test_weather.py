@@ -1,20 +1,15 @@
-"""Weather: calendar, synthetic years from normals, and the EPW / TMY3 readers."""
+"""Weather: calendar, synthetic years from normals, and the weather stage (readers: test_readers.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pvlib
 import pytest
 
-from epw import GHI_COLUMN, corrupt, write_epw
-from pvcluster.errors import InputError
-from pvcluster.weather import hourly_index, read_weather_file, synthetic_year
+from epw import write_epw
+from pvcluster.weather import hourly_index, synthetic_year
 from pvcluster.weather.synthetic import ar1, expected_clipped, unbiased_offset
-
-TMY3 = Path(pvlib.__file__).parent / "data" / "703165TY.csv"
 
 
 def _climate_kwargs(scenario, **extra):
@@ -121,45 +116,7 @@ def test_unbiased_offset_corrects_clipping():
     assert delta > 0  # the upper clip removes more mass than the lower one
 
 
-def test_read_tmy3_normalizes(tmp_path):
-    wf = read_weather_file(TMY3, 2025)
-    assert len(wf.data) == 8760
-    assert wf.data.index[0] == pd.Timestamp("2025-01-01 00:00", tz="Etc/GMT+9")  # Sand Point, Alaska: UTC-9
-    assert wf.latitude_deg == pytest.approx(55.317, abs=0.01)
-    raw, _ = pvlib.iotools.read_tmy3(TMY3, map_variables=True)
-    # row order is kept: the hour ending 13:00 on Jan 1 becomes the hour beginning 12:00
-    assert wf.data["ghi"].iloc[12] == raw["ghi"].iloc[12]
-
-
-def test_read_epw_round_trip(tmp_path, weather):
-    path = write_epw(tmp_path / "t.epw", weather.data)
-    wf = read_weather_file(path, 2025)
-    assert len(wf.data) == 8760
-    np.testing.assert_allclose(wf.data["ghi"].to_numpy(), weather.data["ghi"].round().to_numpy())
-    assert str(wf.data.index.tz) == "Etc/GMT-9"
-
-
-def test_epw_with_missing_and_unphysical_values(tmp_path, weather):
-    path = write_epw(tmp_path / "bad.epw", weather.data)
-    corrupt(path, 100, GHI_COLUMN, "5000")
-    with pytest.raises(InputError) as info:
-        read_weather_file(path, 2025)
-    (problem,) = info.value.problems
-    assert problem.key == "ghi" and "5000" in problem.found and "2001-01-05 04:00" in problem.found
-    assert problem.where == str(path)
-
-
-def test_weather_file_with_missing_rows(tmp_path, weather):
-    path = write_epw(tmp_path / "short.epw", weather.data.iloc[:8000])
-    with pytest.raises(InputError, match="8760 hourly rows"):
-        read_weather_file(path, 2025)
-
-
-def test_unknown_weather_format(tmp_path):
-    path = tmp_path / "w.txt"
-    path.write_text("x")
-    with pytest.raises(InputError, match="EPW"):
-        read_weather_file(path, 2025)
+# The file readers are tested in test_readers.py.
 
 
 def test_scenario_with_weather_file_runs_weather_stage(tmp_path, weather, default_text):
