@@ -49,6 +49,8 @@ def run(scenario: Scenario, out_dir: Path | None = None,
         return result
 
     weather = stage("weather", build_weather, scenario)
+    for note in weather.notes:
+        progress(f"      note: {note}")
     generation = stage("generation", build_generation, scenario, weather)
     demand = stage("demand", build_demand, scenario, weather)
     sizing = stage("sizing", build_sizing, scenario, generation, demand,
