@@ -8,6 +8,7 @@ infeasible or unbounded; 1 anything else. User mistakes get a message, never a t
 from __future__ import annotations
 
 import argparse
+import calendar
 import sys
 import time
 import traceback
@@ -53,6 +54,37 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("scenario", nargs="?", help="scenario TOML file (default: the packaged default)")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value before validating (repeatable)")
+
+    pv = sub.add_parser("pv", parents=[common], help="annual and monthly energy of one PV system (PVWatts-like)",
+                        description="Simulate one PV system on a weather file with a PVWatts v8-like model "
+                                    "(pvcluster.generation.pvwatts) and print its annual and monthly AC energy.")
+    pv.add_argument("--weather", required=True, metavar="FILE",
+                    help="hourly weather file (EPW, TMY3, TMY2, PVGIS, PSM3, SAM CSV, ...)")
+    pv.add_argument("--format", dest="weather_format", metavar="FMT",
+                    help="weather file format, when it cannot be told from the file")
+    pv.add_argument("--year", type=int, default=2023,
+                    help="calendar year the typical-year rows are placed on (default: %(default)s)")
+    pv.add_argument("--capacity-kw", type=float, default=1.0, metavar="KWP",
+                    help="DC nameplate capacity in kWp (default: %(default)s)")
+    pv.add_argument("--tilt", type=float, default=20.0, metavar="DEG",
+                    help="tilt from horizontal, 0-90; the axis tilt for trackers (default: %(default)s)")
+    pv.add_argument("--azimuth", type=float, default=180.0, metavar="DEG",
+                    help="azimuth clockwise from north, 180 = south; the axis azimuth for trackers "
+                         "(default: %(default)s)")
+    pv.add_argument("--tracking", choices=("fixed", "single-axis"), default="fixed")
+    pv.add_argument("--array-type", choices=("open_rack", "roof_mount"), default="open_rack",
+                    help="fixed systems: open rack (rows, self-shading) or roof mount (default: %(default)s)")
+    pv.add_argument("--gcr", type=float, default=0.3, metavar="G",
+                    help="ground coverage ratio, for row shading and backtracking (default: %(default)s)")
+    pv.add_argument("--max-angle", type=float, default=45.0, metavar="DEG",
+                    help="tracker rotation limit (default: %(default)s)")
+    pv.add_argument("--backtrack", action=argparse.BooleanOptionalAction, default=True,
+                    help="trackers backtrack to avoid row shading (default: on)")
+    pv.add_argument("--dc-ac-ratio", type=float, default=1.15, metavar="R",
+                    help="DC/AC ratio, > 0 (default: %(default)s)")
+    pv.add_argument("--losses-fraction", type=float, default=0.1408, metavar="L",
+                    help="DC system losses as a fraction, e.g. 0.1408 for 14.08 %% (default: %(default)s)")
+    pv.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     return p
 
 
@@ -97,13 +129,73 @@ def _cmd_validate(args) -> int:
     return EXIT_OK
 
 
+_PV_OPTIONS = {"capacity_kw": "--capacity-kw", "tilt_deg": "--tilt", "azimuth_deg": "--azimuth",
+               "tracking": "--tracking", "array_type": "--array-type", "gcr": "--gcr",
+               "max_angle_deg": "--max-angle", "backtrack": "--backtrack", "dc_ac_ratio": "--dc-ac-ratio",
+               "losses_fraction": "--losses-fraction"}
+
+
+def _cmd_pv(args) -> int:
+    import json
+
+    from pvcluster.errors import Problem
+    from pvcluster.generation.pvwatts import PVWattsSystem, simulate
+    from pvcluster.weather.readers import read_weather_file
+
+    system = PVWattsSystem(
+        capacity_kw=args.capacity_kw, tilt_deg=args.tilt, azimuth_deg=args.azimuth, tracking=args.tracking,
+        array_type=args.array_type, dc_ac_ratio=args.dc_ac_ratio, losses_fraction=args.losses_fraction,
+        gcr=args.gcr, max_angle_deg=args.max_angle, backtrack=args.backtrack)
+    problems = [Problem(_PV_OPTIONS.get(p.key, p.key), "", p.expected, p.found) for p in system.problems()]
+    if problems:
+        raise InputError(problems, headline="invalid PV system options")
+    path = Path(args.weather)
+    if not path.is_file():
+        raise InputError(Problem(str(path), "", "an existing weather file (--weather)", "no such file"))
+    try:
+        wf = read_weather_file(path, args.year, fmt=args.weather_format)
+    except InputError:
+        raise
+    except Exception as exc:  # a reader failing on a malformed file is still a bad input
+        raise InputError(Problem(str(path), "", "a readable weather file (--weather)",
+                                 f"{type(exc).__name__}: {exc}")) from None
+    notes = list(getattr(wf, "notes", ()) or ())
+    result = simulate(wf.data, wf.latitude_deg, wf.longitude_deg, wf.altitude_m, system)
+    if args.json:
+        out = {"weather": {"file": str(path), "name": wf.name, "latitude_deg": wf.latitude_deg,
+                           "longitude_deg": wf.longitude_deg, "altitude_m": wf.altitude_m,
+                           "timezone": wf.timezone, "year": args.year, "notes": notes},
+               "model": "PVWatts v8-like (pvcluster.generation.pvwatts)", **result.summary()}
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    if not args.quiet:
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+    s = system
+    mount = (f"single-axis tracker (axis tilt {s.tilt_deg:g}, azimuth {s.azimuth_deg:g}, gcr {s.gcr:g}, "
+             f"{'backtracking' if s.backtrack else 'no backtracking'}, limit {s.max_angle_deg:g} deg)"
+             if s.tracking == "single-axis" else
+             f"fixed {s.array_type.replace('_', ' ')}, tilt {s.tilt_deg:g}, azimuth {s.azimuth_deg:g}"
+             + (f", gcr {s.gcr:g}" if s.array_type == "open_rack" else ""))
+    print(f"{wf.name} ({wf.latitude_deg:.3f}, {wf.longitude_deg:.3f}, {wf.altitude_m:g} m), year {args.year}")
+    print(f"{s.capacity_kw:g} kWp DC / {s.ac_capacity_kw:.4g} kW AC (dc/ac {s.dc_ac_ratio:g}), {mount}, "
+          f"losses {s.losses_fraction:.2%}")
+    print(f"{'month':<7}{'AC MWh':>12}{'kWh/kWp':>10}")
+    for i, mwh in enumerate(result.monthly_mwh):
+        print(f"{calendar.month_abbr[i + 1]:<7}{mwh:>12.3f}{1000 * mwh / s.capacity_kw:>10.1f}")
+    print(f"{'year':<7}{result.annual_mwh:>12.3f}{result.specific_yield_kwh_per_kwp:>10.1f}")
+    print(f"specific yield {result.specific_yield_kwh_per_kwp:,.0f} kWh/kWp, "
+          f"capacity factor {result.capacity_factor_fraction:.1%} (on DC)")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
-    handler = {"run": _cmd_run, "validate": _cmd_validate}[args.command]
+    handler = {"run": _cmd_run, "validate": _cmd_validate, "pv": _cmd_pv}[args.command]
     try:
         return handler(args)
     except InputError as exc:

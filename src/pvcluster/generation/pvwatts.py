@@ -27,8 +27,8 @@ What NREL's PVWatts v8 does (read from SAM's ``ssc`` source, ``ssc/cmod_pvwattsv
    (93.9 deg form), a fixed 1367 W/m2 extraterrestrial normal irradiance (no eccentricity), ground
    reflection ``albedo * (DNI cos(z) + DHI) (1 - cos(tilt)) / 2`` from the *recomputed* global
    horizontal (the file's GHI is not used). For zenith > 87.5 deg the sky is isotropic and the
-   ground term is zero; with DHI <= 0 both diffuse terms are zero. pvlib:
-   ``irradiance.perez(return_components=True)`` with those inputs, then those two patches.
+   ground term is zero; with DHI <= 0 both diffuse terms are zero. pvlib: ``irradiance.perez``
+   with those inputs (its coefficients, bins and epsilon are ssc's), then those two patches.
 4. **Row self-shading** (``lib_pvshade.cpp``: ``ss_exec``, ``diffuse_reduce``,
    ``sssky_diffuse_table``; ``shadeFraction1x``): on for fixed open rack and for single-axis
    trackers, off for roof mounts. A nominal layout is derived from the size (300 W modules, 2 up
@@ -161,8 +161,8 @@ class PVWattsSystem:
             bad("capacity_kw", "a positive number of kWp", self.capacity_kw)
         if not number(self.tilt_deg) or not 0 <= self.tilt_deg <= 90:
             bad("tilt_deg", "degrees from 0 (flat) to 90 (vertical)", self.tilt_deg)
-        if not number(self.azimuth_deg) or not 0 <= self.azimuth_deg < 360:
-            bad("azimuth_deg", "degrees clockwise from north, 0 to below 360 (180 = south)", self.azimuth_deg)
+        if not number(self.azimuth_deg) or not 0 <= self.azimuth_deg <= 360:
+            bad("azimuth_deg", "degrees clockwise from north, 0 to 360 (180 = south)", self.azimuth_deg)
         if self.tracking not in TRACKING_MODES:
             bad("tracking", " or ".join(TRACKING_MODES), self.tracking)
         if self.array_type not in ARRAY_TYPES:
@@ -335,6 +335,7 @@ class Layout:
 
 
 def layout(capacity_kw: float, tracking: str, array_type: str, gcr: float, module_type: str = "standard") -> Layout:
+    """ssc's guess of the field: 300 W portrait modules, 2 up on racks, 1 up on trackers, square."""
     area = _LAYOUT_MODULE_W / MODULE_TYPES[module_type]["stc_efficiency_fraction"] / 1000.0
     width = math.sqrt(area / _LAYOUT_ASPECT)
     length = width * _LAYOUT_ASPECT
@@ -558,7 +559,8 @@ def simulate(weather: pd.DataFrame, latitude_deg: float, longitude_deg: float, a
     azi = sun["solar_azimuth"].to_numpy()
     up = sun["sun_up"].to_numpy()
     single_axis = system.tracking == "single-axis"
-    geo = orientation(zen, azi, system.tracking, system.tilt_deg, system.azimuth_deg,
+    azimuth_deg = system.azimuth_deg % 360.0  # 360 is north, as 0 (ssc itself rejects 360)
+    geo = orientation(zen, azi, system.tracking, system.tilt_deg, azimuth_deg,
                       system.max_angle_deg, system.backtrack, system.gcr)
     poa = plane_of_array(geo["surface_tilt"], geo["surface_azimuth"], geo["aoi"], zen, azi, dni, dhi, alb)
     beam, sky, gnd = poa["poa_beam"], poa["poa_sky_diffuse"], poa["poa_ground_diffuse"]
@@ -572,7 +574,7 @@ def simulate(weather: pd.DataFrame, latitude_deg: float, longitude_deg: float, a
                 geo["surface_tilt"], geo["surface_azimuth"], zen, azi, lay))
         elif not system.backtrack:
             beam = beam * (1.0 - tracker_beam_shade_fraction(
-                zen, azi, system.tilt_deg, system.azimuth_deg, system.gcr, geo["rotation"]))
+                zen, azi, system.tilt_deg, azimuth_deg, system.gcr, geo["rotation"]))
         diffuse_seen = (sky + gnd) >= 0.1  # ssc skips the derates below 0.1 W/m2 of diffuse
         sky = np.where(diffuse_seen, sky * sky_diffuse_shade_factor(geo["surface_tilt"], system.gcr), sky)
         gnd = np.where(diffuse_seen, gnd * ground_diffuse_shade_factor(
