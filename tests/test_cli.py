@@ -28,19 +28,25 @@ def default_run(tmp_path_factory):
 def test_default_run_writes_every_output(default_run):
     for name in ("summary.json", "hourly.csv", "report.html", "manifest.json", "cashflows/energy_station.csv",
                  "figures/week_summer.png", "figures/week_winter.png", "figures/monthly_energy.png",
-                 "figures/cashflow_energy_station.png"):
+                 "figures/cashflow_energy_station.png", "roofs.csv"):
         assert (default_run / name).is_file(), name
     html = (default_run / "report.html").read_text()
     assert "data:image/png;base64," in html and "<script" not in html and 'src="http' not in html
+    assert "P90 MWh" in html and "rooftop_fleet: nammyeon" in html
     manifest = json.loads((default_run / "manifest.json").read_text())
     assert set(manifest["stage_timings_s"]) >= {"weather", "generation", "demand", "sizing", "finance"}
-    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 4
+    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 6
 
 
 def test_summary_keys(default_run):
     s = json.loads((default_run / "summary.json").read_text())
     plant = s["generation"]["energy_station"]
-    assert plant["capacity_kwp"] == 39000.0 and plant["annual_mwh"] > 40000
+    assert plant["capacity_kwp"] == pytest.approx(39000.0, abs=3.0) and plant["annual_mwh"] > 40000
+    assert plant["p99_mwh"] < plant["p90_mwh"] < plant["p50_mwh"]
+    fleet = s["generation"]["rooftop_fleet"]
+    assert fleet["roofs"] == sum(v["roofs"] for v in fleet["villages"].values())
+    for system in (plant, fleet, *fleet["villages"].values()):
+        assert {"capacity_kwp", "annual_mwh", "specific_yield_kwh_per_kwp", "p50_mwh", "p90_mwh", "p99_mwh"} <= set(system)
     assert s["sizing"]["status"] == "convergenceCriteriaSatisfied"
     assert isinstance(s["sizing"]["objective_krw"], float)
     fin = s["finance"]["energy_station"]

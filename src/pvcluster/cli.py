@@ -113,8 +113,12 @@ def _cmd_run(args) -> int:
     if not args.quiet:
         print(f"wrote {result.out_dir}/ (summary.json, hourly.csv, cashflows/, figures/, report.html, "
               f"manifest.json)", file=sys.stderr)
+    fleet = s["generation"].get("rooftop_fleet", {})
+    p90 = f", P90 {plant['p90_mwh']:,.0f}" if "p90_mwh" in plant else ""
+    roofs = (f"; rooftop fleet {fleet['capacity_kwp']:,.0f} kWp potential, {fleet['annual_mwh']:,.0f} MWh/yr"
+             if fleet else "")
     print(f"{s['scenario']['name']}: plant {plant['annual_mwh']:,.0f} MWh/yr "
-          f"({plant['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp); sizing {s['sizing']['status']}, "
+          f"({plant['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp{p90}){roofs}; sizing {s['sizing']['status']}, "
           f"{s['sizing']['objective_krw']:,.0f} KRW/yr; plant NPV {fin['npv_krw'] / 1e9:,.1f} bn KRW, "
           f"IRR {'does not exist' if irr is None else f'{irr:.1%}'}; outputs in {result.out_dir}")
     return EXIT_OK
