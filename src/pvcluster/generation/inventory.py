@@ -82,7 +82,7 @@ def read_inventory(path: str | Path, village: str | None = None) -> pd.DataFrame
     path = Path(path)
     where = str(path)
     try:
-        frame = pd.read_csv(path, dtype={"building_id": str, "village": str, "class": str})
+        frame = pd.read_csv(path, dtype={"building_id": str, "village": str, "class": str}, comment="#")
     except Exception as exc:  # pandas raises many kinds on a malformed file
         raise InputError(Problem(where, "", "a readable CSV roof inventory", f"{type(exc).__name__}: {exc}"),
                          headline=f"cannot read roof inventory {path}") from None
@@ -131,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     for v in scenario.villages:
         frame = generate_inventory(v.name, village_counts(v), scenario.facts.rooftops, scenario.scenario.seed)
         path = out / f"buildings_{v.name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
+        header = (f"# assumption: no public roof inventory exists; drawn by pvcluster.generation.inventory "
+                  f"with the parameters in the rooftops input (each an assumption with its reason) and seed "
+                  f"{scenario.scenario.seed}\n")
+        path.write_text(header + frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
         print(f"wrote {len(frame)} roofs to {path}")
     return 0
 
