@@ -89,15 +89,11 @@ def rooftop_system(scenario) -> RooftopSystem:
     c, pv, r = scenario.facts.climate, scenario.facts.pv, scenario.facts.rooftops
     losses = LossBreakdown.from_facts(pv, transformer=False)
     return RooftopSystem(
-        gamma_pdc_per_c=module_gamma_pdc_per_c(cec_module(_rooftop_module(scenario))),
+        gamma_pdc_per_c=module_gamma_pdc_per_c(cec_module(scenario.rooftops.module)),
         dc_loss_fraction=losses.dc_fraction, ac_loss_fraction=losses.ac_fraction, dc_ac_ratio=r.dc_ac_ratio,
         inverter_efficiency_fraction=pv.inverter_efficiency_fraction, snowfall_cm=tuple(c.snowfall_cm),
         snow_events=tuple(c.snow_events), relative_humidity_percent=tuple(c.relative_humidity_percent),
         snow_slant_height_m=r.snow_slant_height_m, snow_lower_edge_height_m=r.snow_lower_edge_height_m)
-
-
-def _rooftop_module(scenario) -> str:
-    return scenario.rooftops.module  # an optional table: its defaults apply when left out
 
 
 def roof_inventory(scenario) -> pd.DataFrame:
@@ -110,7 +106,7 @@ def roof_inventory(scenario) -> pd.DataFrame:
             frames.append(generate_inventory(v.name, village_counts(v), scenario.facts.rooftops,
                                              scenario.scenario.seed))
     roofs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    density = module_kwp_per_m2(cec_module(_rooftop_module(scenario)))
+    density = module_kwp_per_m2(cec_module(scenario.rooftops.module))
     roofs["capacity_kwp"] = roofs["usable_area_m2"] * density
     return roofs
 
