@@ -28,14 +28,16 @@ def default_run(tmp_path_factory):
 def test_default_run_writes_every_output(default_run):
     for name in ("summary.json", "hourly.csv", "report.html", "manifest.json", "cashflows/energy_station.csv",
                  "figures/week_summer.png", "figures/week_winter.png", "figures/monthly_energy.png",
-                 "figures/cashflow_energy_station.png", "roofs.csv"):
+                 "figures/cashflow_energy_station.png", "roofs.csv", "demand_by_year.csv",
+                 "figures/demand_profiles.png", "figures/load_duration.png"):
         assert (default_run / name).is_file(), name
     html = (default_run / "report.html").read_text()
     assert "data:image/png;base64," in html and "<script" not in html and 'src="http' not in html
     assert "P90 MWh" in html and "rooftop_fleet: nammyeon" in html
     manifest = json.loads((default_run / "manifest.json").read_text())
     assert set(manifest["stage_timings_s"]) >= {"weather", "generation", "demand", "sizing", "finance"}
-    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 6
+    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 7
+    assert "polysilicon_plant" in html and "coincidence factor" in html
 
 
 def test_summary_keys(default_run):
@@ -55,6 +57,25 @@ def test_summary_keys(default_run):
     assert green["self_sufficiency_fraction"] >= 0.5 - 1e-6
 
 
+def test_demand_outputs_agree(default_run):
+    s = json.loads((default_run / "summary.json").read_text())["demand"]
+    assert s["design_year"] == 2030
+    assert s["annual_mwh"] == pytest.approx(sum(x["annual_mwh"] for x in s["by_class"].values()), rel=1e-6)
+    assert s["annual_mwh"] == pytest.approx(sum(x["annual_mwh"] for x in s["by_site"].values()), rel=1e-6)
+    assert s["annual_mwh"] == pytest.approx(sum(x["annual_mwh"] for x in s["loads"].values()), rel=1e-6)
+    assert set(s["pilot_candidates"]) == {n for n, x in s["loads"].items() if x["pilot_candidate"]}
+    assert s["loads"]["polysilicon_plant"]["class"] == "industry"
+    assert not s["loads"]["polysilicon_plant"]["pilot_candidate"]
+    # the diversity of the 50-household village is stated
+    assert 0 < s["villages"]["nammyeon"]["coincidence_factor"] < 0.6
+    years = pd.read_csv(default_run / "demand_by_year.csv", index_col="year")
+    assert list(years.index) == s["by_year"]["years"] and years.index[0] == 2025
+    assert years.loc[2030, "total_mwh"] == pytest.approx(s["annual_mwh"], rel=1e-5)
+    assert years.loc[2026, "polysilicon_plant_mwh"] == 0 and years.loc[2027, "polysilicon_plant_mwh"] > 0
+    h = pd.read_csv(default_run / "hourly.csv", index_col=0)
+    assert h["demand_total_kw"].sum() / 1000 == pytest.approx(s["annual_mwh"], rel=1e-5)
+
+
 def test_hourly_energy_balance_holds_in_written_file(default_run):
     h = pd.read_csv(default_run / "hourly.csv", index_col=0)
     assert len(h) == 8760
@@ -64,8 +85,15 @@ def test_hourly_energy_balance_holds_in_written_file(default_run):
         use = h[f"{v}_demand_total_kw"] + h[f"{v}_storage_charge_kw"] + h[f"{v}_grid_export_kw"]
         # the CSV keeps 6 significant digits: 1e-3 kW on loads of tens of kW
         np.testing.assert_allclose(supply, use, atol=2e-3)
-        demand = h[[f"{v}_demand_households_kw", f"{v}_demand_village_hall_kw", f"{v}_demand_street_lights_kw"]]
+        demand = h[[f"demand_{v}_households_kw", f"demand_{v}_hall_kw", f"demand_{v}_street_lights_kw"]]
         np.testing.assert_allclose(demand.sum(axis=1), h[f"{v}_demand_total_kw"], atol=2e-3)
+    # every named load adds up to its class, and the classes and the sites to the total
+    named = [c for c in h.columns if c.startswith("demand_") and not c.startswith(("demand_class_", "demand_total"))]
+    classes = [c for c in h.columns if c.startswith("demand_class_")]
+    sites = [c for c in h.columns if c.endswith("_demand_total_kw")]
+    assert len(named) == 17 and len(classes) == 3 and len(sites) == 4
+    for total in (h[named].sum(axis=1), h[classes].sum(axis=1), h[sites].sum(axis=1)):
+        np.testing.assert_allclose(total, h["demand_total_kw"], rtol=1e-5, atol=1e-2)
 
 
 def test_two_runs_give_identical_summary(default_run, tmp_path):

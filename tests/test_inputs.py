@@ -17,8 +17,13 @@ DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 def test_every_input_value_has_provenance():
     for path in sorted((data_root() / "inputs").glob("*.toml")):
         for name, entry in tomllib.loads(path.read_text()).items():
-            ok = "assumption" in entry or ("source" in entry and "year" in entry)
-            assert ok, f"{path.name}: {name}"
+            # the facility catalogue nests facts inside each type's table
+            facts = ({f"{name}.{k}": v for k, v in entry.items() if isinstance(v, dict)}
+                     if path.name.startswith("facilities") else {name: entry})
+            assert facts, f"{path.name}: {name} has no facts"
+            for key, fact in facts.items():
+                ok = "assumption" in fact or ("source" in fact and "year" in fact)
+                assert ok, f"{path.name}: {key}"
 
 
 def test_ghi_normals_reproduce_the_derivation(scenario):

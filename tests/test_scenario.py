@@ -14,7 +14,8 @@ def test_default_scenario_loads(scenario):
     assert scenario.plant.capacity_kwp == 39000.0
     assert len(scenario.villages) == 2
     assert scenario.facts.market.smp_krw_per_kwh == pytest.approx(117.26)
-    assert set(scenario.input_paths) == {"climate", "market", "costs", "demand", "pv", "rooftops"}
+    assert set(scenario.input_paths) == {"climate", "market", "costs", "demand", "pv", "rooftops",
+                                         "facilities"}
 
 
 def _write(tmp_path, text, name="s.toml"):

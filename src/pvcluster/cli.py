@@ -111,7 +111,7 @@ def _cmd_run(args) -> int:
     fin = next(iter(s["finance"].values()))
     irr = fin["irr_fraction"]
     if not args.quiet:
-        print(f"wrote {result.out_dir}/ (summary.json, hourly.csv, cashflows/, figures/, report.html, "
+        print(f"wrote {result.out_dir}/ (summary.json, hourly.csv, demand_by_year.csv, roofs.csv, cashflows/, figures/, report.html, "
               f"manifest.json)", file=sys.stderr)
     fleet = s["generation"].get("rooftop_fleet", {})
     p90 = f", P90 {plant['p90_mwh']:,.0f}" if "p90_mwh" in plant else ""

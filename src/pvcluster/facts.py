@@ -123,20 +123,27 @@ FACT_FILES: dict[str, dict[str, Field]] = {
     },
     "demand": {
         "household_kwh_per_month": Field(_N, unit="kWh/month", gt=0),
+        "household_kwh_growth_fraction_per_year": Field(_N, unit="fraction/yr", ge=-0.1, le=0.1,
+                                                        doc="change of one household's use per year"),
         "household_month_factors": Field(_L, unit="-", gt=0, length=12,
                                          doc="monthly consumption relative to the annual mean month"),
-        "household_weekday_shape": Field(_L, unit="-", ge=0, length=24, doc="hour-of-day weights, weekday"),
-        "household_weekend_shape": Field(_L, unit="-", ge=0, length=24,
-                                         doc="hour-of-day weights, weekend and public holidays"),
+        **{f"household_{season}_{day}_shape": Field(
+            _L, unit="-", ge=0, length=24,
+            doc=f"hour-of-day weights, {season.replace('_', '/')} {'workdays' if day == 'workday' else 'weekends and public holidays'}")
+           for season in ("summer", "spring_autumn", "winter") for day in ("workday", "dayoff")},
         "household_size_sd_fraction": Field(_N, unit="fraction", ge=0, le=1.5,
                                             doc="lognormal sigma of annual use between households"),
         "household_hour_shift_sd_h": Field(_N, unit="h", ge=0, le=4,
                                            doc="spread of each household's daily routine in time"),
         "household_hourly_noise_sd_fraction": Field(_N, unit="fraction", ge=0, le=1),
-        "village_hall_kwh_per_year": Field(_N, unit="kWh/yr", ge=0),
-        "office_weekday_shape": Field(_L, unit="-", ge=0, length=24),
-        "office_weekend_shape": Field(_L, unit="-", ge=0, length=24),
-        "street_light_w": Field(_N, unit="W", ge=0),
+        "heating_oil_l_per_household_year": Field(_N, unit="L/yr", ge=0,
+                                                  doc="kerosene burned for space heating by one household"),
+        "kerosene_kwh_per_l": Field(_N, unit="kWh/L", gt=0, le=15, doc="net calorific value of kerosene"),
+        "oil_boiler_efficiency_fraction": Field(_N, unit="fraction", gt=0, le=1),
+        "heating_base_temp_c": Field(_N, unit="degC", ge=5, le=25, doc="no space heating above this"),
+        "heat_pump_cop_at_7c": Field(_N, unit="-", ge=1, le=8, doc="COP at 7 degC outdoor air (A7/W35)"),
+        "heat_pump_cop_slope_per_k": Field(_N, unit="1/K", ge=0, le=0.5, doc="COP gained per K of warmer air"),
+        "heat_pump_cop_min": Field(_N, unit="-", ge=1, le=8, doc="COP floor in the coldest hours"),
     },
 }
 
@@ -151,46 +158,58 @@ class Fact:
 _PROVENANCE_KEYS = {"value", "unit", "source", "year", "assumption", "note", "reliability"}
 
 
+def read_toml_file(path: Path, problems: list[Problem]) -> dict | None:
+    """Parse a TOML input file; a syntax or read error becomes a Problem naming the file."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(toml_error(path, exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(path), "", "a readable UTF-8 text file", str(exc)))
+    return None
+
+
+def read_fact(key: str, entry: Any, declared: Field, ctx: Context) -> Fact | None:
+    """Check one fact table (value, unit, provenance) against its declaration."""
+    if not isinstance(entry, dict) or "value" not in entry:
+        ctx.add(key, "a table with 'value' and 'source' + 'year' or 'assumption'",
+                "a bare value" if not isinstance(entry, dict) else "a table without 'value'")
+        return None
+    extra = set(entry) - _PROVENANCE_KEYS
+    if extra:
+        bad = sorted(extra)[0]
+        ctx.add(f"{key}.{bad}", "one of " + ", ".join(sorted(_PROVENANCE_KEYS)),
+                f"unknown key {bad!r}{_suggest(bad, sorted(_PROVENANCE_KEYS))}")
+    has_source = isinstance(entry.get("source"), str) and entry["source"].strip()
+    has_year = isinstance(entry.get("year"), int) and not isinstance(entry.get("year"), bool)
+    has_assumption = isinstance(entry.get("assumption"), str) and entry["assumption"].strip()
+    if not (has_assumption or (has_source and has_year)):
+        ctx.add(key, "provenance: 'source' and 'year', or 'assumption' with a reason",
+                "no source with a year and no assumption")
+    value = _validate_field(declared, entry["value"], f"{key}.value", ctx)
+    if value is None:
+        return None
+    provenance = (f"{entry['source']} ({entry['year']})" if has_source and has_year
+                  else f"assumption: {entry.get('assumption', '')}")
+    return Fact(value, entry.get("unit", declared.unit), provenance)
+
+
 def load_fact_file(kind: str, path: Path, problems: list[Problem]) -> dict[str, Fact]:
     """Read one input file of ``kind``; append every problem found to ``problems``."""
     declared = FACT_FILES[kind]
-    where = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(toml_error(path, exc))
+    raw = read_toml_file(path, problems)
+    if raw is None:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(where, "", "a readable UTF-8 text file", str(exc)))
-        return {}
-    ctx = Context(where=where)
+    ctx = Context(where=str(path))
     facts: dict[str, Fact] = {}
     for name, entry in raw.items():
         if name not in declared:
             ctx.add(name, f"a known fact of a {kind} file",
                     f"unknown fact {name!r}{_suggest(name, list(declared))}")
             continue
-        if not isinstance(entry, dict) or "value" not in entry:
-            ctx.add(name, "a table with 'value' and 'source' + 'year' or 'assumption'",
-                    "a bare value" if not isinstance(entry, dict) else "a table without 'value'")
-            continue
-        extra = set(entry) - _PROVENANCE_KEYS
-        if extra:
-            bad = sorted(extra)[0]
-            ctx.add(f"{name}.{bad}", "one of " + ", ".join(sorted(_PROVENANCE_KEYS)),
-                    f"unknown key {bad!r}{_suggest(bad, sorted(_PROVENANCE_KEYS))}")
-        has_source = isinstance(entry.get("source"), str) and entry["source"].strip()
-        has_year = isinstance(entry.get("year"), int) and not isinstance(entry.get("year"), bool)
-        has_assumption = isinstance(entry.get("assumption"), str) and entry["assumption"].strip()
-        if not (has_assumption or (has_source and has_year)):
-            ctx.add(name, "provenance: 'source' and 'year', or 'assumption' with a reason",
-                    "no source with a year and no assumption")
-        value = _validate_field(declared[name], entry["value"], f"{name}.value", ctx)
-        if value is None:
-            continue
-        provenance = (f"{entry['source']} ({entry['year']})" if has_source and has_year
-                      else f"assumption: {entry.get('assumption', '')}")
-        facts[name] = Fact(value, entry.get("unit", declared[name].unit), provenance)
+        fact = read_fact(name, entry, declared[name], ctx)
+        if fact is not None:
+            facts[name] = fact
     for name in declared:
         if name not in raw:
             ctx.add(name, declared[name].describe(), "nothing (the fact is missing)")

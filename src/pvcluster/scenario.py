@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +58,36 @@ VILLAGE = Table({
     "self_sufficiency_target_fraction": Field(
         _N, default=0.0, unit="fraction", ge=0, le=1,
         doc="minimum share of annual demand served by local PV (directly or through storage)"),
+    "household_growth_fraction_per_year": Field(
+        _N, default=0.0, unit="fraction/yr", ge=-0.2, le=0.2,
+        doc="yearly change in the number of households (negative for a shrinking village)"),
     "export_price": Field(_S, default="smp", choices=("smp", "smp_rec"),
                           doc="what exported energy earns: SMP alone, or SMP + REC x building weight"),
     "size": Field(_B, default=True, doc="size PV and storage for this village with the LP"),
+})
+
+#: Load sites besides the villages: public facilities on the county's own connections, and the
+#: agro-industrial complex.
+OTHER_SITES = ("county", "industrial_complex")
+
+FACILITY = Table({
+    "name": Field(_S, doc="identifier (letters, digits, _), used in output column names"),
+    "type": Field(_S, doc="a type from the facility catalogue (inputs.facilities)"),
+    "site": Field(_S, default="county",
+                  doc="where the load connects: a village name, 'county' or 'industrial_complex'"),
+    "annual_kwh": Field(_N, default=0.0, unit="kWh/yr", ge=0,
+                        doc="annual use at full operation; 0 = the type's typical use (profile models)"),
+    "lamps": Field(_I, default=0, ge=0, doc="street lights: number of lamps"),
+    "flow_m3_per_day": Field(_N, default=0.0, unit="m3/day", ge=0, doc="water treatment: daily flow"),
+    "capacity_t_per_year": Field(_N, default=0.0, unit="t/yr", ge=0, doc="polysilicon: nameplate capacity"),
+    "pilot_candidate": Field(_B, default=False,
+                             doc="the public pilot program may enroll this facility (public types only)"),
+    "start_year": Field(_I, default=0, ge=0, le=2200,
+                        doc="first calendar year of operation; 0 = from the base year"),
+    "ramp_up_fractions": Field("number_list", default=[], unit="fraction", ge=0, le=1,
+                               doc="share of full load in the first years of operation; then 1"),
+    "growth_fraction_per_year": Field(_N, default=0.0, unit="fraction/yr", ge=-0.2, le=0.2,
+                                      doc="yearly change of the load once at full operation"),
 })
 
 WEATHER_FORMATS = ("auto", "epw", "tmy3", "tmy2", "pvgis_csv", "pvgis_json", "psm3", "sam_csv", "csv")
@@ -86,7 +113,8 @@ SCENARIO_SCHEMA = Table({
         "seed": Field(_I, ge=0, doc="seed of every random draw (weather, household diversity)"),
     }),
     "inputs": Table({
-        kind: Field(_P, doc=f"the {kind} facts file") for kind in FACT_FILES
+        **{kind: Field(_P, doc=f"the {kind} facts file") for kind in FACT_FILES},
+        "facilities": Field(_P, doc="the facility catalogue: public facility and industry load types"),
     }),
     "site": Table({
         "name": Field(_S, default=""),
@@ -133,6 +161,15 @@ SCENARIO_SCHEMA = Table({
                         doc="CEC module whose power density (kWp/m2) and temperature coefficient rooftops use"),
     }, check=_check_module, optional=True),
     "villages": TableArray(VILLAGE, min_items=1, unique_key="name"),
+    "facilities": TableArray(FACILITY, unique_key="name"),
+    "demand": Table({
+        "design_year": Field(_I, default=0, ge=0, le=2200,
+                             doc="calendar year whose loads the hourly profiles, sizing and hourly.csv "
+                                 "use; 0 = the base year"),
+        "heat_pump_fraction": Field(_N, default=0.0, unit="fraction", ge=0, le=1,
+                                    doc="share of households whose oil boiler is replaced by an "
+                                        "air-to-water heat pump (0 = no electrified heating)"),
+    }, optional=True),
     "sizing": Table({
         "solver": Field(_S, default="ipm", choices=("ipm", "simplex", "choose")),
         "time_limit_s": Field(_N, default=600.0, unit="s", gt=0),
@@ -155,12 +192,102 @@ class Scenario:
     facts: Facts
     input_paths: dict[str, Path]
     sha256: str  # of the scenario text plus overrides
+    facility_types: dict = field(default_factory=dict)  # the facility catalogue, by type name
+
+    @property
+    def horizon_years(self) -> list[int]:
+        """Calendar years of the project: construction, then the analysis period."""
+        f = self.settings["finance"]
+        start = self.settings["scenario"].base_year
+        return list(range(start, start + f.construction_years + f.analysis_years))
+
+    @property
+    def design_year(self) -> int:
+        return self.settings["demand"].design_year or self.settings["scenario"].base_year
 
     def __getattr__(self, name: str) -> Any:  # scn.plant, scn.villages ...
         try:
             return self.settings[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+
+#: Loads each village generates, by name suffix (``<village>_households`` ...).
+VILLAGE_LOADS = ("households", "heat_pumps", "hall", "street_lights")
+
+
+def _check_loads(settings: Section, catalogue: dict, ctx: Context) -> list[Problem]:
+    """Cross-checks of facilities against the catalogue, the villages and the project years."""
+    from pvcluster.demand.catalogue import MODEL_INSTANCE_KEYS, SIZE_KEYS
+    from pvcluster.schema import _suggest
+
+    out: list[Problem] = []
+    where = ctx.where
+
+    def add(key: str, expected: str, found: str) -> None:
+        origin = next((o for k, o in ctx.origins.items() if key == k or key.startswith(k + ".")), where)
+        out.append(Problem(origin, key, expected, found))
+
+    villages = [v.name for v in settings.villages or () if v is not None]
+    for kind, model, wanted in (("village_hall", "profile", any(v and v.village_hall for v in settings.villages or ())),
+                                ("street_lights", "street_lights",
+                                 any(v and v.street_lights for v in settings.villages or ()))):
+        t = catalogue.get(kind, False)
+        if wanted and t is not None and (t is False or t.model != model):
+            out.append(Problem(str(settings.inputs.facilities), kind,
+                               f"a {kind!r} type with the {model!r} model (villages use it)",
+                               "nothing (the type is missing)" if t is False else f"model {t.model!r}"))
+    for i, name in enumerate(villages):
+        if name in OTHER_SITES:
+            add(f"villages.{i}.name", f"a name other than {' or '.join(map(repr, OTHER_SITES))} "
+                "(those are load sites of their own)", repr(name))
+    sites = villages + list(OTHER_SITES)
+    generated = {f"{v}_{suffix}" for v in villages for suffix in VILLAGE_LOADS}
+    years = (settings.scenario and settings.scenario.base_year, settings.finance and
+             settings.finance.construction_years, settings.finance and settings.finance.analysis_years)
+    check_years = all(isinstance(y, int) for y in years)  # else their own problems are reported
+    base_year = years[0] if check_years else 0
+    last_year = sum(years) - 1 if check_years else 0
+    for i, f in enumerate(settings.facilities):
+        key = f"facilities.{i}"
+        # A key that failed its own validation is None here; its problem is already listed.
+        if f.name is not None and not _NAME_RE.match(f.name):
+            add(f"{key}.name", "letters, digits and underscores only (it names output columns)", repr(f.name))
+        if f.name in generated:
+            add(f"{key}.name", "a name not used by a village's own loads", f"{f.name!r}, which a village makes")
+        if f.site is not None and f.site not in sites:
+            add(f"{key}.site", "a village name, 'county' or 'industrial_complex'",
+                f"{f.site!r}{_suggest(f.site, sites)}")
+        if f.type is None or (f.type in catalogue and catalogue[f.type] is None):
+            continue  # the type itself is broken; the catalogue's problems say how
+        ftype = catalogue.get(f.type)
+        if ftype is None:
+            known = sorted(catalogue)
+            add(f"{key}.type", "a facility type of the catalogue (" + ", ".join(known) + ")",
+                f"unknown type {f.type!r}{_suggest(f.type, known)}")
+            continue
+        need = MODEL_INSTANCE_KEYS.get(ftype.model)
+        if need and f[need[0]] is not None and not f[need[0]] > 0:
+            add(f"{key}.{need[0]}", f"{need[1]} (type {f.type!r} uses the {ftype.model!r} model)",
+                f"{f[need[0]]!r}")
+        for size_key, models in SIZE_KEYS.items():
+            if ftype.model not in models and f[size_key]:
+                add(f"{key}.{size_key}", f"no {size_key}: type {f.type!r} ({ftype.model!r} model) is sized by "
+                    + (MODEL_INSTANCE_KEYS[ftype.model][0] if ftype.model in MODEL_INSTANCE_KEYS
+                       else "annual_kwh"), f"{f[size_key]!r}")
+        if f.pilot_candidate and ftype.load_class != "public":
+            add(f"{key}.pilot_candidate", "false: the pilot program enrolls public facilities only",
+                f"true for {f.type!r}, an {ftype.load_class} type")
+        if check_years and f.start_year and not base_year <= f.start_year <= last_year:
+            add(f"{key}.start_year", f"0 or a year from {base_year} to {last_year} (the project years)",
+                str(f.start_year))
+    design = settings.demand.design_year if settings.demand is not None else None
+    if check_years and design and not base_year <= design <= last_year:
+        add("demand.design_year", f"0 or a year from {base_year} to {last_year} (the project years)",
+            str(design))
+    return out
 
 
 _SET_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)=(.*)$", re.S)
@@ -258,13 +385,22 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
         origin = next((o for k, o in origins.items() if k.startswith(f"overrides.{kind}")), str(path))
         apply_overrides(kind, facts_by_kind.setdefault(kind, {}), table, origin, problems)
 
+    catalogue = {}
+    if settings is not None and settings.inputs is not None and settings.inputs.facilities is not None:
+        from pvcluster.demand.catalogue import load_catalogue
+
+        input_paths["facilities"] = settings.inputs.facilities
+        catalogue = load_catalogue(settings.inputs.facilities, problems)
+        if settings.facilities is not None:
+            problems += _check_loads(settings, catalogue, ctx)
+
     if problems:
         raise InputError(problems, headline=f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
                                             f"in scenario {path}")
     digest = hashlib.sha256(text.encode() + "\n".join(overrides or []).encode()).hexdigest()
     settings_with_overrides = Section({**settings, "overrides": fact_overrides})
     return Scenario(path=path.resolve(), settings=settings_with_overrides, facts=Facts(facts_by_kind),
-                    input_paths=input_paths, sha256=digest)
+                    input_paths=input_paths, sha256=digest, facility_types=catalogue)
 
 
 __all__ = ["Scenario", "load_scenario", "parse_override", "SCENARIO_SCHEMA"]

@@ -1,8 +1,21 @@
-"""Demand stage: hourly loads of each village by class (households, public facilities).
+"""Demand stage: every named load of the cluster, hour by hour and year by year.
 
-``build_demand(scenario, weather)`` returns a :class:`Demand` whose ``by_village`` maps each
-village to a frame with columns ``households_kw``, ``village_hall_kw``, ``street_lights_kw``
-(hour means, kW) on the weather's hourly index.
+``build_demand(scenario, weather)`` returns a :class:`Demand` holding
+
+* ``reference_kw``: one hourly column per named load at its reference size (households in the
+  base year; a facility at full operation), each column summing to the load's input energy;
+* ``loads``: what each load is (class, type, site, pilot candidate, provenance of its energy);
+* ``year_factors``: growth, start and ramp-up factors per calendar year of the project;
+* ``hourly_kw``: the profiles of the design year (reference x that year's factors), which the
+  sizing stage and ``hourly.csv`` use.
+
+Loads, by class:
+
+* households: ``<village>_households`` (seeded, diverse households) and, with electrified
+  heating, ``<village>_heat_pumps``;
+* public: ``<village>_hall``, ``<village>_street_lights`` and every public ``[[facilities]]``
+  entry (water treatment plant, hospital, county offices ...), the pilot-program candidates;
+* industry: ``[[facilities]]`` of industrial types (the polysilicon plant, factories).
 """
 
 from __future__ import annotations
@@ -12,42 +25,179 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pvcluster.demand.facilities import dark_fraction, office_kw, street_lights_kw
-from pvcluster.demand.households import average_household_kw, village_households_kw
+from pvcluster.demand.catalogue import FacilityType
+from pvcluster.demand.facilities import (dark_fraction, polysilicon_annual_kwh, process_kw, profile_kw,
+                                         street_lights_kw, water_treatment_annual_kwh)
+from pvcluster.demand.growth import compound_factors, facility_factors
+from pvcluster.demand.heating import heat_pump_kw
+from pvcluster.demand.households import average_household_kw, coincidence, village_households_kw
 from pvcluster.weather import Weather
+from pvcluster.weather.calendar import SEASONS, day_off_mask
 
-__all__ = ["Demand", "build_demand", "average_household_kw", "village_households_kw", "office_kw",
-           "street_lights_kw", "dark_fraction"]
+__all__ = ["Demand", "Load", "build_demand", "average_household_kw", "village_households_kw",
+           "profile_kw", "street_lights_kw", "dark_fraction", "household_shapes", "facility_kw"]
+
+CLASSES = ("households", "public", "industry")
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one named load is."""
+
+    name: str
+    load_class: str  # households, public or industry
+    type: str  # households, heat_pumps, or a facility type of the catalogue
+    site: str  # a village, 'county' or 'industrial_complex'
+    pilot_candidate: bool
+    reference_annual_kwh: float  # the input energy the reference profile sums to
+    basis: str  # how the reference energy was set, with its provenance
+
 
 @dataclass(frozen=True)
 class Demand:
-    by_village: dict[str, pd.DataFrame]
-    single_household_peak_kw: dict[str, float]  # the largest household's peak, for diversity
+    reference_kw: pd.DataFrame
+    loads: dict[str, Load]
+    year_factors: pd.DataFrame  # index: calendar year; columns: load names
+    design_year: int
+    household_coincidence: dict[str, dict[str, float]]  # by village
+    heat_delivered_kwh: dict[str, float]  # by village, heat from heat pumps in the reference year
 
-    def total_kw(self, village: str) -> pd.Series:
-        return self.by_village[village].sum(axis=1).rename(f"{village}_demand_kw")
+    @property
+    def hourly_kw(self) -> pd.DataFrame:
+        """Hourly load of every named load in the design year (kW, hour means)."""
+        return self.reference_kw * self.year_factors.loc[self.design_year]
+
+    @property
+    def sites(self) -> list[str]:
+        return list(dict.fromkeys(load.site for load in self.loads.values()))
+
+    def names(self, site: str | None = None, load_class: str | None = None) -> list[str]:
+        return [n for n, load in self.loads.items()
+                if (site is None or load.site == site) and (load_class is None or load.load_class == load_class)]
+
+    def site_kw(self, site: str) -> pd.Series:
+        """Total design-year load of one site (a village, 'county' or 'industrial_complex')."""
+        names = self.names(site=site)
+        return self.hourly_kw[names].sum(axis=1).rename(f"{site}_demand_kw")
+
+    def class_kw(self) -> pd.DataFrame:
+        """Design-year load by class (households, public, industry)."""
+        h = self.hourly_kw
+        return pd.DataFrame({c: h[self.names(load_class=c)].sum(axis=1) for c in CLASSES}, index=h.index)
+
+    @property
+    def annual_kwh_by_year(self) -> pd.DataFrame:
+        """Energy of every load in every project year (kWh): reference energy x year factor."""
+        totals = self.reference_kw.sum(axis=0)
+        return self.year_factors * totals
+
+
+def household_shapes(d) -> np.ndarray:
+    """The household shapes as an array (season, day type, hour)."""
+    return np.array([[getattr(d, f"household_{s}_{day}_shape") for day in ("workday", "dayoff")]
+                     for s in SEASONS])
+
+
+def facility_kw(ftype: FacilityType, entry, index: pd.DatetimeIndex, day_off: np.ndarray,
+                dark: np.ndarray) -> tuple[np.ndarray, float, str]:
+    """Reference hourly load of one facility, its annual energy and the basis of that energy."""
+    model = ftype.model
+    if model == "street_lights":
+        kw = street_lights_kw(index, entry.lamps, ftype.lamp_w, 0.0, 0.0, dark=dark)
+        return kw, float(kw.sum()), (f"{entry.lamps} lamps x {ftype.lamp_w:g} W (catalogue "
+                                     f"{ftype.facts['lamp_w'].provenance}) x dusk-to-dawn hours")
+    if model == "polysilicon":
+        annual = polysilicon_annual_kwh(entry.capacity_t_per_year, ftype.electricity_kwh_per_kg,
+                                        ftype.utilisation_fraction)
+        kw = process_kw(index, annual, ftype.outage_days, ftype.outage_start_day, ftype.standby_fraction)
+        return kw, annual, (f"{entry.capacity_t_per_year:g} t/yr x {ftype.electricity_kwh_per_kg:g} kWh/kg x "
+                            f"utilisation {ftype.utilisation_fraction:g}")
+    if model == "water_treatment":
+        annual = water_treatment_annual_kwh(entry.flow_m3_per_day, ftype.kwh_per_m3)
+        basis = f"{entry.flow_m3_per_day:g} m3/day x 365 x {ftype.kwh_per_m3:g} kWh/m3"
+    elif entry.annual_kwh > 0:
+        annual, basis = entry.annual_kwh, "scenario annual_kwh"
+    else:
+        annual, basis = ftype.annual_kwh, f"catalogue {ftype.facts['annual_kwh'].provenance}"
+    kw = profile_kw(index, annual, ftype.workday_shape, ftype.dayoff_shape, ftype.month_factors, day_off)
+    return kw, annual, basis
 
 
 def build_demand(scenario, weather: Weather) -> Demand:
     d = scenario.facts.demand
     index = weather.index
-    lat, lon = scenario.site.latitude_deg, scenario.site.longitude_deg
-    by_village: dict[str, pd.DataFrame] = {}
-    peaks: dict[str, float] = {}
+    day_off = day_off_mask(index)
+    dark = dark_fraction(index, scenario.site.latitude_deg, scenario.site.longitude_deg)
+    years = np.array(scenario.horizon_years)
+    base_year = scenario.scenario.base_year
+    heat_pump_fraction = scenario.demand.heat_pump_fraction
+    shapes = household_shapes(d)
+    catalogue = scenario.facility_types
+
+    columns: dict[str, np.ndarray] = {}
+    loads: dict[str, Load] = {}
+    factors: dict[str, np.ndarray] = {}
+    coincidences: dict[str, dict[str, float]] = {}
+    heat: dict[str, float] = {}
+
+    def add(load: Load, kw: np.ndarray, factor: np.ndarray) -> None:
+        columns[load.name] = kw
+        loads[load.name] = load
+        factors[load.name] = factor
+
+    prov = scenario.facts.provenance()["demand"]
     for i, v in enumerate(scenario.villages):
         # One generator per village, so adding a village does not change the others' draws.
         rng = np.random.default_rng([scenario.scenario.seed, 1, i])
-        homes = village_households_kw(
-            index, v.households, 12.0 * d.household_kwh_per_month, np.asarray(d.household_month_factors),
-            np.asarray(d.household_weekday_shape), np.asarray(d.household_weekend_shape),
-            d.household_size_sd_fraction, d.household_hour_shift_sd_h,
-            d.household_hourly_noise_sd_fraction, rng)
-        hall = (office_kw(index, d.village_hall_kwh_per_year, np.asarray(d.office_weekday_shape),
-                          np.asarray(d.office_weekend_shape))
-                if v.village_hall else np.zeros(len(index)))
-        lights = street_lights_kw(index, v.street_lights, d.street_light_w, lat, lon)
-        by_village[v.name] = pd.DataFrame(
-            {"households_kw": homes.sum(axis=0), "village_hall_kw": hall, "street_lights_kw": lights},
-            index=index)
-        peaks[v.name] = float(homes.max()) if v.households else 0.0
-    return Demand(by_village, peaks)
+        annual = 12.0 * d.household_kwh_per_month
+        homes = village_households_kw(index, v.households, annual, d.household_month_factors, shapes,
+                                      d.household_size_sd_fraction, d.household_hour_shift_sd_h,
+                                      d.household_hourly_noise_sd_fraction, rng, day_off)
+        coincidences[v.name] = coincidence(homes)
+        growth = (compound_factors(years, base_year, v.household_growth_fraction_per_year)
+                  * compound_factors(years, base_year, d.household_kwh_growth_fraction_per_year))
+        add(Load(f"{v.name}_households", "households", "households", v.name, False, v.households * annual,
+                 f"{v.households} households x 12 x {d.household_kwh_per_month:g} kWh/month "
+                 f"({prov['household_kwh_per_month']['provenance']})"),
+            homes.sum(axis=0), growth)
+        if heat_pump_fraction > 0 and v.households:
+            hp_kw, heat_kw = heat_pump_kw(weather.data["temp_air"].to_numpy(), d.heating_oil_l_per_household_year,
+                                          d.kerosene_kwh_per_l, d.oil_boiler_efficiency_fraction,
+                                          d.heating_base_temp_c, d.heat_pump_cop_at_7c,
+                                          d.heat_pump_cop_slope_per_k, d.heat_pump_cop_min)
+            n = heat_pump_fraction * v.households
+            heat[v.name] = float(heat_kw.sum() * n)
+            # Houses differ in size and in when their heating runs: the same seeded lognormal
+            # size spread and hour shifts as their appliances, over round(n) representative homes.
+            hp_rng = np.random.default_rng([scenario.scenario.seed, 2, i])
+            m = max(1, round(n))
+            sizes = hp_rng.lognormal(0.0, d.household_size_sd_fraction, m)
+            shifts = np.rint(hp_rng.normal(0.0, d.household_hour_shift_sd_h, m)).astype(int)
+            fleet = sum(sz * np.roll(hp_kw, k) for sz, k in zip(sizes, shifts))
+            fleet = fleet * (n * hp_kw.sum() / fleet.sum())
+            add(Load(f"{v.name}_heat_pumps", "households", "heat_pumps", v.name, False, float(fleet.sum()),
+                     f"{n:g} households x {d.heating_oil_l_per_household_year:g} L kerosene x "
+                     f"{d.kerosene_kwh_per_l:g} kWh/L x boiler efficiency {d.oil_boiler_efficiency_fraction:g}, "
+                     "over the hourly COP"),
+                fleet, compound_factors(years, base_year, v.household_growth_fraction_per_year))
+        if v.village_hall:
+            t = catalogue["village_hall"]
+            kw = profile_kw(index, t.annual_kwh, t.workday_shape, t.dayoff_shape, t.month_factors, day_off)
+            add(Load(f"{v.name}_hall", "public", "village_hall", v.name, True, t.annual_kwh,
+                     f"catalogue {t.facts['annual_kwh'].provenance}"), kw, np.ones(len(years)))
+        if v.street_lights:
+            t = catalogue["street_lights"]
+            kw = street_lights_kw(index, v.street_lights, t.lamp_w, 0.0, 0.0, dark=dark)
+            add(Load(f"{v.name}_street_lights", "public", "street_lights", v.name, True, float(kw.sum()),
+                     f"{v.street_lights} lamps x {t.lamp_w:g} W x dusk-to-dawn hours"), kw, np.ones(len(years)))
+
+    for f in scenario.facilities:
+        t = catalogue[f.type]
+        kw, annual, basis = facility_kw(t, f, index, day_off, dark)
+        start = f.start_year or base_year
+        add(Load(f.name, t.load_class, f.type, f.site, f.pilot_candidate, annual, basis), kw,
+            facility_factors(years, start, f.ramp_up_fractions, f.growth_fraction_per_year))
+
+    reference = pd.DataFrame(columns, index=index)
+    year_factors = pd.DataFrame(factors, index=pd.Index(years, name="year"))
+    return Demand(reference, loads, year_factors, scenario.design_year, coincidences, heat)

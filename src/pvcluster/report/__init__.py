@@ -9,14 +9,15 @@ from importlib import metadata
 from pathlib import Path
 
 from pvcluster import __version__
-from pvcluster.report.figures import cashflow_figure, monthly_energy_figure, week_figure
+from pvcluster.report.figures import (cashflow_figure, demand_profiles_figure, load_duration_figure,
+                                      monthly_energy_figure, week_figure)
 from pvcluster.report.html import write_report
-from pvcluster.report.tables import hourly_table, round_floats, summary_dict
+from pvcluster.report.tables import demand_by_year_table, hourly_table, round_floats, summary_dict
 from pvcluster.report.writer import atomic_folder
 
 __all__ = ["write_outputs", "summary_dict", "hourly_table", "round_floats", "atomic_folder"]
 
-_PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib")
+_PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib", "holidays")
 
 
 def _sha256(path: Path) -> str:
@@ -56,6 +57,7 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         hourly.to_csv(tmp / "hourly.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%S%z")
         generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
+        demand_by_year_table(demand).to_csv(tmp / "demand_by_year.csv", float_format="%.6g")
         (tmp / "cashflows").mkdir()
         for name, result in finance.projects.items():
             result.table.to_csv(tmp / "cashflows" / f"{name}.csv", index=False, float_format="%.6f")
@@ -65,14 +67,22 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
             "week_summer": figdir / "week_summer.png",
             "week_winter": figdir / "week_winter.png",
             "monthly_energy": figdir / "monthly_energy.png",
+            "demand_profiles": figdir / "demand_profiles.png",
+            "load_duration": figdir / "load_duration.png",
         }
         week_figure(hourly, plant_col, villages, 7, 14, "Summer week (14-20 July)", figures["week_summer"])
         week_figure(hourly, plant_col, villages, 1, 13, "Winter week (13-19 January)", figures["week_winter"])
         monthly_energy_figure(hourly, plant_col, villages, figures["monthly_energy"])
+        class_kw = demand.class_kw()
+        demand_profiles_figure(class_kw, figures["demand_profiles"])
+        load_duration_figure(class_kw, figures["load_duration"])
         for name, result in finance.projects.items():
             figures[f"cashflow_{name}"] = figdir / f"cashflow_{name}.png"
             cashflow_figure(result.table, name, figures[f"cashflow_{name}"])
-        write_report(tmp / "report.html", summary, figures, scenario.facts.provenance())
+        provenance = scenario.facts.provenance()
+        provenance["facilities"] = {f"{t.name}.{k}": v for t in scenario.facility_types.values()
+                                    for k, v in t.provenance().items()}
+        write_report(tmp / "report.html", summary, figures, provenance)
         solver_times = {n: {"build_s": round(s.build_s, 3), "solve_s": round(s.solve_s, 3)}
                         for n, s in sizing.sites.items()}
         manifest = manifest_dict(scenario, timings_s, solver_times)

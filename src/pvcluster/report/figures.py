@@ -11,7 +11,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from pvcluster.weather.calendar import SEASONS, day_off_mask, season_index  # noqa: E402
+
 _DPI = 100
+_CLASS_COLORS = {"households": "#4a6fa5", "public": "#7aa95c", "industry": "#9b59b6"}
+_SEASON_TITLES = {"summer": "summer (Jun-Aug)", "spring_autumn": "spring/autumn (Mar-May, Sep-Oct)",
+                  "winter": "winter (Nov-Feb)"}
+
+
+def _label(name: str) -> str:
+    return str(name).replace("_", " ")
 
 
 def _week(hourly: pd.DataFrame, month: int, day: int) -> pd.DataFrame:
@@ -82,5 +91,81 @@ def cashflow_figure(table: pd.DataFrame, project: str, path: Path) -> None:
     ax.set_title(f"{project}: after-tax project cash flow")
     ax.legend()
     fig.tight_layout()
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+
+
+def demand_profiles_figure(class_kw: pd.DataFrame, path: Path) -> None:
+    """Average daily load by hour of day: one row per class (own kW axis), one column per KEPCO
+    season, workdays solid and days off (weekends, Korean public holidays) dashed."""
+    columns = [c for c in class_kw.columns if class_kw[c].abs().sum() > 0] or list(class_kw.columns)
+    index = class_kw.index
+    season = np.asarray(season_index(index))
+    day_off = np.asarray(day_off_mask(index))
+    hour = np.asarray(index.hour)
+    fig, axes = plt.subplots(len(columns), len(SEASONS), figsize=(12, 2.4 * len(columns) + 0.6),
+                             sharex=True, sharey="row", squeeze=False)
+    hours = np.arange(24)
+    for r, name in enumerate(columns):
+        values = class_kw[name].to_numpy(dtype=float)
+        color = _CLASS_COLORS.get(name, f"C{r}")
+        top = 0.0
+        for c, season_name in enumerate(SEASONS):
+            ax = axes[r, c]
+            for off, style, what in ((False, "-", "workday"), (True, "--", "day off")):
+                sel = (season == c) & (day_off == off)
+                if not sel.any():
+                    continue
+                mean = np.bincount(hour[sel], weights=values[sel], minlength=24) / np.bincount(hour[sel], minlength=24)
+                ax.plot(hours, mean, style, color=color, lw=1.6, label=what)
+                top = max(top, float(np.nanmax(mean)))
+            ax.grid(alpha=0.3)
+            if r == 0:
+                ax.set_title(_SEASON_TITLES.get(season_name, season_name), fontsize=10)
+            if c == 0:
+                ax.set_ylabel(f"{_label(name)}\nkW")
+            if r == len(columns) - 1:
+                ax.set_xlabel("hour of day")
+                ax.set_xticks(range(0, 25, 3))
+            if c == len(SEASONS) - 1:
+                ax.legend(loc="lower right", fontsize=7)
+        axes[r, 0].set_ylim(0, 1.1 * top if top > 0 else 1.0)  # the row shares it; 0 keeps sizes honest
+    fig.suptitle("Average daily demand by class, season and day type (design year; "
+                 "day off = Sat, Sun, public holiday)", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+
+
+def load_duration_figure(hourly_kw_by_site_or_class: pd.DataFrame, path: Path) -> None:
+    """Load-duration curves (hours sorted from highest to lowest load) of the total and of each
+    column: left on a linear MW axis, right on a logarithmic kW axis so small loads show."""
+    data = hourly_kw_by_site_or_class
+    series = {"total": data.sum(axis=1).to_numpy(dtype=float)} if data.shape[1] > 1 else {}
+    series.update({str(c): data[c].to_numpy(dtype=float) for c in data.columns})
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    for i, (name, values) in enumerate(series.items()):
+        curve = np.sort(values)[::-1]
+        x = np.arange(len(curve))
+        style = dict(color="black", lw=2.0) if name == "total" else dict(color=_CLASS_COLORS.get(name, f"C{i}"),
+                                                                          lw=1.4)
+        label = f"{_label(name)}: peak {curve[0]:,.0f} kW, {curve.sum() / 1000.0:,.0f} MWh/yr"
+        axes[0].plot(x, curve / 1000.0, label=label, **style)
+        positive = np.where(curve > 0, curve, np.nan)  # a log axis cannot show zero
+        if np.isfinite(positive).any():
+            axes[1].plot(x, positive, **style)
+    axes[0].set_ylabel("MW")
+    axes[0].set_ylim(bottom=0)
+    axes[0].set_title("Load-duration curves (design year), MW")
+    axes[1].set_yscale("log")
+    axes[1].set_ylabel("kW (log scale)")
+    axes[1].set_title("The same on a log axis, kW")
+    for ax in axes:
+        ax.set_xlim(0, len(data))
+        ax.set_xticks(np.arange(0, len(data) + 1, 1460))
+        ax.set_xlabel("hours of the year at or above the load")
+        ax.grid(alpha=0.3, which="both")
+    fig.legend(loc="lower center", ncol=min(4, len(series)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=_DPI)
     plt.close(fig)

@@ -51,6 +51,31 @@ def _energy_table(generation: dict) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _demand_tables(d: dict) -> str:
+    """Named loads of the design year, totals by class and site, and household diversity."""
+    head = ("<tr><th>load</th><th>class</th><th>type</th><th>site</th><th>pilot candidate</th>"
+            "<th>MWh/yr</th><th>peak kW</th><th>year factor</th><th>basis of the energy</th></tr>")
+    rows = "".join(
+        f"<tr><td>{html.escape(n)}</td><td>{html.escape(x['class'])}</td><td>{html.escape(x['type'])}</td>"
+        f"<td>{html.escape(x['site'])}</td><td>{_fmt(x['pilot_candidate'])}</td><td>{_fmt(x['annual_mwh'])}</td>"
+        f"<td>{_fmt(x['peak_kw'])}</td><td>{_fmt(x['design_year_factor'])}</td>"
+        f"<td style='text-align:left'>{html.escape(x['basis'])}</td></tr>" for n, x in d["loads"].items())
+    out = [f"<p>Design year <b>{d['design_year']}</b>: {_fmt(d['annual_mwh'])} MWh, peak "
+           f"{_fmt(d['peak_kw'])} kW. The year factor scales each load's reference profile (households in "
+           "the base year, facilities at full operation) for growth, start and ramp-up.</p>",
+           f"<table>{head}{rows}</table>",
+           _table({f"{k}": f"{v['annual_mwh']:,.1f} MWh/yr, peak {v['peak_kw']:,.1f} kW"
+                   for k, v in {**d["by_class"], **d["by_site"]}.items()}, "class or site")]
+    vh = ("<tr><th>village</th><th>households</th><th>village household peak kW</th>"
+          "<th>mean single-household peak kW</th><th>coincidence factor</th></tr>")
+    vrows = "".join(f"<tr><td>{html.escape(n)}</td><td>{v['households']}</td><td>{_fmt(v['households_peak_kw'])}</td>"
+                    f"<td>{_fmt(v['single_household_peak_kw_mean'])}</td><td>{_fmt(v['coincidence_factor'])}</td></tr>"
+                    for n, v in d["villages"].items())
+    out.append(f"<table>{vh}{vrows}</table><p class='note'>Coincidence factor: the village's household "
+               "peak over the sum of each household's own peak (1 = all peak in the same hour).</p>")
+    return "".join(out)
+
+
 def _image(path: Path, alt: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></p>'
@@ -85,8 +110,11 @@ def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance
                                   "building class"))
     parts.append(_image(figures["monthly_energy"], "monthly energy"))
     parts.append("<h2>Demand</h2>")
-    for name, d in s["demand"].items():
-        parts.append(f"<h3>{html.escape(name)}</h3>" + _table(d))
+    parts.append(_demand_tables(s["demand"]))
+    for key, alt in (("demand_profiles", "daily demand profiles by season"),
+                     ("load_duration", "load-duration curve")):
+        if key in figures:
+            parts.append(_image(figures[key], alt))
     parts.append("<h2>Sizing</h2>")
     parts.append(f"<p>Status: <b>{html.escape(s['sizing']['status'])}</b>; total annualized net cost "
                  f"{_fmt(s['sizing']['objective_krw'])} KRW/yr.</p>")

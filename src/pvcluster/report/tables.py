@@ -38,11 +38,15 @@ def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
     }
     for village, rooftops in generation.rooftops.items():
         cols[f"{village}_rooftop_potential_ac_kw"] = rooftops.ac_kw.to_numpy()
-    for village, frame in demand.by_village.items():
-        for column in frame.columns:
-            cols[f"{village}_demand_{column}"] = frame[column].to_numpy()
-        cols[f"{village}_demand_total_kw"] = frame.sum(axis=1).to_numpy()
-        site = sizing.sites[village]
+    hourly = demand.hourly_kw
+    for name in hourly.columns:
+        cols[f"demand_{name}_kw"] = hourly[name].to_numpy()
+    for cls, series in demand.class_kw().items():
+        cols[f"demand_class_{cls}_kw"] = series.to_numpy()
+    cols["demand_total_kw"] = hourly.sum(axis=1).to_numpy()
+    for site in demand.sites:
+        cols[f"{site}_demand_total_kw"] = demand.site_kw(site).to_numpy()
+    for village, site in sizing.sites.items():
         for key in ("pv_generation_kw", "pv_curtailed_kw", "storage_charge_kw", "storage_discharge_kw",
                     "storage_soc_kwh", "grid_import_kw", "grid_export_kw"):
             cols[f"{village}_{key}"] = np.asarray(site.hourly[key])
@@ -111,22 +115,68 @@ def generation_summary(scenario, weather, generation) -> dict[str, Any]:
     return {generation.plant_name: plant_summary, "rooftop_fleet": fleet}
 
 
+def demand_by_year_table(demand) -> pd.DataFrame:
+    """Energy of every named load and class in every project year (MWh), one row per year."""
+    by_year = demand.annual_kwh_by_year / 1000.0
+    table = by_year.add_suffix("_mwh")
+    for cls in ("households", "public", "industry"):
+        table[f"class_{cls}_mwh"] = by_year[demand.names(load_class=cls)].sum(axis=1)
+    table["total_mwh"] = by_year.sum(axis=1)
+    return table
+
+
+def _energy_peak(series: pd.Series) -> dict[str, float]:
+    return {"annual_mwh": float(series.sum()) / 1000.0, "peak_kw": float(series.max())}
+
+
+def demand_summary(scenario, demand) -> dict[str, Any]:
+    """Design-year energy and peaks by load, class and site; energy by year; household diversity."""
+    hourly = demand.hourly_kw
+    by_year = demand.annual_kwh_by_year / 1000.0
+    loads = {}
+    for name, load in demand.loads.items():
+        loads[name] = {
+            "class": load.load_class, "type": load.type, "site": load.site,
+            "pilot_candidate": load.pilot_candidate,
+            **_energy_peak(hourly[name]),
+            "reference_annual_mwh": load.reference_annual_kwh / 1000.0,
+            "design_year_factor": float(demand.year_factors.loc[demand.design_year, name]),
+            "basis": load.basis,
+        }
+    villages = {}
+    for v in scenario.villages:
+        c = demand.household_coincidence[v.name]
+        villages[v.name] = {
+            "households": v.households,
+            "households_peak_kw": c["peak_kw"],
+            "single_household_peak_kw_mean": c["single_peak_kw_mean"],
+            "single_household_peak_kw_max": c["single_peak_kw_max"],
+            "sum_of_single_household_peaks_kw": c["sum_of_single_peaks_kw"],
+            "coincidence_factor": c["coincidence_factor"],
+            "heat_pump_heat_delivered_mwh": demand.heat_delivered_kwh.get(v.name, 0.0) / 1000.0,
+        }
+    class_by_year = {cls: [float(x) for x in by_year[demand.names(load_class=cls)].sum(axis=1)]
+                     for cls in ("households", "public", "industry")}
+    return {
+        "design_year": demand.design_year,
+        **_energy_peak(hourly.sum(axis=1)),
+        "pilot_candidates": [n for n, load in demand.loads.items() if load.pilot_candidate],
+        "by_class": {cls: _energy_peak(s) for cls, s in demand.class_kw().items()},
+        "by_site": {site: _energy_peak(demand.site_kw(site)) for site in demand.sites},
+        "loads": loads,
+        "villages": villages,
+        "by_year": {"years": [int(y) for y in by_year.index],
+                    "total_mwh": [float(x) for x in by_year.sum(axis=1)],
+                    **{f"{cls}_mwh": values for cls, values in class_by_year.items()}},
+    }
+
+
 def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict:
     gen = generation_summary(scenario, weather, generation)
-    dem: dict[str, Any] = {}
+    dem = demand_summary(scenario, demand)
     siz: dict[str, Any] = {}
     for v in scenario.villages:
-        frame = demand.by_village[v.name]
-        total = frame.sum(axis=1)
-        n = v.households
-        dem[v.name] = {
-            **{f"{c.removesuffix('_kw')}_kwh": float(frame[c].sum()) for c in frame.columns},
-            "total_kwh": float(total.sum()),
-            "peak_kw": float(total.max()),
-            "households": n,
-            "households_peak_kw": float(frame["households_kw"].max()),
-            "single_household_peak_kw": demand.single_household_peak_kw[v.name],
-        }
+        total = demand.site_kw(v.name)
         site = sizing.sites[v.name]
         h = site.hourly
         load_kwh = float(total.sum())

@@ -131,7 +131,7 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
     sites: dict[str, SiteSolution] = {}
     inputs: dict[str, SiteData] = {}
     for village in scenario.villages:
-        data = site_data(scenario, village, demand.total_kw(village.name).to_numpy(),
+        data = site_data(scenario, village, demand.site_kw(village.name).to_numpy(),
                          generation.rooftop_ac_kw_per_kwp[village.name].to_numpy(),
                          generation.rooftops[village.name].potential_kwp)
         inputs[village.name] = data

@@ -27,3 +27,38 @@ def hourly_index(year: int, timezone: str) -> pd.DatetimeIndex:
 def weekend_mask(index: pd.DatetimeIndex) -> np.ndarray:
     """True on Saturdays and Sundays."""
     return np.asarray(index.day_of_week >= 5)
+
+
+#: KEPCO's tariff seasons by month (Jan..Dec): 0 summer (Jun-Aug), 1 spring/autumn (Mar-May,
+#: Sep-Oct), 2 winter (Nov-Feb). The same split is used for load shapes so they line up with tariffs.
+SEASONS = ("summer", "spring_autumn", "winter")
+SEASON_OF_MONTH = np.array([2, 2, 1, 1, 1, 0, 0, 0, 1, 1, 2, 2])
+
+
+def season_index(index: pd.DatetimeIndex) -> np.ndarray:
+    """KEPCO season of each hour: 0 summer, 1 spring/autumn, 2 winter."""
+    return SEASON_OF_MONTH[index.month.to_numpy() - 1]
+
+
+def public_holidays(index: pd.DatetimeIndex, country: str = "KR") -> dict:
+    """Public holidays (date -> name) in the years of ``index``, substitute holidays included.
+
+    Korean holidays follow the lunar calendar (Seollal, Chuseok, Buddha's Birthday) and the
+    substitute-holiday rules; the ``holidays`` package computes both for any year.
+    """
+    import holidays
+
+    years = sorted(set(index.year))
+    return dict(holidays.country_holidays(country, years=years))
+
+
+def holiday_mask(index: pd.DatetimeIndex, country: str = "KR") -> np.ndarray:
+    """True in every hour of a public holiday."""
+    days = set(public_holidays(index, country))
+    dates = index.date
+    return np.fromiter((d in days for d in dates), dtype=bool, count=len(index))
+
+
+def day_off_mask(index: pd.DatetimeIndex, country: str = "KR") -> np.ndarray:
+    """True on Saturdays, Sundays and public holidays: the days that take the day-off shape."""
+    return weekend_mask(index) | holiday_mask(index, country)
