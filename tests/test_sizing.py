@@ -1,4 +1,4 @@
-"""Sizing: hand-solvable LPs for each block, and the infeasibility diagnosis."""
+"""Sizing: hand-solvable cases for each block, the cluster decomposition, typical days, diagnoses."""
 
 from __future__ import annotations
 
@@ -6,90 +6,175 @@ import numpy as np
 import pytest
 
 from pvcluster.errors import InfeasibleError
-from pvcluster.sizing import SiteData, SolverSettings, capital_recovery_factor, rec_weight, solve_site
+from pvcluster.sizing import (PilotCandidate, PVSegment, SiteData, SolverSettings, capital_recovery_factor,
+                              rec_weight, solve_site)
+from pvcluster.sizing.cluster import solve_decomposed, solve_monolithic
+from pvcluster.sizing.data import annuity_factor, replacement_factor
+from pvcluster.sizing.periods import TimeGrid, typical_days
+from pvcluster.sizing.storage import remove_simultaneous
 
 SETTINGS = SolverSettings(solver="ipm", time_limit_s=60)
 
 
-def site(**kw) -> SiteData:
-    n = len(kw.get("load_kw", [0, 0, 10]))
-    base = dict(name="t", load_kw=np.array([0.0, 0.0, 10.0]), pv_kw_per_kwp=np.zeros(n), pv_existing_kwp=0.0,
-                pv_max_kwp=0.0, pv_capex_krw_per_kwp=1.0, pv_fixed_om_krw_per_kwp_year=0.0, pv_crf=1.0,
+def site(load=(0.0, 0.0, 10.0), prices=(100.0, 100.0, 300.0), pv=None, pv_max=0.0, pv_capex=1.0, **kw) -> SiteData:
+    n = len(load)
+    segments = (PVSegment("roofs", np.asarray(pv, dtype=float), pv_max, pv_capex, 0.0),) if pv is not None else ()
+    base = dict(name="t", load_kw=np.asarray(load, dtype=float), segments=segments,
                 storage_energy_capex_krw_per_kwh=10.0, storage_power_capex_krw_per_kw=0.0,
-                storage_fixed_om_fraction=0.0, storage_crf=1.0, storage_round_trip_efficiency_fraction=1.0,
-                import_price_krw_per_kwh=np.array([100.0, 100.0, 300.0]),
-                export_price_krw_per_kwh=np.zeros(n), import_limit_kw=1e4, export_limit_kw=0.0)
+                storage_fixed_om_fraction=0.0, storage_life_years=1.0, storage_round_trip_efficiency_fraction=1.0,
+                import_price_krw_per_kwh=np.asarray(prices, dtype=float), export_price_krw_per_kwh=np.zeros(n),
+                import_limit_kw=1e4, export_limit_kw=0.0, pv_life_years=1.0, pilot_life_years=1.0)
     base.update(kw)
-    return SiteData(**{k: (np.asarray(v, dtype=float) if k in ("load_kw", "pv_kw_per_kwp",
-                       "import_price_krw_per_kwh", "export_price_krw_per_kwh") else v) for k, v in base.items()})
+    for key in ("export_price_krw_per_kwh", "import_price_krw_per_kwh"):
+        base[key] = np.asarray(base[key], dtype=float)
+    return SiteData(**base)
 
 
-def test_crf_hand_value():
+def test_crf_annuity_and_replacement_hand_values():
     # r = 5 %, n = 2: 0.05 * 1.1025 / 0.1025 = 0.537805
     assert capital_recovery_factor(0.05, 2) == pytest.approx(0.537805, rel=1e-6)
     assert capital_recovery_factor(0.0, 4) == 0.25
+    assert annuity_factor(0.0, 25) == pytest.approx(25.0)
+    # a 15-year battery over 25 years at 10 %: bought at 0 and at 15: 1 + 1.1^-15 = 1.239392
+    assert replacement_factor(0.10, 15, 25) == pytest.approx(1 + 1.1 ** -15, rel=1e-9)
 
+
+# --- storage ------------------------------------------------------------------------------
 
 def test_three_hour_storage_arbitrage_lossless():
     # Load 10 kWh in hour 3 when import costs 300; 100 in hours 1-2. Storage costs 10 per kWh
     # of capacity: buy 10 kWh at 100, store, discharge. Cost = 10*100 + 10*10 = 1,100 (vs 3,000).
     sol = solve_site(site(), SETTINGS)
-    assert sol.objective_krw_per_year == pytest.approx(1100.0, rel=1e-6)
+    assert sol.objective_krw == pytest.approx(1100.0, rel=1e-6)
     assert sol.sizes["storage_energy_kwh"] == pytest.approx(10.0, rel=1e-6)
     assert sol.hourly["storage_discharge_kw"][2] == pytest.approx(10.0, rel=1e-6)
+    assert sol.capex_krw == pytest.approx(100.0, rel=1e-6)
 
 
 def test_three_hour_storage_arbitrage_with_losses():
     # Round trip 0.81 (0.9 each way): charge 10 / 0.81 = 12.3457 kWh at 100 = 1,234.57;
     # stored 0.9 * 12.3457 = 11.111 kWh of capacity at 10 = 111.11; total 1,345.68.
     sol = solve_site(site(storage_round_trip_efficiency_fraction=0.81), SETTINGS)
-    assert sol.objective_krw_per_year == pytest.approx(1345.679, rel=1e-5)
+    assert sol.objective_krw == pytest.approx(1345.679, rel=1e-5)
     assert sol.sizes["storage_energy_kwh"] == pytest.approx(11.1111, rel=1e-4)
+
+
+def test_minimum_state_of_charge_needs_more_capacity():
+    # 10 kWh usable with 20 % kept in reserve: 12.5 kWh of nameplate at 10 = 125; 1,000 of energy
+    sol = solve_site(site(storage_min_soc_fraction=0.2), SETTINGS)
+    assert sol.sizes["storage_energy_kwh"] == pytest.approx(12.5, rel=1e-6)
+    assert sol.objective_krw == pytest.approx(1125.0, rel=1e-6)
+    assert sol.hourly["storage_soc_kwh"].min() == pytest.approx(2.5, rel=1e-6)
 
 
 def test_storage_not_built_when_spread_does_not_pay():
     sol = solve_site(site(storage_energy_capex_krw_per_kwh=250.0), SETTINGS)
-    assert sol.objective_krw_per_year == pytest.approx(3000.0, rel=1e-6)
+    assert sol.objective_krw == pytest.approx(3000.0, rel=1e-6)
     assert sol.sizes["storage_energy_kwh"] == pytest.approx(0.0, abs=1e-6)
 
+
+def test_optional_minimum_storage_size():
+    # The best battery is 10 kWh. With a 40 kWh minimum it costs 400 and the energy 1,000:
+    # 1,400 still beats no storage (3,000).
+    sol = solve_site(site(storage_min_energy_kwh=40.0, storage_max_energy_kwh=1e4), SETTINGS)
+    assert sol.sizes["storage_energy_kwh"] == pytest.approx(40.0, rel=1e-6)
+    assert sol.objective_krw == pytest.approx(1400.0, rel=1e-6)
+    # with a 250 kWh minimum (2,500 + 1,000 = 3,500) it does not pay
+    sol = solve_site(site(storage_min_energy_kwh=250.0, storage_max_energy_kwh=1e4), SETTINGS)
+    assert sol.sizes["storage_energy_kwh"] == pytest.approx(0.0, abs=1e-6)
+    assert sol.objective_krw == pytest.approx(3000.0, rel=1e-6)
+
+
+def test_simultaneous_charge_and_discharge_is_removed_keeping_the_state_of_charge():
+    eta = 0.9
+    ch, dis, surplus = remove_simultaneous(np.array([5.0, 0.0, 2.0]), np.array([1.0, 3.0, 4.0]), eta)
+    assert (np.minimum(ch, dis) == 0).all()
+    np.testing.assert_allclose(eta * ch - dis / eta, eta * np.array([5.0, 0.0, 2.0]) - np.array([1.0, 3.0, 4.0]) / eta)
+    # hour 1: dSOC = 4.5 - 1.111 = 3.389 -> charge 3.765; the bus keeps 5 - 1 - 3.765 = 0.235 kW more
+    assert surplus[0] == pytest.approx(5.0 - 1.0 - (4.5 - 1.0 / 0.9) / 0.9)
+    assert surplus[1] == 0.0
+
+
+def test_solved_dispatch_never_charges_and_discharges_in_one_hour():
+    rng = np.random.default_rng(3)
+    n = 96
+    pv = np.clip(np.sin(np.linspace(0, 8 * np.pi, n)), 0, None)
+    s = site(load=5 + rng.random(n) * 5, prices=100 + 200 * (np.arange(n) % 24 >= 17), pv=pv, pv_max=50.0,
+             pv_capex=300.0, storage_round_trip_efficiency_fraction=0.85, export_price_krw_per_kwh=np.full(n, 50.0),
+             export_limit_kw=5.0)
+    sol = solve_site(s, SETTINGS)
+    h = sol.hourly
+    assert np.minimum(h["storage_charge_kw"], h["storage_discharge_kw"]).max() < 1e-9
+    balance = (h["pv_generation_kw"] - h["pv_curtailed_kw"] + h["storage_discharge_kw"] + h["grid_import_kw"]
+               - h["storage_charge_kw"] - h["grid_export_kw"])
+    np.testing.assert_allclose(balance, h["load_kw"], atol=1e-6)
+
+
+# --- PV and grid --------------------------------------------------------------------------
 
 def test_pv_sized_against_import_price():
     # One hour, load 10 kW, cf 0.5: PV costs 100 per kWp-year, import 300 per kWh.
     # 20 kWp covers the load for 2,000 < 3,000; the area limit of 50 kWp does not bind.
-    s = site(load_kw=[10.0], pv_kw_per_kwp=[0.5], pv_max_kwp=50.0, pv_capex_krw_per_kwp=100.0,
-             import_price_krw_per_kwh=[300.0], export_price_krw_per_kwh=[0.0],
+    s = site(load=[10.0], prices=[300.0], pv=[0.5], pv_max=50.0, pv_capex=100.0,
              storage_energy_capex_krw_per_kwh=1e6)
     sol = solve_site(s, SETTINGS)
     assert sol.sizes["pv_capacity_kwp"] == pytest.approx(20.0, rel=1e-6)
-    assert sol.objective_krw_per_year == pytest.approx(2000.0, rel=1e-6)
+    assert sol.objective_krw == pytest.approx(2000.0, rel=1e-6)
 
 
-def test_self_sufficiency_forces_pv_and_curtailment_is_reported():
+def test_demand_charge_makes_storage_shave_the_peak():
+    # Two January hours, load 0 then 10, energy 100/kWh, demand charge 100/kW-month, storage
+    # 10/kWh: import e then 10 - e; peak max(e, 10 - e) is least at e = 5:
+    # 1,000 + 100 * 5 + 10 * 5 = 1,550 (without storage 2,000).
+    s = site(load=[0.0, 10.0], prices=[100.0, 100.0], demand_charge_krw_per_kw_month=100.0)
+    sol = solve_site(s, SETTINGS)
+    assert sol.objective_krw == pytest.approx(1550.0, rel=1e-6)
+    assert sol.sizes["grid_peak_import_kw"] == pytest.approx(5.0, rel=1e-6)
+    assert sol.extra["demand_charge_krw_per_year"] == pytest.approx(500.0, rel=1e-6)
+
+
+def test_only_local_pv_is_exported():
+    # Export pays 200, import costs 100: without the rule the site would buy to sell.
+    s = site(load=[1.0, 1.0], prices=[100.0, 100.0], pv=[0.0, 1.0], pv_max=0.0,
+             export_price_krw_per_kwh=[200.0, 200.0], export_limit_kw=100.0, storage_energy_capex_krw_per_kwh=1e6)
+    sol = solve_site(s, SETTINGS)
+    assert sol.hourly["grid_export_kw"].max() == pytest.approx(0.0, abs=1e-9)
+    assert sol.objective_krw == pytest.approx(200.0, rel=1e-6)
+
+
+def test_self_sufficiency_forces_pv():
     # Two hours, load 10 each, PV only in hour 1 (cf 1). Target 0.5 with PV dearer than import:
-    # 10 kWp serve hour 1 exactly; with a target of 1.0 and no storage it is impossible.
-    s = site(load_kw=[10.0, 10.0], pv_kw_per_kwp=[1.0, 0.0], pv_max_kwp=100.0, pv_capex_krw_per_kwp=500.0,
-             import_price_krw_per_kwh=[100.0, 100.0], export_price_krw_per_kwh=[0.0, 0.0],
+    # 10 kWp serve hour 1 exactly.
+    s = site(load=[10.0, 10.0], prices=[100.0, 100.0], pv=[1.0, 0.0], pv_max=100.0, pv_capex=500.0,
              storage_energy_capex_krw_per_kwh=1e6, self_sufficiency_target_fraction=0.5)
     sol = solve_site(s, SETTINGS)
     assert sol.sizes["pv_capacity_kwp"] == pytest.approx(10.0, rel=1e-6)
     assert sol.hourly["grid_import_kw"].sum() == pytest.approx(10.0, rel=1e-6)
 
 
+def test_re100_needs_generation_equal_to_demand():
+    # 20 kWh of load; cf 1 in hour 1 only; PV at 50 is dearer than import at 100 + nothing:
+    # RE100 asks for 20 kWh of PV a year: 20 kWp (10 used, 10 curtailed or exported).
+    s = site(load=[10.0, 10.0], prices=[100.0, 100.0], pv=[1.0, 0.0], pv_max=100.0, pv_capex=150.0,
+             storage_energy_capex_krw_per_kwh=1e6, re100=True)
+    sol = solve_site(s, SETTINGS)
+    assert sol.sizes["pv_capacity_kwp"] == pytest.approx(20.0, rel=1e-6)
+    assert sol.hourly["pv_curtailed_kw"][0] == pytest.approx(10.0, rel=1e-6)
+
+
 def test_impossible_self_sufficiency_is_diagnosed():
-    s = site(load_kw=[10.0, 10.0], pv_kw_per_kwp=[1.0, 0.0], pv_max_kwp=5.0, pv_capex_krw_per_kwp=500.0,
-             import_price_krw_per_kwh=[100.0, 100.0], export_price_krw_per_kwh=[0.0, 0.0],
+    s = site(load=[10.0, 10.0], prices=[100.0, 100.0], pv=[1.0, 0.0], pv_max=5.0, pv_capex=500.0,
              storage_energy_capex_krw_per_kwh=1e6, self_sufficiency_target_fraction=0.9)
     with pytest.raises(InfeasibleError) as info:
         solve_site(s, SETTINGS)
     message = str(info.value)
-    # storage could shift PV, but only 5 kWh/day of PV exist: 5 / 20 = 0.25 is the most achievable
+    # only 5 kWh of PV exist: 5 / 20 = 0.25 is the most achievable
     assert "self_sufficiency_target_fraction = 0.9 cannot be met" in message
     assert "at most 0.250" in message and "relax the target by 0.650" in message
 
 
 def test_import_limit_too_small_is_diagnosed():
-    # 30 kWh of load in three hours, at most 4 kW from the grid and no PV: 18 kWh cannot be served
-    s = site(load_kw=[10.0, 10.0, 10.0], import_limit_kw=4.0)
+    s = site(load=[10.0, 10.0, 10.0], prices=[1.0, 1.0, 1.0], import_limit_kw=4.0)
     with pytest.raises(InfeasibleError, match="grid_import_limit_kw"):
         solve_site(s, SETTINGS)
 
@@ -103,3 +188,143 @@ def test_rec_weight_tiers():
     assert rec_weight(M, "land", 50) == 1.2
     assert rec_weight(M, "building", 5000) == pytest.approx((3000 * 1.5 + 2000 * 1.0) / 5000)
     assert rec_weight(M, "forest", 39000) == 0.7
+
+
+# --- public pilot demand ------------------------------------------------------------------
+
+def _pilot_site(retrofit, share=0.0, pv_max=0.0):
+    # one hour: the hall uses 10 kWh; the pilot pays 150/kWh, the grid costs 100/kWh: margin 500
+    return site(load=[0.0], prices=[100.0], pv=[1.0], pv_max=pv_max, pv_capex=120.0,
+                pilot=(PilotCandidate("hall", np.array([10.0]), 150.0, retrofit),), pilot_pv_share_fraction=share,
+                storage_energy_capex_krw_per_kwh=1e6)
+
+
+def test_facility_enrolled_only_when_the_pilot_tariff_pays_for_its_retrofit():
+    sol = solve_site(_pilot_site(retrofit=400.0), SETTINGS)
+    assert sol.extra["enrolled"] == ["hall"]
+    assert sol.objective_krw == pytest.approx(1000.0 + 400.0 - 1500.0, rel=1e-6)
+    sol = solve_site(_pilot_site(retrofit=600.0), SETTINGS)
+    assert sol.extra["enrolled"] == [] and sol.objective_krw == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pilot_share_needs_local_pv():
+    # 50 % of the hall's 10 kWh from PV at 120/kWp (cf 1): 5 kWp cost 600 and save 500 of import.
+    # Enrolled: 600 (PV) + 500 (import) + 300 (retrofit) - 1,500 (pilot revenue) = -100 < 0.
+    sol = solve_site(_pilot_site(retrofit=300.0, share=0.5, pv_max=100.0), SETTINGS)
+    assert sol.extra["enrolled"] == ["hall"] and sol.sizes["pv_capacity_kwp"] == pytest.approx(5.0, rel=1e-6)
+    assert sol.objective_krw == pytest.approx(600.0 + 500.0 + 300.0 - 1500.0, rel=1e-6)
+    # without PV on the site the share cannot be met, so the hall is not enrolled
+    sol = solve_site(_pilot_site(retrofit=300.0, share=0.5, pv_max=0.0), SETTINGS)
+    assert sol.extra["enrolled"] == []
+
+
+# --- objective ----------------------------------------------------------------------------
+
+def test_npv_objective_hand_case():
+    # r = 0, analysis 25 years, PV life 25: -NPV = capex + 25 x annual. 20 kWp at 100 = 2,000
+    # capex (PV) against 25 x 3,000 of import: 2,000 vs 75,000.
+    s = site(load=[10.0], prices=[300.0], pv=[0.5], pv_max=50.0, pv_capex=100.0,
+             storage_energy_capex_krw_per_kwh=1e6, pv_life_years=25.0, analysis_years=25)
+    sol = solve_site(s, SolverSettings(objective="npv"))
+    assert sol.objective_krw == pytest.approx(2000.0, rel=1e-6)
+    assert sol.costs_krw_per_year["pv"] == pytest.approx(2000.0 / 25, rel=1e-6)
+
+
+# --- cluster ------------------------------------------------------------------------------
+
+def _village(name, price, seed, n=96):
+    rng = np.random.default_rng(seed)
+    pv = np.clip(np.sin(np.linspace(-np.pi / 2, 7.5 * np.pi, n)), 0, None)
+    return site(load=3 + rng.random(n) * 4, prices=np.full(n, price), pv=pv, pv_max=40.0, pv_capex=4000.0,
+                name=name, storage_energy_capex_krw_per_kwh=2000.0, storage_round_trip_efficiency_fraction=0.9,
+                pv_life_years=20.0, storage_life_years=10.0, discount_rate_fraction=0.05)
+
+
+def test_decomposition_reaches_the_monolithic_optimum_under_a_binding_budget():
+    sites = [_village("a", 300.0, 1), _village("b", 220.0, 2), _village("c", 260.0, 3)]
+    free = solve_decomposed(sites, 0.0, SETTINGS, processes=1)
+    budget = 0.5 * free.capex_krw  # binds
+    mono = solve_monolithic(sites, budget, SETTINGS)
+    deco = solve_decomposed(sites, budget, SETTINGS, processes=1)
+    assert deco.capex_krw == pytest.approx(budget, rel=1e-9)
+    assert deco.objective_krw == pytest.approx(mono.objective_krw, rel=1e-6)
+    assert deco.budget_price == pytest.approx(mono.budget_price, rel=1e-4)
+    assert deco.objective_krw > free.objective_krw
+    # the blended dispatch still balances every site, every hour
+    for name, sol in deco.sites.items():
+        h = sol.hourly
+        balance = (h["pv_generation_kw"] - h["pv_curtailed_kw"] + h["storage_discharge_kw"] + h["grid_import_kw"]
+                   - h["storage_charge_kw"] - h["grid_export_kw"])
+        np.testing.assert_allclose(balance, h["load_kw"], atol=1e-6)
+
+
+def test_decomposition_in_worker_processes_matches_in_process():
+    sites = [_village("a", 300.0, 1), _village("b", 220.0, 2)]
+    one = solve_decomposed(sites, 0.0, SETTINGS, processes=1)
+    two = solve_decomposed(sites, 0.0, SETTINGS, processes=2)
+    assert two.objective_krw == pytest.approx(one.objective_krw, rel=1e-12)
+    np.testing.assert_allclose(two.sites["b"].hourly["grid_import_kw"], one.sites["b"].hourly["grid_import_kw"])
+
+
+# --- typical days -------------------------------------------------------------------------
+
+def test_typical_days_grid_accounts_for_every_day():
+    rng = np.random.default_rng(0)
+    hours = np.arange(8760)
+    load = 10 + 3 * np.sin(2 * np.pi * hours / 24) + rng.random(8760)
+    pv = np.clip(np.sin(2 * np.pi * (hours % 24 - 6) / 24), 0, None) * (1 + 0.3 * np.sin(2 * np.pi * hours / 8760))
+    grid, idx = typical_days([load, pv], 12, peak_profile=load)
+    assert grid.steps == 12 * 24 and grid.weights.sum() == pytest.approx(8760)
+    assert len(grid.day_to_period) == 365 and set(grid.day_to_period) == set(range(12))
+    assert np.argmax(load.reshape(365, 24).sum(axis=1)) in grid.period_days  # the peak day is kept
+    np.testing.assert_array_equal(idx.reshape(12, 24)[:, 0] // 24, grid.period_days)
+    # every month's steps are the typical days that stand for some of its days
+    assert sum(len(m) for m in grid.month_steps) >= grid.steps
+    expanded = grid.expand(load[idx])
+    assert len(expanded) == 8760
+    assert np.allclose(expanded.reshape(365, 24)[grid.period_days], load.reshape(365, 24)[grid.period_days])
+
+
+def test_typical_days_storage_close_to_full_year():
+    from dataclasses import replace
+
+    rng = np.random.default_rng(5)
+    hours = np.arange(8760)
+    cloud = np.repeat(rng.uniform(0.3, 1.0, 365), 24)
+    pv = np.clip(np.sin(2 * np.pi * (hours % 24 - 6) / 24), 0, None) * cloud
+    load = 4 + 3 * ((hours % 24) >= 18) + rng.random(8760)
+    full = site(load=load, prices=np.full(8760, 250.0), pv=pv, pv_max=40.0, pv_capex=3000.0,
+                storage_energy_capex_krw_per_kwh=1500.0, storage_round_trip_efficiency_fraction=0.9,
+                pv_life_years=20.0, storage_life_years=10.0, discount_rate_fraction=0.05,
+                export_price_krw_per_kwh=np.full(8760, 90.0), export_limit_kw=100.0)
+    grid, idx = typical_days([load, pv], 24, peak_profile=load)
+    small = replace(full, time=grid, load_kw=load[idx], import_price_krw_per_kwh=full.import_price_krw_per_kwh[idx],
+                    export_price_krw_per_kwh=full.export_price_krw_per_kwh[idx],
+                    segments=(replace(full.segments[0], kw_per_kwp=pv[idx]),))
+    a = solve_site(full, SETTINGS)
+    b = solve_site(small, SETTINGS)
+    assert b.objective_krw == pytest.approx(a.objective_krw, rel=0.02)
+    assert len(b.hourly["storage_soc_kwh"]) == 8760 and b.hourly["storage_soc_kwh"].min() >= -1e-6
+    assert b.hourly["storage_soc_kwh"].max() <= b.sizes["storage_energy_kwh"] * (1 + 1e-6) + 1e-6
+
+
+def test_full_year_grid_months():
+    grid = TimeGrid.full_year(8760)
+    assert [len(m) for m in grid.month_steps][:2] == [744, 672] and grid.is_full_year
+
+
+def test_model_is_assembled_from_the_listed_technologies():
+    sol = solve_site(site(technologies=("pv", "grid", "curtailment")), SETTINGS)  # no storage block
+    assert sol.objective_krw == pytest.approx(3000.0, rel=1e-6)
+    assert sol.sizes["storage_energy_kwh"] == 0.0 and not sol.hourly["storage_charge_kw"].any()
+    assert set(sol.costs_krw_per_year) == {"pv", "grid", "curtailment"}
+
+
+def test_scenario_technology_list_is_checked():
+    from pvcluster.errors import InputError
+    from pvcluster.scenario import load_scenario
+
+    with pytest.raises(InputError) as info:
+        load_scenario(overrides=['sizing.technologies=["pv", "storge", "curtailment"]'])
+    text = str(info.value)
+    assert "did you mean 'storage'" in text and "without grid" in text

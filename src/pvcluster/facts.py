@@ -102,6 +102,14 @@ FACT_FILES: dict[str, dict[str, Field]] = {
         "climate_environment_charge_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0),
         "fuel_cost_adjustment_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=-50, le=50),
         "grid_emission_factor_t_per_mwh": Field(_N, unit="tCO2eq/MWh", ge=0, le=2),
+        **{f"industrial_tou_{season}_krw_per_kwh": Field(
+            _L, unit="KRW/kWh", ge=0, length=3,
+            doc=f"KEPCO industrial (gap) II TOU energy charge, {season.replace('_', '/')}: light, mid, peak load hours")
+           for season in ("summer", "spring_autumn", "winter")},
+        "industrial_demand_charge_krw_per_kw_month": Field(_N, unit="KRW/kW/month", ge=0,
+                                                           doc="basic (demand) charge on the monthly peak"),
+        "tou_band_by_hour_summer_spring_autumn": Field(_L, unit="0 light, 1 mid, 2 peak", ge=0, le=2, length=24),
+        "tou_band_by_hour_winter": Field(_L, unit="0 light, 1 mid, 2 peak", ge=0, le=2, length=24),
     },
     "costs": {
         "utility_pv_capex_krw_per_kwp": Field(_N, unit="KRW/kWp", gt=0),
@@ -120,6 +128,11 @@ FACT_FILES: dict[str, dict[str, Field]] = {
         "corporate_tax_rates_fraction": Field(_L, unit="fraction", ge=0, lt=1),
         "local_income_tax_fraction_of_cit": Field(_N, unit="fraction", ge=0, le=1),
         "depreciation_years": Field(_N, unit="years", gt=0, le=50),
+        "storage_min_soc_fraction": Field(_N, unit="fraction", ge=0, lt=1,
+                                          doc="state of charge the battery is never drawn below"),
+        "pilot_retrofit_krw_per_kw_peak": Field(_N, unit="KRW/kW", ge=0,
+                                                doc="one-off cost to enroll a facility in the pilot program, "
+                                                    "per kW of its peak load"),
     },
     "demand": {
         "household_kwh_per_month": Field(_N, unit="kWh/month", gt=0),

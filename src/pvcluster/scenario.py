@@ -63,8 +63,21 @@ VILLAGE = Table({
         doc="yearly change in the number of households (negative for a shrinking village)"),
     "export_price": Field(_S, default="smp", choices=("smp", "smp_rec"),
                           doc="what exported energy earns: SMP alone, or SMP + REC x building weight"),
+    "re100": Field(_B, default=False, doc="annual PV generation must at least equal the village's demand"),
+    "storage_min_kwh": Field(_N, default=0.0, unit="kWh", ge=0,
+                             doc="0: any storage size; else storage is either not built or at least this big"),
     "size": Field(_B, default=True, doc="size PV and storage for this village with the LP"),
 })
+
+
+def _site_table(rooftop_doc: str, import_kw: float, export_kw: float) -> Table:
+    return Table({
+        "rooftop_kwp": Field(_N, default=0.0, unit="kWp", ge=0, doc=rooftop_doc),
+        "grid_import_limit_kw": Field(_N, default=import_kw, unit="kW", gt=0),
+        "grid_export_limit_kw": Field(_N, default=export_kw, unit="kW", ge=0),
+        "storage": Field(_B, default=True, doc="the site may build storage"),
+        "size": Field(_B, default=True, doc="size this site (if it has loads or PV)"),
+    }, optional=True)
 
 #: Load sites besides the villages: public facilities on the county's own connections, and the
 #: agro-industrial complex.
@@ -82,6 +95,8 @@ FACILITY = Table({
     "capacity_t_per_year": Field(_N, default=0.0, unit="t/yr", ge=0, doc="polysilicon: nameplate capacity"),
     "pilot_candidate": Field(_B, default=False,
                              doc="the public pilot program may enroll this facility (public types only)"),
+    "pilot_retrofit_krw": Field(_N, default=0.0, unit="KRW", ge=0,
+                                doc="one-off cost of enrolling it; 0 = its peak x pilot_retrofit_krw_per_kw_peak"),
     "start_year": Field(_I, default=0, ge=0, le=2200,
                         doc="first calendar year of operation; 0 = from the base year"),
     "ramp_up_fractions": Field("number_list", default=[], unit="fraction", ge=0, le=1,
@@ -91,6 +106,24 @@ FACILITY = Table({
 })
 
 WEATHER_FORMATS = ("auto", "epw", "tmy3", "tmy2", "pvgis_csv", "pvgis_json", "psm3", "sam_csv", "csv")
+
+
+TECHNOLOGY_NAMES = ("pv", "storage", "grid", "curtailment", "pilot")
+
+
+def _check_sizing(section: Section) -> list[tuple[str, str, str]]:
+    from pvcluster.schema import _suggest
+
+    out = []
+    for name in section.technologies:
+        if name not in TECHNOLOGY_NAMES:
+            out.append(("technologies", "names from " + ", ".join(TECHNOLOGY_NAMES),
+                        f"{name!r}{_suggest(name, list(TECHNOLOGY_NAMES))}"))
+    missing = [n for n in ("pv", "grid", "curtailment") if n not in section.technologies]
+    if missing:
+        out.append(("technologies", "a list with pv, grid and curtailment (every site needs them)",
+                    f"a list without {', '.join(missing)}"))
+    return out
 
 
 def _check_module(section: Section) -> list[tuple[str, str, str]]:
@@ -171,8 +204,37 @@ SCENARIO_SCHEMA = Table({
                                         "air-to-water heat pump (0 = no electrified heating)"),
     }, optional=True),
     "sizing": Table({
-        "solver": Field(_S, default="ipm", choices=("ipm", "simplex", "choose")),
+        "solver": Field(_S, default="ipm", choices=("ipm", "simplex", "choose"),
+                        doc="HiGHS LP algorithm of each site's first solve"),
         "time_limit_s": Field(_N, default=600.0, unit="s", gt=0),
+        "objective": Field(_S, default="annualized_cost", choices=("annualized_cost", "npv"),
+                           doc="minimize annualized net cost, or maximize NPV over the analysis years"),
+        "capital_budget_krw": Field(_N, default=0.0, unit="KRW", ge=0,
+                                    doc="capital shared by all sites (PV, storage, pilot retrofits); 0 = no limit"),
+        "periods": Field(_S, default="full", choices=("full", "typical_days"),
+                         doc="full: every hour of the year; typical_days: clustered days, storage linked in order"),
+        "typical_days": Field(_I, default=24, ge=2, le=365, doc="number of typical days (periods = typical_days)"),
+        "processes": Field(_I, default=2, ge=1, le=16, doc="worker processes that solve sites in parallel"),
+        "technologies": Field("string_list", default=["pv", "storage", "grid", "curtailment", "pilot"],
+                              doc="technology blocks the sites' models are assembled from (pv, storage, grid, "
+                                  "curtailment, pilot); pv, grid and curtailment are always needed"),
+        "mip_gap_fraction": Field(_N, default=1e-6, unit="fraction", ge=0, le=0.5,
+                                  doc="relative gap at which branch and bound stops (pilot enrollment, storage minimum)"),
+    }, check=_check_sizing, optional=True),
+    "pilot": Table({
+        "tariff_krw_per_kwh": Field(_N, default=170.0, unit="KRW/kWh", ge=0,
+                                    doc="what an enrolled facility pays for its whole load under the pilot contract"),
+        "pv_share_fraction": Field(_N, default=0.3, unit="fraction", ge=0, le=1,
+                                   doc="minimum share of the enrolled facilities' energy served by local PV"),
+    }, optional=True),
+    "county": _site_table("PV potential of public roofs and car parks at the county's facilities", 5000.0, 3000.0),
+    "industrial_complex": _site_table("PV potential of factory roofs in the agro-industrial complex",
+                                      20000.0, 5000.0),
+    "plant_extension": Table({
+        "land_m2": Field(_N, default=0.0, unit="m2", ge=0,
+                         doc="land for more trackers next to the Energy Station; 0 = no extension site"),
+        "grid_export_limit_kw": Field(_N, default=10000.0, unit="kW", ge=0),
+        "size": Field(_B, default=True),
     }, optional=True),
     "finance": Table({
         "analysis_years": Field(_I, default=25, ge=1, le=60),

@@ -183,12 +183,12 @@ def build_demand(scenario, weather: Weather) -> Demand:
         if v.village_hall:
             t = catalogue["village_hall"]
             kw = profile_kw(index, t.annual_kwh, t.workday_shape, t.dayoff_shape, t.month_factors, day_off)
-            add(Load(f"{v.name}_hall", "public", "village_hall", v.name, True, t.annual_kwh,
+            add(Load(f"{v.name}_hall", "public", "village_hall", v.name, False, t.annual_kwh,
                      f"catalogue {t.facts['annual_kwh'].provenance}"), kw, np.ones(len(years)))
         if v.street_lights:
             t = catalogue["street_lights"]
             kw = street_lights_kw(index, v.street_lights, t.lamp_w, 0.0, 0.0, dark=dark)
-            add(Load(f"{v.name}_street_lights", "public", "street_lights", v.name, True, float(kw.sum()),
+            add(Load(f"{v.name}_street_lights", "public", "street_lights", v.name, False, float(kw.sum()),
                      f"{v.street_lights} lamps x {t.lamp_w:g} W x dusk-to-dawn hours"), kw, np.ones(len(years)))
 
     for f in scenario.facilities:

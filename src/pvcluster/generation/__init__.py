@@ -41,6 +41,13 @@ class VillageRooftops:
     potential_kwp: float
     ac_kw: pd.Series  # all usable roofs covered
     by_class: dict[str, dict[str, float]]  # class -> roofs, capacity_kwp, annual_mwh
+    ac_kw_by_class: dict[str, np.ndarray] | None = None  # class -> hourly AC of its roofs, fully covered
+
+    def class_ac_kw_per_kwp(self, cls: str) -> np.ndarray:
+        """Hourly AC per kWp of one building class's roofs (zeros if the class has no roofs)."""
+        cap = self.by_class[cls]["capacity_kwp"]
+        ac = self.ac_kw_by_class[cls]
+        return ac / cap if cap > 0 else np.zeros_like(ac)
 
     @property
     def annual_mwh(self) -> float:
@@ -61,6 +68,13 @@ class Generation:
     roofs: pd.DataFrame  # inventory + capacity_kwp, annual_kwh, specific_yield_kwh_per_kwp
     rooftops: dict[str, VillageRooftops]
     exceedance: dict[str, Exceedance]  # by system: plant name, village names, "rooftop_fleet"
+    #: AC per kWp of rack-mounted arrays on large flat roofs (public buildings, factories): south,
+    #: at the rack tilt of the rooftop facts, with the public class's mean shading.
+    flat_roof_ac_kw_per_kwp: np.ndarray | None = None
+
+    @property
+    def plant_ac_kw_per_kwp(self) -> np.ndarray:
+        return self.plant_result.ac_kw.to_numpy() / self.plant.capacity_kwp
 
     @property
     def plant_ac_kw(self) -> pd.Series:
@@ -146,11 +160,15 @@ def build_generation(scenario, weather: Weather) -> Generation:
             by_class[cls] = {"roofs": int(len(rows)), "capacity_kwp": float(rows["capacity_kwp"].sum()),
                              "annual_mwh": float(fleet.group_ac_kw[i * n_cls + j].sum()) / 1000.0}
         ac = fleet.group_ac_kw[i * n_cls:(i + 1) * n_cls].sum(axis=0)
+        by_class_ac = {cls: np.asarray(fleet.group_ac_kw[i * n_cls + j], dtype=float) for j, cls in enumerate(CLASSES)}
         rooftops[name] = VillageRooftops(name, float(mine["capacity_kwp"].sum()),
-                                         pd.Series(ac, index=weather.index, name=name), by_class)
+                                         pd.Series(ac, index=weather.index, name=name), by_class, by_class_ac)
 
     ex = _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops)
-    return Generation(scenario.plant.name, plant, plant_result, by_year, roofs, rooftops, ex)
+    r = scenario.facts.rooftops
+    flat = fixed_tilt_ac_kw_per_kwp(weather, [r.flat_roof_rack_tilt_deg], [180.0], system,
+                                    [r.shading_fraction_mean[CLASSES.index("public")]])[0]
+    return Generation(scenario.plant.name, plant, plant_result, by_year, roofs, rooftops, ex, flat)
 
 
 def _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops) -> dict[str, Exceedance]:

@@ -1,30 +1,56 @@
-"""Sizing stage: for each village, size rooftop PV and storage and dispatch them hour by hour.
+"""Sizing stage: PV, storage, grid and public pilot demand for every site of the cluster.
 
 ``build_sizing(scenario, generation, demand)`` turns the scenario, facts and profiles into one
-:class:`~pvcluster.sizing.data.SiteData` per village and solves its LP
-(:mod:`pvcluster.sizing.model`) with HiGHS. Villages with ``size = false`` keep their
-existing PV and are dispatched without optimization (PV serves load, the grid takes the rest).
+:class:`~pvcluster.sizing.data.SiteData` per site and sizes them together under the shared
+capital budget (:mod:`pvcluster.sizing.cluster`). The sites:
+
+* each village: rooftop PV by building class (house, public, commercial roofs of its
+  inventory), storage, the residential tariff; its self-sufficiency target and RE100 option;
+* ``county``: the public facilities' own site; the pilot program decides which candidate
+  facilities to enroll; PV on public roofs; a time-of-use tariff with a demand charge;
+* ``industrial_complex``: the polysilicon plant and factories; PV on factory roofs; the
+  industrial time-of-use tariff with its demand charge;
+* ``plant_extension``: more trackers next to the Energy Station, selling SMP + REC.
+
+Villages with ``size = false`` keep their existing PV and are dispatched without optimization.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from pvcluster.errors import InfeasibleError
-from pvcluster.sizing.data import SiteData, capital_recovery_factor
+from pvcluster.generation.inventory import CLASSES
+from pvcluster.generation.modules import cec_module, module_kwp_per_m2
+from pvcluster.sizing.cluster import ClusterSolution, solve_decomposed, solve_monolithic
+from pvcluster.sizing.data import PilotCandidate, PVSegment, SiteData, capital_recovery_factor
+from pvcluster.sizing.periods import TimeGrid, typical_days
 from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
+from pvcluster.weather.calendar import season_index
 
-__all__ = ["Sizing", "build_sizing", "site_data", "SiteData", "capital_recovery_factor",
-           "SolverSettings", "solve_site", "SiteSolution", "import_price_krw_per_kwh",
-           "export_price_krw_per_kwh"]
+__all__ = ["Sizing", "build_sizing", "site_inputs", "SiteData", "PVSegment", "PilotCandidate",
+           "capital_recovery_factor", "SolverSettings", "solve_site", "SiteSolution", "rec_weight",
+           "import_price_krw_per_kwh", "export_price_krw_per_kwh", "tou_price_krw_per_kwh"]
 
 
 def import_price_krw_per_kwh(market) -> float:
-    """Marginal retail price a village avoids per kWh of self-consumption (energy charges only)."""
+    """Marginal residential price a village avoids per kWh of self-consumption (energy charges only)."""
     return (market.residential_energy_charge_krw_per_kwh + market.climate_environment_charge_krw_per_kwh
             + market.fuel_cost_adjustment_krw_per_kwh)
+
+
+def tou_price_krw_per_kwh(market, index) -> np.ndarray:
+    """Hourly KEPCO industrial TOU energy charge (plus climate and fuel charges) on an hourly index."""
+    season = season_index(index)
+    hour = index.hour.to_numpy()
+    band = np.where(season == 2, np.asarray(market.tou_band_by_hour_winter)[hour],
+                    np.asarray(market.tou_band_by_hour_summer_spring_autumn)[hour]).astype(int)
+    table = np.array([market.industrial_tou_summer_krw_per_kwh, market.industrial_tou_spring_autumn_krw_per_kwh,
+                      market.industrial_tou_winter_krw_per_kwh])
+    return table[season, band] + market.climate_environment_charge_krw_per_kwh + market.fuel_cost_adjustment_krw_per_kwh
 
 
 def rec_weight(market, installation: str, capacity_kw: float) -> float:
@@ -50,10 +76,10 @@ def rec_weight(market, installation: str, capacity_kw: float) -> float:
     return weighted / capacity_kw
 
 
-def export_price_krw_per_kwh(market, export_price: str, capacity_kw: float) -> float:
+def export_price_krw_per_kwh(market, export_price: str, capacity_kw: float, installation: str = "building") -> float:
     if export_price == "smp":
         return market.smp_krw_per_kwh
-    weight = rec_weight(market, "building", capacity_kw)
+    weight = rec_weight(market, installation, capacity_kw)
     return market.smp_krw_per_kwh + market.rec_price_krw_per_rec / 1000.0 * weight
 
 
@@ -61,6 +87,9 @@ def export_price_krw_per_kwh(market, export_price: str, capacity_kw: float) -> f
 class Sizing:
     sites: dict[str, SiteSolution]
     site_inputs: dict[str, SiteData]
+    cluster: ClusterSolution | None
+    time: TimeGrid
+    wall_s: float = 0.0
 
     @property
     def status(self) -> str:
@@ -68,42 +97,143 @@ class Sizing:
         return statuses.pop() if len(statuses) == 1 else ",".join(sorted(statuses))
 
     @property
-    def objective_krw_per_year(self) -> float:
-        return float(sum(s.objective_krw_per_year for s in self.sites.values()))
+    def objective_krw(self) -> float:
+        return float(sum(s.objective_krw for s in self.sites.values()))
+
+    objective_krw_per_year = objective_krw
 
 
-def site_data(scenario, village, load_kw: np.ndarray, pv_kw_per_kwp: np.ndarray,
-              rooftop_potential_kwp: float) -> SiteData:
-    """The LP data of one village; rooftop PV is bounded by the inventory's potential (or the cap)."""
-    c, mkt = scenario.facts.costs, scenario.facts.market
-    n = len(load_kw)
-    pv_max = rooftop_potential_kwp if village.max_rooftop_kwp <= 0 else min(village.max_rooftop_kwp,
-                                                                            rooftop_potential_kwp)
-    pv_capex = c.rooftop_pv_capex_krw_per_kwp
-    return SiteData(
-        name=village.name, load_kw=np.asarray(load_kw, dtype=float),
-        pv_kw_per_kwp=np.where(pv_kw_per_kwp < 1e-4, 0.0, pv_kw_per_kwp),  # HiGHS drops tiny coefficients
-        pv_existing_kwp=village.existing_rooftop_kwp,
-        pv_max_kwp=max(pv_max, village.existing_rooftop_kwp),
-        pv_capex_krw_per_kwp=pv_capex,
-        pv_fixed_om_krw_per_kwp_year=c.pv_fixed_om_fraction_of_capex * pv_capex,
-        pv_crf=capital_recovery_factor(c.discount_rate_fraction, c.pv_life_years),
+def _common(scenario) -> dict:
+    c = scenario.facts.costs
+    return dict(
         storage_energy_capex_krw_per_kwh=c.storage_energy_capex_krw_per_kwh,
         storage_power_capex_krw_per_kw=c.storage_power_capex_krw_per_kw,
         storage_fixed_om_fraction=c.storage_fixed_om_fraction_of_capex,
-        storage_crf=capital_recovery_factor(c.discount_rate_fraction, c.storage_life_years),
+        storage_life_years=c.storage_life_years,
         storage_round_trip_efficiency_fraction=c.storage_round_trip_efficiency_fraction,
-        import_price_krw_per_kwh=np.full(n, import_price_krw_per_kwh(mkt)),
-        export_price_krw_per_kwh=np.full(n, export_price_krw_per_kwh(mkt, village.export_price,
-                                                                       pv_max)),
-        import_limit_kw=village.grid_import_limit_kw, export_limit_kw=village.grid_export_limit_kw,
-        self_sufficiency_target_fraction=village.self_sufficiency_target_fraction,
-    )
+        storage_min_soc_fraction=c.storage_min_soc_fraction,
+        pv_life_years=c.pv_life_years, pilot_life_years=c.pv_life_years,
+        discount_rate_fraction=c.discount_rate_fraction, analysis_years=scenario.finance.analysis_years,
+        technologies=tuple(scenario.sizing.technologies))
+
+
+def _segment(name: str, cf: np.ndarray, max_kwp: float, capex: float, om_fraction: float,
+             existing: float = 0.0) -> PVSegment:
+    return PVSegment(name, np.asarray(cf, dtype=float), max_kwp, capex, om_fraction * capex, existing)
+
+
+def _pilot(scenario, demand, site: str) -> tuple[PilotCandidate, ...]:
+    c, p = scenario.facts.costs, scenario.pilot
+    entries = {f.name: f for f in scenario.facilities}
+    out = []
+    for name in demand.names(site=site):
+        load = demand.loads[name]
+        if not load.pilot_candidate:
+            continue
+        kw = demand.hourly_kw[name].to_numpy()
+        retrofit = entries[name].pilot_retrofit_krw if name in entries else 0.0
+        out.append(PilotCandidate(name, kw, p.tariff_krw_per_kwh,
+                                  retrofit or c.pilot_retrofit_krw_per_kw_peak * float(kw.max())))
+    return tuple(out)
+
+
+def _base_load(demand, site: str) -> np.ndarray:
+    names = [n for n in demand.names(site=site) if not demand.loads[n].pilot_candidate]
+    return demand.hourly_kw[names].sum(axis=1).to_numpy() if names else np.zeros(len(demand.hourly_kw))
+
+
+def site_inputs(scenario, generation, demand) -> dict[str, SiteData]:
+    """The full-year (hourly) inputs of every site to size, by site name."""
+    c, mkt = scenario.facts.costs, scenario.facts.market
+    index = demand.hourly_kw.index
+    common = _common(scenario)
+    roof_capex = c.rooftop_pv_capex_krw_per_kwp
+    om = c.pv_fixed_om_fraction_of_capex
+    flat_import = np.full(len(index), import_price_krw_per_kwh(mkt))
+    tou = tou_price_krw_per_kwh(mkt, index)
+    sites: dict[str, SiteData] = {}
+    for v in scenario.villages:
+        roofs = generation.rooftops[v.name]
+        potential = {cls: roofs.by_class[cls]["capacity_kwp"] for cls in CLASSES}
+        total = sum(potential.values())
+        scale = min(1.0, v.max_rooftop_kwp / total) if v.max_rooftop_kwp > 0 and total > 0 else 1.0
+        segments = []
+        for cls in CLASSES:
+            existing = v.existing_rooftop_kwp if cls == "house" else 0.0
+            if potential[cls] * scale > 0 or existing > 0:
+                segments.append(_segment(f"{cls}_roofs", roofs.class_ac_kw_per_kwp(cls), potential[cls] * scale,
+                                         roof_capex, om, existing))
+        sites[v.name] = SiteData(
+            name=v.name, load_kw=_base_load(demand, v.name), segments=tuple(segments),
+            import_price_krw_per_kwh=flat_import,
+            export_price_krw_per_kwh=np.full(len(index), export_price_krw_per_kwh(mkt, v.export_price, total * scale)),
+            import_limit_kw=v.grid_import_limit_kw, export_limit_kw=v.grid_export_limit_kw,
+            self_sufficiency_target_fraction=v.self_sufficiency_target_fraction, re100=v.re100,
+            storage_min_energy_kwh=v.storage_min_kwh,
+            pilot=_pilot(scenario, demand, v.name) if "pilot" in scenario.sizing.technologies else (),
+            pilot_pv_share_fraction=scenario.pilot.pv_share_fraction, **common)
+    for site, section, label in (("county", scenario.county, "public_roofs"),
+                                 ("industrial_complex", scenario.industrial_complex, "factory_roofs")):
+        pilot = _pilot(scenario, demand, site) if "pilot" in scenario.sizing.technologies else ()
+        load = _base_load(demand, site)
+        if not section.size or (not pilot and not load.any() and section.rooftop_kwp <= 0):
+            continue
+        segments = (_segment(label, generation.flat_roof_ac_kw_per_kwp, section.rooftop_kwp, roof_capex, om),) \
+            if section.rooftop_kwp > 0 else ()
+        sites[site] = SiteData(
+            name=site, load_kw=load, segments=segments, import_price_krw_per_kwh=tou,
+            demand_charge_krw_per_kw_month=mkt.industrial_demand_charge_krw_per_kw_month,
+            export_price_krw_per_kwh=np.full(len(index), export_price_krw_per_kwh(mkt, "smp_rec", section.rooftop_kwp)),
+            import_limit_kw=section.grid_import_limit_kw, export_limit_kw=section.grid_export_limit_kw,
+            allow_storage=section.storage, pilot=pilot, pilot_pv_share_fraction=scenario.pilot.pv_share_fraction,
+            **common)
+    ext = scenario.plant_extension
+    if ext.size and ext.land_m2 > 0:
+        p = scenario.plant
+        max_kwp = ext.land_m2 * p.gcr * module_kwp_per_m2(cec_module(p.module))
+        capex = c.utility_pv_capex_krw_per_kwp * (1.0 + c.tracker_capex_premium_fraction)
+        sites["plant_extension"] = SiteData(
+            name="plant_extension", load_kw=np.zeros(len(index)),
+            segments=(_segment("trackers", generation.plant_ac_kw_per_kwp, max_kwp, capex, om),),
+            import_price_krw_per_kwh=flat_import,
+            export_price_krw_per_kwh=np.full(len(index), export_price_krw_per_kwh(mkt, "smp_rec", max_kwp, p.installation)),
+            import_limit_kw=1.0, export_limit_kw=ext.grid_export_limit_kw, allow_storage=False, **common)
+    return sites
+
+
+def on_grid(sites: dict[str, SiteData], grid: TimeGrid, hours: np.ndarray) -> dict[str, SiteData]:
+    """The sites' inputs on a time grid of typical days (``hours``: the hour of year of each step)."""
+    from dataclasses import replace
+
+    out = {}
+    for name, s in sites.items():
+        out[name] = replace(
+            s, time=grid, load_kw=s.load_kw[hours], import_price_krw_per_kwh=s.import_price_krw_per_kwh[hours],
+            export_price_krw_per_kwh=s.export_price_krw_per_kwh[hours],
+            segments=tuple(replace(g, kw_per_kwp=g.kw_per_kwp[hours]) for g in s.segments),
+            pilot=tuple(replace(f, load_kw=f.load_kw[hours]) for f in s.pilot))
+    return out
+
+
+def grid_for(scenario, sites: dict[str, SiteData], months: np.ndarray) -> tuple[TimeGrid, np.ndarray]:
+    """The scenario's time grid: every hour, or typical days clustered on every site's profiles."""
+    hours = len(months)
+    if scenario.sizing.periods == "full":
+        return TimeGrid.full_year(hours, months), np.arange(hours)
+    features, total = [], np.zeros(hours)
+    for s in sites.values():
+        load = s.load_kw + sum((f.load_kw for f in s.pilot), np.zeros(hours))
+        total = total + load
+        if load.any():
+            features.append(load)
+        features += [g.kw_per_kwp for g in s.segments]
+    features.append(sites[next(iter(sites))].import_price_krw_per_kwh if sites else np.zeros(hours))
+    return typical_days(features, scenario.sizing.typical_days, months, peak_profile=total)
 
 
 def dispatch_without_sizing(s: SiteData) -> SiteSolution:
     """Existing PV serves the load first; the grid imports the rest and takes surplus up to its limit."""
-    gen = s.pv_existing_kwp * s.pv_kw_per_kwp
+    gen = sum((g.existing_kwp * g.kw_per_kwp for g in s.segments), np.zeros(s.steps))
     net = s.load_kw - gen
     imp = np.clip(net, 0.0, None)
     exp = np.minimum(np.clip(-net, 0.0, None), s.export_limit_kw)
@@ -112,30 +242,39 @@ def dispatch_without_sizing(s: SiteData) -> SiteSolution:
         raise InfeasibleError(f"site {s.name!r}: load exceeds grid_import_limit_kw = {s.import_limit_kw:g} "
                               f"by up to {float((imp - s.import_limit_kw).max()):,.1f} kW")
     zeros = np.zeros_like(gen)
-    pv_cost = s.pv_fixed_om_krw_per_kwp_year * s.pv_existing_kwp
-    grid_cost = float(imp @ s.import_price_krw_per_kwh - exp @ s.export_price_krw_per_kwh)
+    existing = sum(g.existing_kwp for g in s.segments)
+    pv_cost = sum(g.fixed_om_krw_per_kwp_year * g.existing_kwp for g in s.segments)
+    import_cost = s.annual(imp * s.import_price_krw_per_kwh)
+    export_revenue = s.annual(exp * s.export_price_krw_per_kwh)
     return SiteSolution(
-        name=s.name, status="notSized", objective_krw_per_year=pv_cost + grid_cost, build_s=0.0, solve_s=0.0,
-        sizes={"pv_capacity_kwp": s.pv_existing_kwp, "pv_new_capacity_kwp": 0.0,
-               "storage_energy_kwh": 0.0, "storage_power_kw": 0.0},
+        name=s.name, status="notSized", objective_krw=pv_cost + import_cost - export_revenue, build_s=0.0,
+        solve_s=0.0, sizes={"pv_capacity_kwp": existing, "pv_new_capacity_kwp": 0.0,
+                            "storage_energy_kwh": 0.0, "storage_power_kw": 0.0},
         hourly={"pv_generation_kw": gen, "pv_curtailed_kw": curtail, "storage_charge_kw": zeros,
                 "storage_discharge_kw": zeros, "storage_soc_kwh": zeros, "grid_import_kw": imp,
-                "grid_export_kw": exp},
-        costs_krw_per_year={"pv": pv_cost, "storage": 0.0, "grid": grid_cost},
-        extra={"import_cost_krw_per_year": float(imp @ s.import_price_krw_per_kwh),
-               "export_revenue_krw_per_year": float(exp @ s.export_price_krw_per_kwh)})
+                "grid_export_kw": exp, "load_kw": s.load_kw},
+        costs_krw_per_year={"pv": pv_cost, "storage": 0.0, "grid": import_cost - export_revenue},
+        extra={"import_cost_krw_per_year": import_cost, "export_revenue_krw_per_year": export_revenue})
 
 
 def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
-    settings = SolverSettings(scenario.sizing.solver, scenario.sizing.time_limit_s)
-    sites: dict[str, SiteSolution] = {}
-    inputs: dict[str, SiteData] = {}
-    for village in scenario.villages:
-        data = site_data(scenario, village, demand.site_kw(village.name).to_numpy(),
-                         generation.rooftop_ac_kw_per_kwp[village.name].to_numpy(),
-                         generation.rooftops[village.name].potential_kwp)
-        inputs[village.name] = data
-        if progress:
-            progress(f"sizing {village.name}")
-        sites[village.name] = solve_site(data, settings) if village.size else dispatch_without_sizing(data)
-    return Sizing(sites, inputs)
+    t0 = time.perf_counter()
+    z = scenario.sizing
+    settings = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective)
+    full = site_inputs(scenario, generation, demand)
+    fixed = {v.name for v in scenario.villages if not v.size}
+    months = demand.hourly_kw.index.month.to_numpy()
+    grid, hours = grid_for(scenario, {n: s for n, s in full.items() if n not in fixed}, months)
+    to_size = {n: s for n, s in full.items() if n not in fixed}
+    if not grid.is_full_year:
+        to_size = on_grid(to_size, grid, hours)
+    if progress:
+        progress(f"sizing {len(to_size)} sites ({', '.join(to_size)}) on {grid.steps} time steps, "
+                 f"{z.processes} process{'es' if z.processes > 1 else ''}")
+    cluster = solve_decomposed(list(to_size.values()), z.capital_budget_krw, settings, processes=z.processes,
+                               progress=progress) if to_size else None
+    sites = dict(cluster.sites) if cluster else {}
+    for name in fixed:
+        sites[name] = dispatch_without_sizing(full[name])
+    order = [n for n in full if n in sites]
+    return Sizing({n: sites[n] for n in order}, {**full, **to_size}, cluster, grid, time.perf_counter() - t0)

@@ -1,24 +1,24 @@
-"""PV block: the PV capacity to install and its curtailment.
+"""PV block: the capacity of each PV segment of a site (roof classes, public roofs, plant extension).
 
-Equations (t in hours):
+Equations (g in segments, t in time steps):
 
-    P_exist <= P_pv <= P_max                          (capacity bounds)
-    net_t = P_pv * cf_t                               (power into the site's bus)
-    C_t = surplus of the site's balance (an inequality, see model.py) (curtailment)
-    cost = (CRF_pv * c_pv + om_pv) * (P_pv - P_exist) + om_pv * P_exist
+    P_exist,g <= P_g <= P_max,g                        (capacity within the segment's area limit)
+    net_t = sum_g cf_g,t * P_g                         (AC power into the site's bus)
+    capex = sum_g c_g * (P_g - P_exist,g)              (new capacity only)
+    annual = sum_g om_g * P_g                          (fixed O&M of all capacity)
 
-| symbol  | meaning                              | name in code                  | unit        |
-|---------|--------------------------------------|-------------------------------|-------------|
-| P_pv    | installed PV capacity (DC)           | ``capacity_kwp``              | kWp         |
-| cf_t    | AC output per kWp                    | ``SiteData.pv_kw_per_kwp``    | kW/kWp      |
-| C_t     | curtailed PV power (balance surplus) | ``pv_curtailed_kw`` (results) | kW          |
-| c_pv    | overnight capital cost               | ``pv_capex_krw_per_kwp``      | KRW/kWp     |
-| om_pv   | fixed O&M                            | ``pv_fixed_om_krw_per_kwp_year`` | KRW/kWp/yr |
-| CRF_pv  | capital recovery factor              | ``pv_crf``                    | 1/yr        |
+| symbol   | meaning                               | name in code                          | unit       |
+|----------|---------------------------------------|---------------------------------------|------------|
+| P_g      | installed DC capacity of segment g    | ``capacity_kwp[g]``                   | kWp        |
+| P_max,g  | area limit (usable roof or land area) | ``PVSegment.max_kwp``                 | kWp        |
+| cf_g,t   | AC output per kWp                     | ``PVSegment.kw_per_kwp``              | kW/kWp     |
+| c_g      | overnight capital cost                | ``PVSegment.capex_krw_per_kwp``       | KRW/kWp    |
+| om_g     | fixed O&M                             | ``PVSegment.fixed_om_krw_per_kwp_year`` | KRW/kWp/yr |
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from pvcluster.sizing.data import SiteData
@@ -27,19 +27,27 @@ NAME = "pv"
 
 
 def build(b: pyo.Block, s: SiteData) -> None:
-    T = b.model().T
-    b.capacity_kwp = pyo.Var(bounds=(s.pv_existing_kwp, s.pv_max_kwp), initialize=s.pv_existing_kwp)
-    cf = s.pv_kw_per_kwp
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: float(cf[t]) * b.capacity_kwp)
-    annual = s.pv_crf * s.pv_capex_krw_per_kwp + s.pv_fixed_om_krw_per_kwp_year
-    b.cost_krw = pyo.Expression(
-        expr=annual * (b.capacity_kwp - s.pv_existing_kwp) + s.pv_fixed_om_krw_per_kwp_year * s.pv_existing_kwp)
+    T = b.parent_block().T
+    segs = s.segments
+    b.G = pyo.Set(initialize=range(len(segs)), ordered=True)
+    b.capacity_kwp = pyo.Var(b.G, bounds=lambda b, g: (segs[g].existing_kwp, max(segs[g].max_kwp, segs[g].existing_kwp)))
+    cf = [np.where(g.kw_per_kwp < 1e-4, 0.0, g.kw_per_kwp) for g in segs]  # HiGHS drops tiny coefficients
+    b.net_kw = pyo.Expression(T, rule=lambda b, t: pyo.quicksum(
+        float(cf[g][t]) * b.capacity_kwp[g] for g in b.G if cf[g][t] != 0.0))
+    b.capex_krw = pyo.Expression(expr=pyo.quicksum(
+        segs[g].capex_krw_per_kwp * (b.capacity_kwp[g] - segs[g].existing_kwp) for g in b.G))
+    b.annual_krw = pyo.Expression(expr=pyo.quicksum(segs[g].fixed_om_krw_per_kwp_year * b.capacity_kwp[g]
+                                                    for g in b.G))
+    b.life_years = s.pv_life_years
 
 
 def results(b: pyo.Block, s: SiteData) -> dict:
-    cap = pyo.value(b.capacity_kwp)
+    caps = {g.name: pyo.value(b.capacity_kwp[i]) for i, g in enumerate(s.segments)}
+    gen = sum((caps[g.name] * g.kw_per_kwp for g in s.segments), np.zeros(s.steps))
+    total = sum(caps.values())
+    existing = sum(g.existing_kwp for g in s.segments)
     return {
-        "hourly": {"pv_generation_kw": cap * s.pv_kw_per_kwp},
-        "sizes": {"pv_capacity_kwp": cap, "pv_new_capacity_kwp": cap - s.pv_existing_kwp},
-        "cost_krw_per_year": pyo.value(b.cost_krw),
+        "hourly": {"pv_generation_kw": gen},
+        "sizes": {"pv_capacity_kwp": total, "pv_new_capacity_kwp": total - existing,
+                  **{f"pv_{name}_kwp": cap for name, cap in caps.items()}},
     }

@@ -1,0 +1,324 @@
+"""Size every site of the cluster under one shared capital budget.
+
+The sites are coupled only by the budget, ``sum_s capex_s <= B``. :func:`solve_decomposed`
+prices that row (Lagrangian decomposition): for a price lambda each site solves
+
+    v_s(lambda) = min  cost_s(x_s) + lambda * capex_s(x_s)
+
+on its own, in parallel worker processes that keep each site's model and persistent HiGHS
+solver alive between prices (a new price changes only objective coefficients, so HiGHS
+restarts from its last basis). The dual function g(lambda) = sum_s v_s(lambda) - lambda B is
+concave and, for LPs, piecewise linear; its maximum is found by bracketing it between a price
+where the budget is exceeded and one where it is not and intersecting the two supporting lines
+(Kelley's cutting planes on one variable), until the lines' value and g differ by less than
+``rel_tol``. The two bracketing solutions are then blended, ``theta x_lo + (1 - theta) x_hi`` with
+``theta`` putting total capex exactly on the budget; that blend is feasible for every site, and its
+cost equals the lines' value, so it is within ``rel_tol`` of the optimum of the monolithic model
+(:func:`solve_monolithic`, kept as the reference). When the budget does not bind at lambda = 0
+the sites' own optima are the answer after one parallel round.
+
+Lagrangian decomposition is exact for LPs. With binary decisions (pilot enrollment, a minimum
+storage size) a binding budget can leave a duality gap, so that case is solved monolithically.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+
+from pvcluster.errors import InfeasibleError
+from pvcluster.sizing.data import SiteData
+from pvcluster.sizing.model import build_cluster_model, technologies_for
+from pvcluster.sizing.solve import (_INFEASIBLE, _OPTIMAL, SiteModel, SiteSolution, SolverSettings, extract,
+                                    has_integers, solver_options)
+
+
+@dataclass
+class ClusterSolution:
+    sites: dict[str, SiteSolution]
+    method: str  # "decomposed" or "monolithic"
+    budget_krw: float
+    budget_price: float  # lambda: KRW of objective per KRW of capex at the optimum
+    objective_krw: float
+    capex_krw: float
+    iterations: int
+    wall_s: float
+    timings: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# workers: each holds the models of some sites and solves them at the prices it is sent
+
+class _Sites:
+    """The site models of one worker (in-process or in a child process)."""
+
+    def __init__(self, sites: list[SiteData], settings: SolverSettings):
+        self.models = {s.name: SiteModel(s, settings) for s in sites}
+        self.kept: dict[float, dict[str, SiteSolution]] = {}
+
+    def solve(self, price: float, keep: bool = True) -> dict[str, tuple[str, float, float]]:
+        out = {}
+        solutions = {}
+        for name, site in self.models.items():
+            tc, cost, capex = site.solve(price)
+            out[name] = (tc.name, cost, capex)
+            if keep and tc in _OPTIMAL:
+                solutions[name] = site.solution()
+        if keep:
+            self.kept[price] = solutions
+        return out
+
+    def solutions(self, price: float) -> dict[str, SiteSolution]:
+        return self.kept[price]
+
+    def integer(self) -> bool:
+        return any(site.integer for site in self.models.values())
+
+    def times(self) -> dict[str, tuple[float, float]]:
+        return {n: (s.build_s, s.solve_s) for n, s in self.models.items()}
+
+
+def _worker(conn, sites, settings):
+    try:
+        state = _Sites(sites, settings)
+        conn.send(("ok", None))
+    except Exception as exc:  # report, do not hang the parent
+        conn.send(("error", repr(exc)))
+        return
+    while True:
+        command, arg = conn.recv()
+        if command == "stop":
+            return
+        try:
+            conn.send(("ok", getattr(state, command)(*arg)))
+        except Exception as exc:
+            conn.send(("error", repr(exc)))
+
+
+class _Pool:
+    """Sites spread over worker processes (or kept in this process when ``processes`` is 1)."""
+
+    def __init__(self, sites: list[SiteData], settings: SolverSettings, processes: int):
+        processes = max(1, min(processes, len(sites)))
+        # largest sites first, each to the least-loaded worker
+        order = sorted(sites, key=lambda s: -(s.steps * (1 + len(s.pilot)) + 1e-6 * len(s.name)))
+        groups: list[list[SiteData]] = [[] for _ in range(processes)]
+        load = [0.0] * processes
+        for s in order:
+            i = int(np.argmin(load))
+            groups[i].append(s)
+            load[i] += s.steps * (1 + len(s.pilot))
+        self.local = None
+        self.conns = []
+        self.procs = []
+        if processes == 1:
+            self.local = _Sites(groups[0], settings)
+            return
+        ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
+        for group in groups:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_worker, args=(child, group, settings), daemon=True)
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+        for c in self.conns:
+            self._receive(c)
+
+    def _receive(self, conn):
+        proc = self.procs[self.conns.index(conn)] if self.procs else None
+        while not conn.poll(0.2):
+            if proc is not None and not proc.is_alive():
+                self.close()
+                raise RuntimeError(f"a sizing worker process died (exit code {proc.exitcode}); "
+                                   "a script that sizes a cluster needs an `if __name__ == '__main__':` guard")
+        status, value = conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"a sizing worker failed: {value}")
+        return value
+
+    def call(self, command: str, *args) -> list:
+        if self.local is not None:
+            return [getattr(self.local, command)(*args)]
+        for c in self.conns:
+            c.send((command, args))
+        return [self._receive(c) for c in self.conns]
+
+    def merged(self, command: str, *args) -> dict:
+        out = {}
+        for part in self.call(command, *args):
+            out.update(part)
+        return out
+
+    def close(self) -> None:
+        for c in self.conns:
+            try:
+                c.send(("stop", ()))
+            except (BrokenPipeError, OSError):
+                pass
+        for p in self.procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+
+
+# ---------------------------------------------------------------------------------------------
+
+def _check(results: dict[str, tuple[str, float, float]], sites: dict[str, SiteData], settings) -> None:
+    from pyomo.contrib.solver.common.results import TerminationCondition
+
+    from pvcluster.sizing.solve import diagnose
+
+    for name, (tc_name, _, _) in results.items():
+        tc = TerminationCondition[tc_name]
+        if tc in _INFEASIBLE:
+            raise InfeasibleError(f"sizing of site {name!r} is {tc_name}: {diagnose(sites[name], settings)}")
+        if tc not in _OPTIMAL:
+            raise InfeasibleError(f"sizing of site {name!r} did not reach an optimum: HiGHS stopped with "
+                                  f"{tc_name} (time limit {settings.time_limit_s:g} s)")
+
+
+def blend(lo: SiteSolution, hi: SiteSolution, theta: float) -> SiteSolution:
+    """``theta * lo + (1 - theta) * hi``: sizes, hourly series and costs of two solutions of a site."""
+    def mix(a, b):
+        return theta * np.asarray(a) + (1.0 - theta) * np.asarray(b)
+
+    sizes = {k: float(mix(lo.sizes[k], hi.sizes[k])) for k in lo.sizes}
+    hourly = {k: mix(lo.hourly[k], hi.hourly[k]) for k in lo.hourly}
+    costs = {k: float(mix(lo.costs_krw_per_year[k], hi.costs_krw_per_year[k])) for k in lo.costs_krw_per_year}
+    extra = {k: (float(mix(v, hi.extra[k])) if isinstance(v, float) else v) for k, v in lo.extra.items()}
+    if theta not in (0.0, 1.0):
+        extra["blend_theta"] = theta
+    return SiteSolution(lo.name, lo.status, float(mix(lo.objective_krw, hi.objective_krw)),
+                        lo.build_s, lo.solve_s + hi.solve_s, sizes, hourly, costs, extra,
+                        float(mix(lo.capex_krw, hi.capex_krw)))
+
+
+def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverSettings, *,
+                     processes: int = 2, rel_tol: float = 1e-9, max_iterations: int = 60,
+                     progress=None) -> ClusterSolution:
+    """Size every site, sharing ``budget_krw`` of capital (0 = no budget), by price decomposition."""
+    t0 = time.perf_counter()
+    by_name = {s.name: s for s in sites}
+    pool = _Pool(sites, settings, processes)
+    try:
+        def evaluate(price):
+            r = pool.merged("solve", price)
+            _check(r, by_name, settings)
+            cost = sum(v[1] for v in r.values())
+            capex = sum(v[2] for v in r.values())
+            return cost, capex
+
+        cost0, capex0 = evaluate(0.0)
+        iterations = 1
+        if budget_krw <= 0 or capex0 <= budget_krw * (1.0 + 1e-12):
+            sols = pool.merged("solutions", 0.0)
+            return ClusterSolution(sols, "decomposed", budget_krw, 0.0, cost0, capex0, iterations,
+                                   time.perf_counter() - t0, _timings(pool))
+        if any(pool.call("integer")):
+            pool.close()
+            if progress:
+                progress("the budget binds and a site has binary decisions: solving the cluster monolithically")
+            return solve_monolithic(sites, budget_krw, settings)
+
+        def g(price, cost, capex):
+            return cost + price * (capex - budget_krw)
+
+        lo = (0.0, cost0, capex0)
+        price = 0.02  # KRW per KRW of capex: about a third of a 25-year CRF at 4.5 %
+        while True:
+            cost, capex = evaluate(price)
+            iterations += 1
+            if capex <= budget_krw:
+                hi = (price, cost, capex)
+                break
+            lo = (price, cost, capex)
+            price *= 4.0
+            if price > 1e4:
+                raise InfeasibleError(
+                    f"the capital budget of {budget_krw:,.0f} KRW cannot be met: the sites' requirements "
+                    f"(self-sufficiency, RE100, pilot share) need at least {capex:,.0f} KRW of capital; "
+                    "raise sizing.capital_budget_krw or relax the requirements")
+        while iterations < max_iterations:
+            (l_lo, c_lo, k_lo), (l_hi, c_hi, k_hi) = lo, hi
+            s_lo, s_hi = k_lo - budget_krw, k_hi - budget_krw  # slopes of g: > 0 and <= 0
+            g_lo, g_hi = g(l_lo, c_lo, k_lo), g(l_hi, c_hi, k_hi)
+            if s_lo - s_hi <= 0:
+                break
+            price = (g_hi - g_lo + s_lo * l_lo - s_hi * l_hi) / (s_lo - s_hi)
+            line = g_lo + s_lo * (price - l_lo)
+            cost, capex = evaluate(price)
+            iterations += 1
+            value = g(price, cost, capex)
+            if line - value <= rel_tol * max(abs(line), 1.0):
+                break
+            if capex > budget_krw:
+                lo = (price, cost, capex)
+            else:
+                hi = (price, cost, capex)
+        (l_lo, _, k_lo), (l_hi, _, k_hi) = lo, hi
+        theta = (budget_krw - k_hi) / (k_lo - k_hi) if k_lo != k_hi else 1.0
+        sol_lo, sol_hi = pool.merged("solutions", l_lo), pool.merged("solutions", l_hi)
+        blended = {n: blend(sol_lo[n], sol_hi[n], theta) for n in sol_lo}
+        objective = sum(s.objective_krw for s in blended.values())
+        capex = sum(s.capex_krw for s in blended.values())
+        return ClusterSolution(blended, "decomposed", budget_krw, price, objective, capex, iterations,
+                               time.perf_counter() - t0, _timings(pool))
+    finally:
+        pool.close()
+
+
+def _timings(pool: _Pool) -> dict:
+    return pool.merged("times")
+
+
+def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverSettings) -> ClusterSolution:
+    """Every site in one model with the budget row: the reference the decomposition must match."""
+    t0 = time.perf_counter()
+    m = build_cluster_model(sites, budget_krw, objective=settings.objective)
+    integer = has_integers(m)
+    t1 = time.perf_counter()
+    solver = SolverFactory("highs")
+    res = solver.solve(m, solver_options=solver_options(settings, integer), time_limit=settings.time_limit_s,
+                       load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    t2 = time.perf_counter()
+    tc = res.termination_condition
+    if tc not in _OPTIMAL:
+        raise InfeasibleError(f"sizing of the cluster is {tc.name}: {_diagnose_cluster(sites, budget_krw, settings)}"
+                              if tc in _INFEASIBLE else f"sizing of the cluster stopped with {tc.name}")
+    res.solution_loader.load_vars()
+    sols = {}
+    for s in sites:
+        sol = extract(m.site[s.name], s, technologies_for(s), settings.objective)
+        sol.status = tc.name
+        sols[s.name] = sol
+    price = 0.0
+    if budget_krw > 0 and not integer:
+        duals = res.solution_loader.get_duals([m.budget])
+        price = -float(duals[m.budget])
+    objective = float(pyo.value(m.objective))
+    capex = sum(s.capex_krw for s in sols.values())
+    return ClusterSolution(sols, "monolithic", budget_krw, price, objective, capex, 1, time.perf_counter() - t0,
+                           {"build_s": t1 - t0, "solve_s": t2 - t1})
+
+
+def _diagnose_cluster(sites, budget_krw, settings) -> str:
+    m = build_cluster_model(sites, budget_krw, objective=settings.objective, elastic=True)
+    solver = SolverFactory("highs")
+    res = solver.solve(m, solver_options=solver_options(settings, has_integers(m)), time_limit=settings.time_limit_s,
+                       load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    if res.termination_condition not in _OPTIMAL:
+        return f"the elastic re-solve also failed ({res.termination_condition.name})"
+    res.solution_loader.load_vars()
+    excess = pyo.value(m.budget_excess_krw) if budget_krw > 0 else 0.0
+    if excess > 1e-3:
+        return (f"capital_budget_krw = {budget_krw:,.0f} cannot pay for the sites' requirements: raise it by "
+                f"{excess:,.0f} KRW (to {budget_krw + excess:,.0f}) or relax the requirements")
+    return "no requirement needed relaxing in the elastic model"
+
+
+__all__ = ["ClusterSolution", "solve_decomposed", "solve_monolithic", "blend"]
