@@ -78,21 +78,32 @@ def test_demand_outputs_agree(default_run):
 
 def test_hourly_energy_balance_holds_in_written_file(default_run):
     h = pd.read_csv(default_run / "hourly.csv", index_col=0)
+    s = json.loads((default_run / "summary.json").read_text())
     assert len(h) == 8760
-    for v in ("nammyeon", "green_village"):
+    sites = list(s["sizing"]["sites"])
+    assert {"nammyeon", "green_village", "county", "industrial_complex"} <= set(sites)
+    for v in sites:
         supply = (h[f"{v}_pv_generation_kw"] - h[f"{v}_pv_curtailed_kw"] + h[f"{v}_storage_discharge_kw"]
                   + h[f"{v}_grid_import_kw"])
-        use = h[f"{v}_demand_total_kw"] + h[f"{v}_storage_charge_kw"] + h[f"{v}_grid_export_kw"]
-        # the CSV keeps 6 significant digits: 1e-3 kW on loads of tens of kW
-        np.testing.assert_allclose(supply, use, atol=2e-3)
+        use = h[f"{v}_served_load_kw"] + h[f"{v}_storage_charge_kw"] + h[f"{v}_grid_export_kw"]
+        # the CSV keeps 6 significant digits: 1e-5 relative on loads up to 10 MW
+        np.testing.assert_allclose(supply, use, rtol=1e-5, atol=2e-3)
+        # never charge and discharge in the same hour
+        assert np.minimum(h[f"{v}_storage_charge_kw"], h[f"{v}_storage_discharge_kw"]).max() <= 1e-9
+    for v in ("nammyeon", "green_village"):  # a village serves all its loads
+        np.testing.assert_allclose(h[f"{v}_served_load_kw"], h[f"{v}_demand_total_kw"], rtol=1e-5, atol=2e-3)
         demand = h[[f"demand_{v}_households_kw", f"demand_{v}_hall_kw", f"demand_{v}_street_lights_kw"]]
         np.testing.assert_allclose(demand.sum(axis=1), h[f"{v}_demand_total_kw"], atol=2e-3)
+    # the county serves exactly the pilot facilities it enrolled
+    enrolled = s["sizing"]["sites"]["county"]["pilot"]["enrolled"]
+    np.testing.assert_allclose(h[[f"demand_{n}_kw" for n in enrolled]].sum(axis=1), h["county_served_load_kw"],
+                               rtol=1e-5, atol=2e-3)
     # every named load adds up to its class, and the classes and the sites to the total
     named = [c for c in h.columns if c.startswith("demand_") and not c.startswith(("demand_class_", "demand_total"))]
     classes = [c for c in h.columns if c.startswith("demand_class_")]
-    sites = [c for c in h.columns if c.endswith("_demand_total_kw")]
-    assert len(named) == 17 and len(classes) == 3 and len(sites) == 4
-    for total in (h[named].sum(axis=1), h[classes].sum(axis=1), h[sites].sum(axis=1)):
+    totals = [c for c in h.columns if c.endswith("_demand_total_kw")]
+    assert len(named) == 17 and len(classes) == 3 and len(totals) == 4
+    for total in (h[named].sum(axis=1), h[classes].sum(axis=1), h[totals].sum(axis=1)):
         np.testing.assert_allclose(total, h["demand_total_kw"], rtol=1e-5, atol=1e-2)
 
 

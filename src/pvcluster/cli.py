@@ -119,7 +119,8 @@ def _cmd_run(args) -> int:
              if fleet else "")
     print(f"{s['scenario']['name']}: plant {plant['annual_mwh']:,.0f} MWh/yr "
           f"({plant['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp{p90}){roofs}; sizing {s['sizing']['status']}, "
-          f"{s['sizing']['objective_krw']:,.0f} KRW/yr; plant NPV {fin['npv_krw'] / 1e9:,.1f} bn KRW, "
+          f"{s['sizing']['objective_krw']:,.0f} "
+          f"{'KRW (minus NPV)' if s['sizing'].get('objective') == 'npv' else 'KRW/yr'}; plant NPV {fin['npv_krw'] / 1e9:,.1f} bn KRW, "
           f"IRR {'does not exist' if irr is None else f'{irr:.1%}'}; outputs in {result.out_dir}")
     return EXIT_OK
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from pvcluster import __version__
 from pvcluster.report.figures import (cashflow_figure, demand_profiles_figure, load_duration_figure,
-                                      monthly_energy_figure, week_figure)
+                                      monthly_energy_figure, sizing_figure, soc_heatmap_figure, week_figure)
 from pvcluster.report.html import write_report
-from pvcluster.report.tables import demand_by_year_table, hourly_table, round_floats, summary_dict
+from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly_table, round_floats,
+                                     solver_times, summary_dict)
 from pvcluster.report.writer import atomic_folder
 
 __all__ = ["write_outputs", "summary_dict", "hourly_table", "round_floats", "atomic_folder"]
@@ -24,7 +25,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict) -> dict:
+def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, sizing_times: dict | None = None) -> dict:
     versions = {}
     for name in _PACKAGES:
         try:
@@ -42,7 +43,8 @@ def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict) -> 
         "inputs": inputs,
         "seed": scenario.scenario.seed,
         "stage_timings_s": {k: round(v, 3) for k, v in timings_s.items()},
-        "solver_times_s": solver_times,
+        "solver_times_s": solver_times,  # per site: build_s, solve_s, solves, nodes, pilot screening
+        "sizing_times_s": sizing_times or {},  # the whole sizing stage and the shared-budget solve
     }
 
 
@@ -51,8 +53,11 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
     """Write every output of a run into ``out_dir`` atomically; return the summary."""
     summary = summary_dict(scenario, weather, generation, demand, sizing, finance)
     hourly = hourly_table(weather, generation, demand, sizing)
-    villages = [v.name for v in scenario.villages]
     plant_col = f"{generation.plant_name}_ac_kw"
+    site_sizes = summary["sizing"]["sites"]
+    # sites with something to show: a load they serve or PV
+    shown = [n for n, s in site_sizes.items() if s["served_load_kwh"] > 0 or s["pv_generation_kwh"] > 0]
+    storage = {n: s["storage_energy_kwh"] for n, s in site_sizes.items() if s.get("storage_energy_kwh", 0.0) > 1e-6}
     with atomic_folder(out_dir) as tmp:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         hourly.to_csv(tmp / "hourly.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%S%z")
@@ -69,13 +74,18 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
             "monthly_energy": figdir / "monthly_energy.png",
             "demand_profiles": figdir / "demand_profiles.png",
             "load_duration": figdir / "load_duration.png",
+            "sizing": figdir / "sizing.png",
         }
-        week_figure(hourly, plant_col, villages, 7, 14, "Summer week (14-20 July)", figures["week_summer"])
-        week_figure(hourly, plant_col, villages, 1, 13, "Winter week (13-19 January)", figures["week_winter"])
-        monthly_energy_figure(hourly, plant_col, villages, figures["monthly_energy"])
+        week_figure(hourly, plant_col, shown, 7, 14, "Summer week (14-20 July)", figures["week_summer"])
+        week_figure(hourly, plant_col, shown, 1, 13, "Winter week (13-19 January)", figures["week_winter"])
+        monthly_energy_figure(hourly, plant_col, shown, figures["monthly_energy"])
         class_kw = demand.class_kw()
         demand_profiles_figure(class_kw, figures["demand_profiles"])
         load_duration_figure(class_kw, figures["load_duration"])
+        sizing_figure(site_sizes, figures["sizing"])
+        if storage:
+            figures["soc_heatmap"] = figdir / "soc_heatmap.png"
+            soc_heatmap_figure(hourly, storage, figures["soc_heatmap"])
         for name, result in finance.projects.items():
             figures[f"cashflow_{name}"] = figdir / f"cashflow_{name}.png"
             cashflow_figure(result.table, name, figures[f"cashflow_{name}"])
@@ -83,9 +93,7 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
         provenance["facilities"] = {f"{t.name}.{k}": v for t in scenario.facility_types.values()
                                     for k, v in t.provenance().items()}
         write_report(tmp / "report.html", summary, figures, provenance)
-        solver_times = {n: {"build_s": round(s.build_s, 3), "solve_s": round(s.solve_s, 3)}
-                        for n, s in sizing.sites.items()}
-        manifest = manifest_dict(scenario, timings_s, solver_times)
+        manifest = manifest_dict(scenario, timings_s, solver_times(sizing), cluster_times(sizing))
         manifest["files"] = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         (tmp / "manifest.json").write_text(json.dumps(round_floats(manifest), indent=2) + "\n", encoding="utf-8")
     return summary

@@ -28,52 +28,162 @@ def _week(hourly: pd.DataFrame, month: int, day: int) -> pd.DataFrame:
     return hourly.loc[start: start + pd.Timedelta(days=7) - pd.Timedelta(hours=1)]
 
 
-def week_figure(hourly: pd.DataFrame, plant_column: str, villages: list[str], month: int, day: int,
+def _power_scale(values: np.ndarray) -> tuple[float, str]:
+    """Divide by 1000 and label MW when a panel's values reach 2 MW; else kW."""
+    top = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    return (1000.0, "MW") if top >= 2000.0 else (1.0, "kW")
+
+
+def week_figure(hourly: pd.DataFrame, plant_column: str, sites: list[str], month: int, day: int,
                 title: str, path: Path) -> None:
-    """Generation and demand for one week: the plant on top, each village's dispatch below."""
+    """Generation and demand for one week: the plant on top, each site's dispatch below.
+
+    Per site: the load it serves (``<site>_served_load_kw``; dashed grey, the demand of every
+    load connected at the site when that differs, e.g. pilot candidates not enrolled), PV
+    generation, grid import and export (negative), storage (+ discharge) and curtailment.
+    """
     week = _week(hourly, month, day)
-    fig, axes = plt.subplots(1 + len(villages), 1, figsize=(11, 2.6 * (1 + len(villages))), sharex=True)
+    n = 1 + len(sites)
+    fig, axes = plt.subplots(n, 1, figsize=(11, 2.3 * n + 0.4), sharex=True)
     axes = np.atleast_1d(axes)
     axes[0].fill_between(week.index, week[plant_column] / 1000.0, color="#f2a900", step="post")
     axes[0].set_ylabel("MW")
-    axes[0].set_title(f"{title}: {plant_column.removesuffix('_ac_kw')} AC output")
-    for ax, v in zip(axes[1:], villages):
-        ax.plot(week.index, week[f"{v}_demand_total_kw"], color="black", lw=1.2, label="demand")
-        ax.plot(week.index, week[f"{v}_pv_generation_kw"], color="#f2a900", lw=1.2, label="rooftop PV")
-        ax.plot(week.index, week[f"{v}_grid_import_kw"], color="#4a6fa5", lw=1, label="grid import")
-        ax.plot(week.index, -week[f"{v}_grid_export_kw"], color="#7aa95c", lw=1, label="grid export (-)")
-        if week[f"{v}_storage_soc_kwh"].max() > 1e-6:
-            ax.plot(week.index, week[f"{v}_storage_discharge_kw"] - week[f"{v}_storage_charge_kw"],
-                    color="#9b59b6", lw=1, label="storage (+ discharge)")
-        ax.set_ylabel("kW")
-        ax.set_title(f"{v}")
+    axes[0].set_title(f"{title}: {plant_column.removesuffix('_ac_kw')} AC output", fontsize=10)
+    for ax, s in zip(axes[1:], sites):
+        col = lambda key: week[f"{s}_{key}"].to_numpy()  # noqa: E731
+        served, demand = col("served_load_kw"), week.get(f"{s}_demand_total_kw")
+        storage = col("storage_discharge_kw") - col("storage_charge_kw")
+        curtailed = col("pv_curtailed_kw")
+        lines = [(served, dict(color="black", lw=1.2, label="served load"))]
+        if demand is not None and np.abs(demand.to_numpy() - served).max() > 1e-3:
+            lines.append((demand.to_numpy(), dict(color="grey", lw=1, ls="--", label="all demand at the site")))
+        lines += [(col("pv_generation_kw"), dict(color="#f2a900", lw=1.2, label="PV")),
+                  (col("grid_import_kw"), dict(color="#4a6fa5", lw=1, label="grid import")),
+                  (-col("grid_export_kw"), dict(color="#7aa95c", lw=1, label="grid export (-)"))]
+        if np.abs(storage).max() > 1e-6:
+            lines.append((storage, dict(color="#9b59b6", lw=1, label="storage (+ discharge)")))
+        if curtailed.max() > 1e-6:
+            lines.append((curtailed, dict(color="#c0392b", lw=1, label="curtailed")))
+        scale, unit = _power_scale(np.concatenate([v for v, _ in lines]))
+        for values, style in lines:
+            ax.plot(week.index, values / scale, **style)
+        ax.set_ylabel(unit)
+        ax.set_title(_label(s), fontsize=10)
         ax.axhline(0, color="grey", lw=0.5)
-        ax.legend(loc="upper right", fontsize=7, ncol=5)
+        ax.legend(loc="upper right", fontsize=7, ncol=len(lines))
+        ax.margins(y=0.25)
     fig.tight_layout()
     fig.savefig(path, dpi=_DPI)
     plt.close(fig)
 
 
-def monthly_energy_figure(hourly: pd.DataFrame, plant_column: str, villages: list[str], path: Path) -> None:
-    """Monthly energy: the plant's MWh, and each village's demand and rooftop PV in MWh."""
+def monthly_energy_figure(hourly: pd.DataFrame, plant_column: str, sites: list[str], path: Path) -> None:
+    """Monthly energy: the plant's MWh, and per site the load it serves, its PV and grid import."""
     monthly = hourly.groupby(hourly.index.month).sum() / 1000.0
     months = np.arange(1, 13)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    n = 1 + len(sites)
+    ncols = min(3, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows + 0.3), squeeze=False)
+    axes = axes.ravel()
     axes[0].bar(months, monthly[plant_column], color="#f2a900")
-    axes[0].set_title(f"{plant_column.removesuffix('_ac_kw')}: monthly AC energy")
+    axes[0].set_title(f"{_label(plant_column.removesuffix('_ac_kw'))}: AC energy", fontsize=10)
     axes[0].set_ylabel("MWh")
-    width = 0.8 / (2 * max(1, len(villages)))
-    for i, v in enumerate(villages):
-        axes[1].bar(months + (2 * i) * width - 0.4, monthly[f"{v}_demand_total_kw"], width,
-                    label=f"{v} demand", align="edge")
-        axes[1].bar(months + (2 * i + 1) * width - 0.4, monthly[f"{v}_pv_generation_kw"], width,
-                    label=f"{v} rooftop PV", align="edge")
-    axes[1].set_title("Villages: monthly demand and rooftop PV")
-    axes[1].set_ylabel("MWh")
-    axes[1].legend(fontsize=7)
-    for ax in axes:
+    width = 0.27
+    for ax, s in zip(axes[1:], sites):
+        for i, (key, color, label) in enumerate((("served_load_kw", "#555555", "served load"),
+                                                 ("pv_generation_kw", "#f2a900", "PV"),
+                                                 ("grid_import_kw", "#4a6fa5", "grid import"))):
+            ax.bar(months + (i - 1) * width, monthly[f"{s}_{key}"], width, color=color, label=label)
+        ax.set_title(_label(s), fontsize=10)
+        ax.set_ylabel("MWh")
+    for ax in axes[:n]:
         ax.set_xticks(months)
-        ax.set_xlabel("month")
+        ax.tick_params(labelsize=8)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    fig.suptitle("Monthly energy", fontsize=11)
+    if sites:
+        fig.legend(*axes[1].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05 if sites else 0, 1, 1))
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+
+
+def soc_heatmap_figure(hourly: pd.DataFrame, storage_kwh: dict[str, float], path: Path) -> None:
+    """State of charge by day of year (x) and hour of day (y), one panel per site with storage."""
+    sites = list(storage_kwh)
+    fig, axes = plt.subplots(len(sites), 1, figsize=(11, 2.4 * len(sites) + 0.5), squeeze=False)
+    for ax, s in zip(axes[:, 0], sites):
+        soc = hourly[f"{s}_storage_soc_kwh"].to_numpy(dtype=float)
+        days = len(soc) // 24
+        grid = soc[:days * 24].reshape(days, 24).T
+        image = ax.imshow(grid, aspect="auto", origin="lower", cmap="viridis", vmin=0.0,
+                          vmax=max(storage_kwh[s], 1e-9), extent=(0.5, days + 0.5, -0.5, 23.5),
+                          interpolation="nearest")
+        ax.set_yticks([0, 6, 12, 18, 23])
+        ax.set_ylabel("hour of day")
+        ax.set_title(f"{_label(s)}: state of charge ({storage_kwh[s]:,.1f} kWh)", fontsize=10)
+        fig.colorbar(image, ax=ax, label="kWh", pad=0.01)
+    axes[-1, 0].set_xlabel("day of year")
+    fig.tight_layout()
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+
+
+_SEGMENT_COLORS = {"house_roofs": "#4a6fa5", "public_roofs": "#7aa95c", "commercial_roofs": "#e67e22",
+                   "factory_roofs": "#9b59b6", "trackers": "#f2a900", "existing": "#999999"}
+_NOT_SEGMENTS = {"pv_capacity_kwp", "pv_new_capacity_kwp", "pv_potential_kwp"}
+
+
+def sizing_figure(sites: dict[str, dict], path: Path) -> None:
+    """PV by segment (stacked, with each site's potential as an outline) and storage, per site.
+
+    ``sites`` is ``summary["sizing"]["sites"]``: sizes in kWp and kWh.
+    """
+    names = list(sites)
+    x = np.arange(len(names))
+    segments: list[str] = []
+    for s in sites.values():
+        segments += [k[3:-4] for k in s if k.startswith("pv_") and k.endswith("_kwp") and k not in _NOT_SEGMENTS
+                     and k[3:-4] not in segments]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    ax = axes[0]
+    bottom = np.zeros(len(names))
+    parts = {seg: np.array([sites[n].get(f"pv_{seg}_kwp", 0.0) for n in names]) for seg in segments}
+    total = np.array([sites[n].get("pv_capacity_kwp", 0.0) for n in names])
+    rest = total - sum(parts.values(), np.zeros(len(names)))  # sites dispatched without sizing
+    if (rest > 1e-6).any():
+        parts["existing"] = np.clip(rest, 0.0, None)
+    for i, (seg, values) in enumerate(parts.items()):
+        if not (values > 1e-6).any():
+            continue
+        ax.bar(x, values, 0.6, bottom=bottom, color=_SEGMENT_COLORS.get(seg, f"C{i}"), label=_label(seg))
+        bottom += values
+    potential = np.array([sites[n].get("pv_potential_kwp", 0.0) for n in names])
+    ax.bar(x, potential, 0.6, fill=False, edgecolor="black", lw=0.8, ls="--", label="potential")
+    top = max(float(potential.max(initial=0.0)), float(total.max(initial=0.0)), 1.0)
+    for xi, t, p in zip(x, total, potential):
+        ax.text(xi, max(t, p) + 0.01 * top, f"{t:,.0f}" + (f" / {p:,.0f}" if p > 0 else ""), ha="center",
+                va="bottom", fontsize=8)
+    ax.set_ylim(0, 1.12 * top)
+    ax.set_ylabel("kWp")
+    ax.set_title("PV capacity by segment (label: built / potential kWp)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    ax = axes[1]
+    energy = np.array([sites[n].get("storage_energy_kwh", 0.0) for n in names])
+    power = np.array([sites[n].get("storage_power_kw", 0.0) for n in names])
+    ax.bar(x, energy, 0.6, color="#9b59b6")
+    etop = max(float(energy.max(initial=0.0)), 1.0)
+    for xi, e, pw in zip(x, energy, power):
+        ax.text(xi, e + 0.01 * etop, f"{e:,.0f} kWh\n{pw:,.0f} kW" if e > 1e-6 else "none", ha="center",
+                va="bottom", fontsize=8)
+    ax.set_ylim(0, 1.25 * etop)
+    ax.set_ylabel("kWh")
+    ax.set_title("Storage energy capacity (label: kWh, power kW)", fontsize=10)
+    for ax in axes:
+        ax.set_xticks(x)
+        ax.set_xticklabels([_label(n) for n in names], rotation=15, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=_DPI)
     plt.close(fig)

@@ -81,6 +81,87 @@ def _image(path: Path, alt: str) -> str:
     return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></p>'
 
 
+def _rows(rows: list[tuple[str, str]]) -> str:
+    return "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in rows)
+
+
+def _kwh(value: float) -> str:
+    return f"{_fmt(float(value) / 1000.0)} MWh"
+
+
+def _site_table(name: str, x: dict, objective_unit: str) -> str:
+    """One site: sizes, annual energy, self-sufficiency, costs and pilot enrollment."""
+    segments = [(k, v) for k, v in x.items() if k.startswith("pv_") and k.endswith("_kwp")
+                and k not in ("pv_capacity_kwp", "pv_new_capacity_kwp", "pv_potential_kwp")]
+    rows = [("status", _fmt(x["status"])),
+            ("PV capacity", f"{_fmt(x.get('pv_capacity_kwp', 0.0))} kWp (new "
+                            f"{_fmt(x.get('pv_new_capacity_kwp', 0.0))}, potential "
+                            f"{_fmt(x.get('pv_potential_kwp', 0.0))})")]
+    rows += [(f"  PV on {k[3:-4].replace('_', ' ')}", f"{_fmt(v)} kWp") for k, v in segments]
+    rows += [("storage", f"{_fmt(x.get('storage_energy_kwh', 0.0))} kWh, {_fmt(x.get('storage_power_kw', 0.0))} kW"),
+             ("grid peak import", f"{_fmt(x.get('grid_peak_import_kw', 0.0))} kW"),
+             ("served load", _kwh(x["served_load_kwh"])),
+             ("PV generation (curtailed)", f"{_kwh(x['pv_generation_kwh'])} ({_kwh(x['pv_curtailed_kwh'])})"),
+             ("grid import / export", f"{_kwh(x['grid_import_kwh'])} / {_kwh(x['grid_export_kwh'])}"),
+             ("storage charge / discharge", f"{_kwh(x['storage_charge_kwh'])} / {_kwh(x['storage_discharge_kwh'])}"),
+             ("self-sufficiency (target)", f"{x['self_sufficiency_fraction']:.1%} "
+                                           f"({x['self_sufficiency_target_fraction']:.0%})"
+                                           + ("; RE100" if x["re100"] else "")),
+             ("capex", f"{_fmt(x['capex_krw'])} KRW"),
+             ("objective", f"{_fmt(x['objective_krw'])} {objective_unit}")]
+    rows += [(f"cost: {k}", f"{_fmt(v)} KRW/yr") for k, v in x["costs_krw_per_year"].items()]
+    rows += [("  import energy / demand charge", f"{_fmt(x['import_energy_cost_krw_per_year'])} / "
+                                                  f"{_fmt(x['demand_charge_krw_per_year'])} KRW/yr"),
+             ("  export revenue", f"{_fmt(x['export_revenue_krw_per_year'])} KRW/yr")]
+    pilot = x["pilot"]
+    if pilot["candidates"]:
+        enrolled = ", ".join(pilot["enrolled"]) or "none"
+        rows += [("pilot enrolled", f"{html.escape(enrolled)} ({len(pilot['enrolled'])} of "
+                                    f"{len(pilot['candidates'])} candidates)"),
+                 ("pilot energy, revenue",
+                  f"{_kwh(pilot['energy_kwh'])}, {_fmt(pilot['revenue_krw_per_year'])} KRW/yr")]
+        sc = pilot.get("screening")
+        if sc:
+            rows.append(("pilot screening", f"{sc['typical_days']} typical days, "
+                                            f"{sc['branch_and_bound_nodes']} branch-and-bound nodes"))
+    if x.get("mip_gap_fraction"):
+        rows.append(("MIP gap (at most)", _fmt(x["mip_gap_fraction"])))
+    return (f"<h3>{html.escape(name)}</h3><table><tr><th>quantity</th><th>value</th></tr>"
+            f"{_rows(rows)}</table>")
+
+
+def _sizing_section(z: dict, figures: dict[str, Path]) -> str:
+    npv = z["objective"] == "npv"
+    unit = "KRW (minus the NPV)" if npv else "KRW/yr (annualized net cost)"
+    periods = ("every hour of the year" if z["periods"] == "full"
+               else f"{z['typical_days']} typical days")
+    if z["capital_budget_krw"] <= 0:
+        budget = "no capital budget"
+    elif z["budget_price_krw_per_krw"] > 0:
+        budget = (f"a shared capital budget of {_fmt(z['capital_budget_krw'])} KRW, priced at "
+                  f"{z['budget_price_krw_per_krw']:.4g} KRW of objective per KRW of capex")
+    elif z["method"] == "monolithic":
+        budget = (f"a shared capital budget of {_fmt(z['capital_budget_krw'])} KRW (no price: the monolithic "
+                  "model has binary decisions, so it has no dual)")
+    else:
+        budget = f"a shared capital budget of {_fmt(z['capital_budget_krw'])} KRW, which does not bind"
+    out = [f"<p>Status: <b>{html.escape(z['status'])}</b>; objective {_fmt(z['objective_krw'])} {unit}; "
+           f"total capex {_fmt(z['capex_krw'])} KRW.</p>",
+           f"<p>Cluster: {html.escape(z['method'])} solve on {periods} ({z['time_steps']} time steps), "
+           f"{budget}.</p>"]
+    if "sizing" in figures:
+        out.append(_image(figures["sizing"], "PV and storage sizes by site"))
+    out += [_site_table(name, x, "KRW (minus the NPV)" if npv else "KRW/yr") for name, x in z["sites"].items()]
+    out.append("<p class='note'>Self-sufficiency: 1 - grid import / served load. The served load of a site "
+               "is its own loads plus the pilot facilities it enrolled; costs are annualized (capital "
+               "recovery plus O&amp;M, energy and revenue as a negative cost) whatever the objective.</p>")
+    for key, alt in (("soc_heatmap", "storage state of charge"), ("week_summer", "summer week"),
+                     ("week_winter", "winter week")):
+        if key in figures:
+            out.append(_image(figures[key], alt))
+    return "".join(out)
+
+
 def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance: dict) -> None:
     s = summary
     parts = [
@@ -116,13 +197,7 @@ def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance
         if key in figures:
             parts.append(_image(figures[key], alt))
     parts.append("<h2>Sizing</h2>")
-    parts.append(f"<p>Status: <b>{html.escape(s['sizing']['status'])}</b>; total annualized net cost "
-                 f"{_fmt(s['sizing']['objective_krw'])} KRW/yr.</p>")
-    for name, site in s["sizing"]["sites"].items():
-        parts.append(f"<h3>{html.escape(name)}</h3>" + _table(site)
-                     + "<p>Annualized costs by component (KRW/yr):</p>" + _table(site["costs_krw_per_year"]))
-    parts.append(_image(figures["week_summer"], "summer week"))
-    parts.append(_image(figures["week_winter"], "winter week"))
+    parts.append(_sizing_section(s["sizing"], figures))
     parts.append("<h2>Finance</h2>")
     for name, f in s["finance"].items():
         parts.append(f"<h3>{html.escape(name)}</h3>" + _table(f))

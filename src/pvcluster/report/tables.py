@@ -29,8 +29,17 @@ def round_floats(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     return value
 
 
+#: Hourly series of every sized site, written as ``<site>_<column>`` in hourly.csv.
+HOURLY_SITE_KEYS = {
+    "pv_generation_kw": "pv_generation_kw", "pv_curtailed_kw": "pv_curtailed_kw",
+    "storage_charge_kw": "storage_charge_kw", "storage_discharge_kw": "storage_discharge_kw",
+    "storage_soc_kwh": "storage_soc_kwh", "grid_import_kw": "grid_import_kw", "grid_export_kw": "grid_export_kw",
+    "load_kw": "served_load_kw",
+}
+
+
 def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
-    """One row per hour: weather, generation by system, demand by class, dispatch per village."""
+    """One row per hour: weather, generation by system, demand by class, dispatch per site."""
     cols: dict[str, np.ndarray] = {
         "ghi_w_per_m2": weather.data["ghi"].to_numpy(),
         "temp_air_c": weather.data["temp_air"].to_numpy(),
@@ -46,10 +55,11 @@ def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
     cols["demand_total_kw"] = hourly.sum(axis=1).to_numpy()
     for site in demand.sites:
         cols[f"{site}_demand_total_kw"] = demand.site_kw(site).to_numpy()
-    for village, site in sizing.sites.items():
-        for key in ("pv_generation_kw", "pv_curtailed_kw", "storage_charge_kw", "storage_discharge_kw",
-                    "storage_soc_kwh", "grid_import_kw", "grid_export_kw"):
-            cols[f"{village}_{key}"] = np.asarray(site.hourly[key])
+    for name, site in sizing.sites.items():
+        for key, column in HOURLY_SITE_KEYS.items():
+            values = site.hourly.get(key)
+            values = np.zeros(len(weather.index)) if values is None else np.asarray(values, dtype=float)
+            cols[f"{name}_{column}"] = np.where(np.abs(values) < 1e-9, 0.0, values)  # solver noise, -0.0
     table = pd.DataFrame(cols, index=weather.index)
     table.index.name = "time"
     return table
@@ -171,36 +181,116 @@ def demand_summary(scenario, demand) -> dict[str, Any]:
     }
 
 
+def _clean(x: float, tol: float = 1e-6) -> float:
+    """0 for solver noise around zero (kW, kWh, kWp below ``tol``; KRW below 1e-3)."""
+    x = float(x)
+    return 0.0 if abs(x) < tol else x
+
+
+def _annual_kwh(hourly: dict, key: str) -> float:
+    values = hourly.get(key)
+    return 0.0 if values is None else _clean(np.sum(values))
+
+
+def site_summary(site, data) -> dict[str, Any]:
+    """One site's sizes, annual energy, self-sufficiency, costs and pilot enrollment.
+
+    ``site`` is a :class:`~pvcluster.sizing.SiteSolution`, ``data`` its
+    :class:`~pvcluster.sizing.SiteData` (or None). No solve times: they vary run to run.
+    """
+    h, extra = site.hourly, site.extra
+    sizes = {k: _clean(x) for k, x in site.sizes.items()}
+    if "pilot_enrolled_count" in sizes:
+        sizes["pilot_enrolled_count"] = int(round(sizes["pilot_enrolled_count"]))
+    served = _annual_kwh(h, "load_kw")
+    imported = _annual_kwh(h, "grid_import_kw")
+    segments = data.segments if data is not None else ()
+    screening = extra.get("pilot_screening")
+    if screening is not None:  # its seconds go to manifest.json
+        screening = {k: v for k, v in screening.items() if k != "seconds"}
+    gap = extra.get("mip_gap_fraction")
+    return {
+        "status": site.status,
+        **sizes,
+        "pv_potential_kwp": float(sum(max(g.max_kwp, g.existing_kwp) for g in segments)),
+        "pv_generation_kwh": _annual_kwh(h, "pv_generation_kw"),
+        "pv_curtailed_kwh": _annual_kwh(h, "pv_curtailed_kw"),
+        "grid_import_kwh": imported,
+        "grid_export_kwh": _annual_kwh(h, "grid_export_kw"),
+        "storage_charge_kwh": _annual_kwh(h, "storage_charge_kw"),
+        "storage_discharge_kwh": _annual_kwh(h, "storage_discharge_kw"),
+        "served_load_kwh": served,
+        "self_sufficiency_fraction": 1.0 - imported / served if served > 0 else 0.0,
+        "self_sufficiency_target_fraction": float(getattr(data, "self_sufficiency_target_fraction", 0.0)),
+        "re100": bool(getattr(data, "re100", False)),
+        "capex_krw": _clean(site.capex_krw, 1e-3),
+        "objective_krw": float(site.objective_krw),
+        "costs_krw_per_year": {k: _clean(x, 1e-3) for k, x in site.costs_krw_per_year.items()},
+        "import_energy_cost_krw_per_year": _clean(extra.get(
+            "import_energy_cost_krw_per_year", extra.get("import_cost_krw_per_year", 0.0)), 1e-3),
+        "demand_charge_krw_per_year": _clean(extra.get("demand_charge_krw_per_year", 0.0), 1e-3),
+        "export_revenue_krw_per_year": _clean(extra.get("export_revenue_krw_per_year", 0.0), 1e-3),
+        "pilot": {
+            "candidates": [c.name for c in getattr(data, "pilot", ())],
+            "enrolled": list(extra.get("enrolled", [])),
+            "revenue_krw_per_year": _clean(extra.get("pilot_revenue_krw_per_year", 0.0), 1e-3),
+            "energy_kwh": _clean(extra.get("pilot_energy_kwh", 0.0)),
+            "screening": screening,
+        },
+        "mip_gap_fraction": None if gap is None else float(gap),
+        "simultaneous_steps_fixed": int(extra.get("simultaneous_steps_fixed", 0)),
+    }
+
+
+def sizing_summary(scenario, sizing) -> dict[str, Any]:
+    """The sizing stage: how it was solved, the shared budget, and every site (no solve times)."""
+    cluster, grid = sizing.cluster, sizing.time
+    sites = {name: site_summary(site, sizing.site_inputs.get(name)) for name, site in sizing.sites.items()}
+    return {
+        "status": sizing.status,
+        "objective_krw": float(sizing.objective_krw),
+        "objective": scenario.sizing.objective,
+        "method": cluster.method if cluster is not None else "none",
+        "periods": "full" if grid.is_full_year else "typical_days",
+        "typical_days": 0 if grid.is_full_year else int(grid.periods),
+        "time_steps": int(grid.steps),
+        "capital_budget_krw": float(cluster.budget_krw if cluster is not None else scenario.sizing.capital_budget_krw),
+        "budget_price_krw_per_krw": _nonneg(float(cluster.budget_price)) if cluster is not None else 0.0,
+        "capex_krw": float(sum(s["capex_krw"] for s in sites.values())),
+        "sites": sites,
+    }
+
+
+def solver_times(sizing) -> dict[str, dict[str, Any]]:
+    """Per-site build and solve seconds, solve counts and pilot screening time (for manifest.json)."""
+    out = {}
+    for name, site in sizing.sites.items():
+        t = {"build_s": round(float(site.build_s), 3), "solve_s": round(float(site.solve_s), 3)}
+        for key in ("solves", "branch_and_bound_nodes"):
+            if key in site.extra:
+                t[key] = int(site.extra[key])
+        screening = site.extra.get("pilot_screening")
+        if screening is not None:
+            t["pilot_screening_s"] = round(float(screening.get("seconds", 0.0)), 3)
+        out[name] = t
+    return out
+
+
+def cluster_times(sizing) -> dict[str, Any]:
+    """How long the shared-budget solve took and how many price iterations it needed."""
+    c = sizing.cluster
+    out: dict[str, Any] = {"sizing_wall_s": round(float(sizing.wall_s), 3)}
+    if c is not None:
+        out.update(method=c.method, wall_s=round(float(c.wall_s), 3), iterations=int(c.iterations))
+        if c.method == "monolithic":
+            out.update({k: round(float(v), 3) for k, v in c.timings.items() if isinstance(v, (int, float))})
+    return out
+
+
+
 def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict:
     gen = generation_summary(scenario, weather, generation)
     dem = demand_summary(scenario, demand)
-    siz: dict[str, Any] = {}
-    for v in scenario.villages:
-        total = demand.site_kw(v.name)
-        site = sizing.sites[v.name]
-        h = site.hourly
-        load_kwh = float(total.sum())
-        imported = float(np.sum(h["grid_import_kw"]))
-        gen_kwh = float(np.sum(h["pv_generation_kw"]))
-        siz[v.name] = {
-            "status": site.status,
-            **{k: _nonneg(float(x)) for k, x in site.sizes.items()},
-            "rooftop_specific_yield_kwh_per_kwp": float(generation.rooftop_ac_kw_per_kwp[v.name].sum()),
-            "rooftop_potential_kwp": generation.rooftops[v.name].potential_kwp,
-            "pv_generation_kwh": gen_kwh,
-            "pv_curtailed_kwh": float(np.sum(h["pv_curtailed_kw"])),
-            "grid_import_kwh": imported,
-            "grid_export_kwh": float(np.sum(h["grid_export_kw"])),
-            "storage_discharge_kwh": float(np.sum(h["storage_discharge_kw"])),
-            "self_sufficiency_fraction": 1.0 - imported / load_kwh if load_kwh > 0 else 0.0,
-            "self_sufficiency_target_fraction": v.self_sufficiency_target_fraction,
-            "objective_krw": site.objective_krw_per_year,
-            "costs_krw_per_year": {k: _nonneg(float(x)) for k, x in site.costs_krw_per_year.items()},
-            "import_cost_krw_per_year": site.extra.get("import_cost_krw_per_year", 0.0),
-            "export_revenue_krw_per_year": site.extra.get("export_revenue_krw_per_year", 0.0),
-            "build_s": site.build_s,
-            "solve_s": site.solve_s,
-        }
     fin = {}
     for name, result in finance.projects.items():
         inputs = finance.inputs[name]
@@ -234,14 +324,8 @@ def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict
         },
         "generation": gen,
         "demand": dem,
-        "sizing": {
-            "status": sizing.status,
-            "objective_krw": sizing.objective_krw_per_year,
-            "sites": siz,
-        },
+        "sizing": sizing_summary(scenario, sizing),
         "finance": fin,
     }
-    # Solve times vary run to run; they belong in manifest.json, not in the reproducible summary.
-    for site in summary["sizing"]["sites"].values():
-        site.pop("build_s"), site.pop("solve_s")
+    # Solve times vary run to run: they are in manifest.json (solver_times), not in this summary.
     return round_floats(summary)

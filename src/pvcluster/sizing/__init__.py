@@ -26,7 +26,7 @@ from pvcluster.errors import InfeasibleError
 from pvcluster.generation.inventory import CLASSES
 from pvcluster.generation.modules import cec_module, module_kwp_per_m2
 from pvcluster.sizing.cluster import ClusterSolution, solve_decomposed, solve_monolithic
-from pvcluster.sizing.data import PilotCandidate, PVSegment, SiteData, capital_recovery_factor
+from pvcluster.sizing.data import PilotCandidate, PVSegment, SiteData, annuity_factor, capital_recovery_factor
 from pvcluster.sizing.periods import TimeGrid, typical_days
 from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
 from pvcluster.weather.calendar import season_index
@@ -231,8 +231,11 @@ def grid_for(scenario, sites: dict[str, SiteData], months: np.ndarray) -> tuple[
     return typical_days(features, scenario.sizing.typical_days, months, peak_profile=total)
 
 
-def dispatch_without_sizing(s: SiteData) -> SiteSolution:
-    """Existing PV serves the load first; the grid imports the rest and takes surplus up to its limit."""
+def dispatch_without_sizing(s: SiteData, objective: str = "annualized_cost") -> SiteSolution:
+    """Existing PV serves the load first; the grid imports the rest and takes surplus up to its limit.
+
+    The objective is in the sizing objective's units: KRW/yr, or -NPV (KRW) over the analysis years.
+    """
     gen = sum((g.existing_kwp * g.kw_per_kwp for g in s.segments), np.zeros(s.steps))
     net = s.load_kw - gen
     imp = np.clip(net, 0.0, None)
@@ -247,7 +250,9 @@ def dispatch_without_sizing(s: SiteData) -> SiteSolution:
     import_cost = s.annual(imp * s.import_price_krw_per_kwh)
     export_revenue = s.annual(exp * s.export_price_krw_per_kwh)
     return SiteSolution(
-        name=s.name, status="notSized", objective_krw=pv_cost + import_cost - export_revenue, build_s=0.0,
+        name=s.name, status="notSized", build_s=0.0,
+        objective_krw=(pv_cost + import_cost - export_revenue)
+        * (annuity_factor(s.discount_rate_fraction, s.analysis_years) if objective == "npv" else 1.0),
         solve_s=0.0, sizes={"pv_capacity_kwp": existing, "pv_new_capacity_kwp": 0.0,
                             "storage_energy_kwh": 0.0, "storage_power_kw": 0.0},
         hourly={"pv_generation_kw": gen, "pv_curtailed_kw": curtail, "storage_charge_kw": zeros,
@@ -275,6 +280,6 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
                                progress=progress) if to_size else None
     sites = dict(cluster.sites) if cluster else {}
     for name in fixed:
-        sites[name] = dispatch_without_sizing(full[name])
+        sites[name] = dispatch_without_sizing(full[name], z.objective)
     order = [n for n in full if n in sites]
     return Sizing({n: sites[n] for n in order}, {**full, **to_size}, cluster, grid, time.perf_counter() - t0)

@@ -26,12 +26,17 @@ from pvcluster.sizing.data import SiteData
 NAME = "pv"
 
 
+def _cf(segment) -> np.ndarray:
+    """AC per kWp with values under 1e-4 set to 0 (HiGHS drops such tiny coefficients anyway)."""
+    return np.where(segment.kw_per_kwp < 1e-4, 0.0, segment.kw_per_kwp)
+
+
 def build(b: pyo.Block, s: SiteData) -> None:
     T = b.parent_block().T
     segs = s.segments
     b.G = pyo.Set(initialize=range(len(segs)), ordered=True)
     b.capacity_kwp = pyo.Var(b.G, bounds=lambda b, g: (segs[g].existing_kwp, max(segs[g].max_kwp, segs[g].existing_kwp)))
-    cf = [np.where(g.kw_per_kwp < 1e-4, 0.0, g.kw_per_kwp) for g in segs]  # HiGHS drops tiny coefficients
+    cf = [_cf(g) for g in segs]
     b.net_kw = pyo.Expression(T, rule=lambda b, t: pyo.quicksum(
         float(cf[g][t]) * b.capacity_kwp[g] for g in b.G if cf[g][t] != 0.0))
     b.capex_krw = pyo.Expression(expr=pyo.quicksum(
@@ -43,7 +48,7 @@ def build(b: pyo.Block, s: SiteData) -> None:
 
 def results(b: pyo.Block, s: SiteData) -> dict:
     caps = {g.name: pyo.value(b.capacity_kwp[i]) for i, g in enumerate(s.segments)}
-    gen = sum((caps[g.name] * g.kw_per_kwp for g in s.segments), np.zeros(s.steps))
+    gen = sum((caps[g.name] * _cf(g) for g in s.segments), np.zeros(s.steps))  # what the model balanced
     total = sum(caps.values())
     existing = sum(g.existing_kwp for g in s.segments)
     return {
