@@ -71,6 +71,20 @@ def cost_factors(s: SiteData, life_years: float, objective: str) -> tuple[float,
     return capital_recovery_factor(r, life_years), 1.0
 
 
+def _daily_sums(m: pyo.Block, name: str, term) -> pyo.Expression:
+    """The annual sum of ``term(t)`` through one variable per day (24 steps each).
+
+    A single year-long row (8760 nonzeros) is a dense row that makes IPX slow on multi-site
+    models; daily partial sums keep every row short at the cost of 365 columns and rows.
+    """
+    days = range((len(m.T) + 23) // 24)
+    var = pyo.Var(days)
+    m.add_component(name, var)
+    m.add_component(f"{name}_definition", pyo.Constraint(days, rule=lambda m, d: var[d] == pyo.quicksum(
+        term(t) for t in range(24 * d, min(24 * d + 24, len(m.T))))))
+    return pyo.quicksum(var[d] for d in days)
+
+
 def build_site_block(m: pyo.Block, s: SiteData, *, elastic: bool = False, objective: str = "annualized_cost",
                      technologies: tuple[ModuleType, ...] | None = None) -> None:
     """Declare one site on block ``m``: time steps, technology blocks, balance and requirements.
@@ -105,13 +119,14 @@ def build_site_block(m: pyo.Block, s: SiteData, *, elastic: bool = False, object
     pilot_terms = [(pilot_block.energy_kwh[f], pilot_block.enrolled[f]) for f in pilot_block.F] if pilot_block else []
     tau, tau_p = s.self_sufficiency_target_fraction, s.pilot_pv_share_fraction
     if hasattr(m, "grid") and (tau > 0 or (pilot_terms and tau_p > 0)):
-        m.self_sufficiency = pyo.Constraint(expr=pyo.quicksum(
-            float(w[t]) * (m.grid.import_kw[t] + (m.unserved_kw[t] if elastic else 0.0)) for t in m.T)
-            - (m.shortfall_kwh["self_sufficiency"] if elastic else 0.0)
+        imported = _daily_sums(m, "import_day_kwh", lambda t: float(w[t]) * (
+            m.grid.import_kw[t] + (m.unserved_kw[t] if elastic else 0.0)))
+        m.self_sufficiency = pyo.Constraint(
+            expr=imported - (m.shortfall_kwh["self_sufficiency"] if elastic else 0.0)
             <= (1.0 - tau) * base_kwh + pyo.quicksum((1.0 - tau_p) * e * y for e, y in pilot_terms))
     if s.re100 and hasattr(m, "pv"):
-        m.re100 = pyo.Constraint(expr=pyo.quicksum(float(w[t]) * m.pv.net_kw[t] for t in m.T)
-                                 + (m.shortfall_kwh["re100"] if elastic else 0.0)
+        generated = _daily_sums(m, "pv_day_kwh", lambda t: float(w[t]) * m.pv.net_kw[t])
+        m.re100 = pyo.Constraint(expr=generated + (m.shortfall_kwh["re100"] if elastic else 0.0)
                                  >= base_kwh + pyo.quicksum(e * y for e, y in pilot_terms))
     terms = []
     for b in blocks:
