@@ -286,8 +286,6 @@ def test_typical_days_grid_accounts_for_every_day():
 
 
 def test_typical_days_storage_close_to_full_year():
-    from dataclasses import replace
-
     rng = np.random.default_rng(5)
     hours = np.arange(8760)
     cloud = np.repeat(rng.uniform(0.3, 1.0, 365), 24)
@@ -298,9 +296,7 @@ def test_typical_days_storage_close_to_full_year():
                 pv_life_years=20.0, storage_life_years=10.0, discount_rate_fraction=0.05,
                 export_price_krw_per_kwh=np.full(8760, 90.0), export_limit_kw=100.0)
     grid, idx = typical_days([load, pv], 24, peak_profile=load)
-    small = replace(full, time=grid, load_kw=load[idx], import_price_krw_per_kwh=full.import_price_krw_per_kwh[idx],
-                    export_price_krw_per_kwh=full.export_price_krw_per_kwh[idx],
-                    segments=(replace(full.segments[0], kw_per_kwp=pv[idx]),))
+    small = full.on_grid(grid, idx)
     a = solve_site(full, SETTINGS)
     b = solve_site(small, SETTINGS)
     assert b.objective_krw == pytest.approx(a.objective_krw, rel=0.02)

@@ -201,20 +201,6 @@ def site_inputs(scenario, generation, demand) -> dict[str, SiteData]:
     return sites
 
 
-def on_grid(sites: dict[str, SiteData], grid: TimeGrid, hours: np.ndarray) -> dict[str, SiteData]:
-    """The sites' inputs on a time grid of typical days (``hours``: the hour of year of each step)."""
-    from dataclasses import replace
-
-    out = {}
-    for name, s in sites.items():
-        out[name] = replace(
-            s, time=grid, load_kw=s.load_kw[hours], import_price_krw_per_kwh=s.import_price_krw_per_kwh[hours],
-            export_price_krw_per_kwh=s.export_price_krw_per_kwh[hours],
-            segments=tuple(replace(g, kw_per_kwp=g.kw_per_kwp[hours]) for g in s.segments),
-            pilot=tuple(replace(f, load_kw=f.load_kw[hours]) for f in s.pilot))
-    return out
-
-
 def grid_for(scenario, sites: dict[str, SiteData], months: np.ndarray) -> tuple[TimeGrid, np.ndarray]:
     """The scenario's time grid: every hour, or typical days clustered on every site's profiles."""
     hours = len(months)
@@ -272,7 +258,7 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
     grid, hours = grid_for(scenario, {n: s for n, s in full.items() if n not in fixed}, months)
     to_size = {n: s for n, s in full.items() if n not in fixed}
     if not grid.is_full_year:
-        to_size = on_grid(to_size, grid, hours)
+        to_size = {n: s.on_grid(grid, hours) for n, s in to_size.items()}
     if progress:
         progress(f"sizing {len(to_size)} sites ({', '.join(to_size)}) on {grid.steps} time steps, "
                  f"{z.processes} process{'es' if z.processes > 1 else ''}")

@@ -110,6 +110,17 @@ class SiteData:
             if len(values) != n:
                 raise ValueError(f"{self.name}: {name} has {len(values)} values, the load has {n}")
 
+    def on_grid(self, grid: TimeGrid, hours: np.ndarray) -> SiteData:
+        """This site on another time grid; ``hours`` is the hour of the year of each grid step."""
+        from dataclasses import replace
+
+        return replace(
+            self, time=grid, load_kw=self.load_kw[hours],
+            import_price_krw_per_kwh=self.import_price_krw_per_kwh[hours],
+            export_price_krw_per_kwh=self.export_price_krw_per_kwh[hours],
+            segments=tuple(replace(g, kw_per_kwp=g.kw_per_kwp[hours]) for g in self.segments),
+            pilot=tuple(replace(f, load_kw=f.load_kw[hours]) for f in self.pilot))
+
     def annual(self, hourly: np.ndarray) -> float:
         """Annual sum of an hourly array on this site's time grid (kWh for kW)."""
         return float(np.dot(self.time.weights, hourly))

@@ -221,11 +221,7 @@ def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]
     features += [g.kw_per_kwp for g in s.segments] + [f.load_kw for f in s.pilot]
     features = [f for f in features if np.any(f)]
     grid, hours = typical_days(features, settings.screening_days, peak_profile=features[0])
-    small = replace(s, time=grid, load_kw=s.load_kw[hours],
-                    import_price_krw_per_kwh=s.import_price_krw_per_kwh[hours],
-                    export_price_krw_per_kwh=s.export_price_krw_per_kwh[hours],
-                    segments=tuple(replace(g, kw_per_kwp=g.kw_per_kwp[hours]) for g in s.segments),
-                    pilot=tuple(replace(f, load_kw=f.load_kw[hours]) for f in s.pilot))
+    small = s.on_grid(grid, hours)
     t0 = time.perf_counter()
     site = SiteModel(small, replace(settings, screening_days=365))
     tc, cost, _ = site.solve()
