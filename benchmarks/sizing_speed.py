@@ -1,0 +1,456 @@
+"""Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
+
+    python benchmarks/sizing_speed.py [--part a|b|c|all] [--site v09] [--land-m2 50000]
+                                      [--budget-fraction 0.6] [--days 24,12,48] [--repeat 1]
+                                      [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
+
+(a) Pyomo overhead against the floor. The floor is the same LP, taken from the HiGHS object
+    Pyomo filled (``getLp``), passed to a fresh ``highspy.Highs`` with the same options and run:
+    what the model costs with no modelling layer at all. For one village and for the ten
+    villages of a test cluster coupled by one shared budget row (one LP):
+
+        overhead   = pvcluster's time (Pyomo build + solve call) - pvcluster's HiGHS run time
+        overhead % = overhead / pvcluster's HiGHS run time
+
+(b) The whole test cluster (plant extension + ten villages, hourly year, a binding budget):
+    one monolithic LP against the price decomposition over 2 worker processes.
+
+        speed-up   = monolithic wall time / decomposed wall time          (target >= 4x)
+        rel. diff  = |objective decomposed - objective monolithic| / |monolithic| (<= 1e-6)
+
+(c) Representative periods on the default scenario (models/yeongwol.toml, ensemble_years = 0):
+    the sizing stage (``build_sizing``) on every hour against typical days.
+
+        rel. error = (objective on typical days - full-year objective) / |full-year|  (<= 1 %)
+        speed-up   = full-year sizing wall time / typical-day sizing wall time  (target >= 20x)
+
+The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
+``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
+one village in ~9 s) the ten-village LP (438,004 rows, 525,650 columns) was still far from
+converged after 800 s (20 IPM iterations at ~50-110 s each, once IPX switched to its basis
+preconditioner), with or without the budget row; ``--cluster-solver ipm`` reproduces that. The
+one-site case and the decomposition's sites use pvcluster's defaults (IPX, crossover on).
+
+The test cluster is models/yeongwol.toml with its [[villages]] replaced by ten generated
+villages (v01..v10, 30 to 75 households, roofs drawn by the seeded generator), the county and
+industrial complex not sized and no weather ensemble. Times are wall-clock on this machine and
+the load average is printed with every table: another process on the 2 cores slows everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIO = REPO / "models" / "yeongwol.toml"
+N_VILLAGES = 10
+#: villages (by 1-based number) with a self-sufficiency target; the rest have none
+TARGETS = {3: 0.3, 6: 0.4, 9: 0.5}
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min, {os.cpu_count()} cores)"
+
+
+def seconds(x: float) -> str:
+    return "-" if np.isnan(x) else f"{x:.2f}s"
+
+
+def rel(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(b), 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios and inputs
+
+def village_toml(i: int) -> str:
+    households = int(round(30 + (75 - 30) * (i - 1) / (N_VILLAGES - 1)))
+    return "\n".join([
+        "[[villages]]",
+        f'name = "v{i:02d}"',
+        f"households = {households}",
+        'buildings_file = ""  # roofs drawn by the seeded generator',
+        f"public_buildings = {i % 2}",
+        f"commercial_buildings = {1 + i % 3}",
+        "village_hall = true",
+        f"street_lights = {26 + (i * 7) % 9}",
+        f"self_sufficiency_target_fraction = {TARGETS.get(i, 0.0)}",
+        'export_price = "smp"',
+        ""])
+
+
+def test_cluster_toml() -> str:
+    """models/yeongwol.toml with its [[villages]] entries replaced by the ten test villages."""
+    kept, skipping = [], False
+    for line in DEFAULT_SCENARIO.read_text(encoding="utf-8").splitlines():
+        header = re.match(r"^\s*\[", line)
+        if line.strip() == "[[villages]]":
+            skipping = True
+            continue
+        if skipping and header:
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n\n" + "\n".join(village_toml(i) for i in range(1, N_VILLAGES + 1))
+
+
+def test_cluster_scenario(tmp: Path, land_m2: float):
+    from pvcluster.scenario import load_scenario
+
+    path = tmp / "sizing_speed_cluster.toml"
+    path.write_text(test_cluster_toml(), encoding="utf-8")
+    return load_scenario(path, overrides=[
+        "county.size=false", "industrial_complex.size=false", "weather.ensemble_years=0",
+        f"plant_extension.land_m2={land_m2}", "plant_extension.grid_export_limit_kw=20000.0"])
+
+
+def profiles(scenario):
+    from pvcluster.demand import build_demand
+    from pvcluster.generation import build_generation
+    from pvcluster.weather import build_weather
+
+    t0 = time.perf_counter()
+    weather = build_weather(scenario)
+    generation = build_generation(scenario, weather)
+    demand = build_demand(scenario, weather)
+    return generation, demand, time.perf_counter() - t0
+
+
+def test_cluster_sites(land_m2: float):
+    from pvcluster.sizing import site_inputs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = test_cluster_scenario(Path(tmp), land_m2)
+        generation, demand, seconds = profiles(scenario)
+    sites = site_inputs(scenario, generation, demand)
+    print(f"test cluster: {len(sites)} sites ({', '.join(sites)}), {len(demand.hourly_kw)} hours; "
+          f"weather + generation + demand built in {seconds:.1f} s")
+    print(f"  {'site':<17}{'households':>10}{'load MWh/yr':>13}{'roof kWp':>10}{'target':>8}")
+    villages = {v.name: v for v in scenario.villages}
+    for name, s in sites.items():
+        v = villages.get(name)
+        roof = sum(g.max_kwp for g in s.segments)
+        print(f"  {name:<17}{v.households if v else '-':>10}{s.annual(s.load_kw) / 1e3:>13,.1f}{roof:>10,.0f}"
+              f"{s.self_sufficiency_target_fraction:>8.2f}")
+    return sites
+
+
+_FREE: dict = {}
+
+
+def unconstrained_capex(sites: list) -> float:
+    """Sum of the sites' capex with no budget (each site at its own optimum; cached by site)."""
+    from pvcluster.sizing.cluster import solve_decomposed
+    from pvcluster.sizing.solve import SolverSettings
+
+    missing = [s for s in sites if s.name not in _FREE]
+    if missing:
+        t0 = time.perf_counter()
+        free = solve_decomposed(missing, 0.0, SolverSettings(), processes=2)
+        _FREE.update({n: sol.capex_krw for n, sol in free.sites.items()})
+        print(f"  unconstrained solve (budget 0, decomposed, 2 processes) of {len(missing)} sites: "
+              f"capex {free.capex_krw / 1e9:,.3f} bn KRW, objective {free.objective_krw / 1e6:,.3f} M KRW/yr, "
+              f"{time.perf_counter() - t0:.1f} s; {load()}")
+    return sum(_FREE[s.name] for s in sites)
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) Pyomo overhead against the floor
+
+def floor_run(h, options: dict, run: bool = True) -> dict:
+    """The LP held by Highs object ``h``, passed to a fresh Highs with the same options and run."""
+    import highspy
+    from pyomo.common.tee import capture_output
+
+    lp = h.getLp()
+    with capture_output(capture_fd=True):  # the banner a new Highs prints
+        f = highspy.Highs()
+    f.setOptionValue("output_flag", False)
+    for key, value in options.items():
+        f.setOptionValue(key, value)
+    t0 = time.perf_counter()
+    f.passModel(lp)
+    t1 = time.perf_counter()
+    out = {"pass_s": t1 - t0, "run_wall_s": float("nan"), "run_s": float("nan"), "status": "not run",
+           "objective": float("nan"), "cols": lp.num_col_, "rows": lp.num_row_, "nnz": len(lp.a_matrix_.value_)}
+    if run:
+        f.run()
+        out.update(run_wall_s=time.perf_counter() - t1, run_s=f.getRunTime(),
+                   status=f.modelStatusToString(f.getModelStatus()),
+                   objective=f.getInfo().objective_function_value)
+    return out
+
+
+def pyomo_split(res) -> dict:
+    timer = res.timing_info.timer
+
+    def get(name):
+        try:
+            return timer.get_total_time(name)
+        except Exception:  # not timed on this path
+            return 0.0
+
+    return {"set_instance_s": get("set_instance"), "optimize_s": get("optimize")}
+
+
+def measure_one(site_data, settings) -> dict:
+    import pyomo.environ as pyo
+
+    from pvcluster.sizing.solve import _OPTIMAL, SiteModel, solver_options
+
+    t0 = time.perf_counter()
+    site = SiteModel(site_data, settings)
+    t1 = time.perf_counter()
+    tc, cost, capex = site.solve()
+    t2 = time.perf_counter()
+    h = site.solver._solver_model
+    optimal = tc in _OPTIMAL
+    # getRunTime() adds up every run() of a Highs object; this one is fresh, so it is this run
+    out = {"build_s": t1 - t0, "solve_s": t2 - t1, "highs_s": h.getRunTime(), "status": tc.name,
+           "objective": h.getInfo().objective_function_value if optimal else float("nan"),
+           "pyomo_objective": pyo.value(site.model.objective) if optimal else float("nan"),
+           "capex": capex, "algorithm": settings.solver, **pyomo_split(site.result)}
+    options = {**solver_options(settings, False), "time_limit": settings.time_limit_s}
+    out["floor"] = floor_run(h, options, run=optimal)
+    return out
+
+
+def measure_cluster(sites: list, budget: float, settings) -> dict:
+    import pyomo.environ as pyo
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    from pvcluster.sizing.model import build_cluster_model
+    from pvcluster.sizing.solve import _OPTIMAL, solver_options
+
+    options = solver_options(settings, False)
+    t0 = time.perf_counter()
+    m = build_cluster_model(sites, budget, objective=settings.objective)
+    t1 = time.perf_counter()
+    solver = SolverFactory("highs")
+    res = solver.solve(m, solver_options=options, time_limit=settings.time_limit_s, load_solutions=False,
+                       raise_exception_on_nonoptimal_result=False)
+    optimal = res.termination_condition in _OPTIMAL
+    if optimal:
+        res.solution_loader.load_vars()
+    t2 = time.perf_counter()
+    h = solver._solver_model
+    price = -float(res.solution_loader.get_duals([m.budget])[m.budget]) if budget > 0 and optimal else float("nan")
+    out = {"build_s": t1 - t0, "solve_s": t2 - t1, "highs_s": h.getRunTime(), "status": res.termination_condition.name,
+           "objective": h.getInfo().objective_function_value if optimal else float("nan"),
+           "pyomo_objective": pyo.value(m.objective) if optimal else float("nan"),
+           "capex": sum(pyo.value(m.site[s.name].capex_krw) for s in sites) if optimal else float("nan"),
+           "budget_price": price, "algorithm": settings.solver, **pyomo_split(res)}
+    out["floor"] = floor_run(h, {**options, "time_limit": settings.time_limit_s}, run=optimal)
+    return out
+
+
+def best_of(fn, repeat: int) -> dict:
+    runs = [fn() for _ in range(repeat)]
+    return min(runs, key=lambda r: r["build_s"] + r["solve_s"])
+
+
+def part_a(sites: dict, site_name: str, budget_fraction: float, repeat: int, cluster_solver: str,
+           time_limit: float) -> None:
+    from pvcluster.sizing.solve import SolverSettings
+
+    one = SolverSettings(solver="ipm")
+    many = SolverSettings(solver=cluster_solver, time_limit_s=time_limit)
+    villages = [s for n, s in sites.items() if n != "plant_extension"]
+    print("\n(a) Pyomo overhead against the floor (same LP, fresh highspy.Highs, same options)")
+    print("    overhead = pvcluster (Pyomo build + solve call) - pvcluster's HiGHS run; "
+          "overhead % = overhead / that HiGHS run")
+    print(f"    1 site: HiGHS {one.solver}; {len(villages)} sites in one LP: HiGHS {many.solver}, "
+          f"time limit {many.time_limit_s:g} s")
+    print(f"    {load()}")
+    budget = budget_fraction * unconstrained_capex(villages)
+    print(f"  budget of the {len(villages)}-village LP: {budget / 1e9:,.3f} bn KRW "
+          f"({budget_fraction:.0%} of the villages' unconstrained capex)")
+    rows = [(f"1 site ({site_name})", best_of(lambda: measure_one(sites[site_name], one), repeat))]
+    print(f"    1 site done; {load()}")
+    rows.append((f"{len(villages)} sites + budget",
+                 best_of(lambda: measure_cluster(villages, budget, many), repeat)))
+    print(f"    {len(villages)} sites done; {load()}")
+    print(f"  {'model':<20}{'HiGHS':>8}{'cols':>9}{'rows':>9}{'nnz':>11} | {'Pyomo build':>11}{'solve call':>11}"
+          f"{'total':>9}{'HiGHS run':>10} | {'floor pass':>10}{'floor run':>10} | {'overhead':>9}{'% of HiGHS':>11}")
+    for label, r in rows:
+        f = r["floor"]
+        total = r["build_s"] + r["solve_s"]
+        overhead = total - r["highs_s"]
+        print(f"  {label:<20}{r['algorithm']:>8}{f['cols']:>9,}{f['rows']:>9,}{f['nnz']:>11,} | "
+              f"{r['build_s']:>10.2f}s{r['solve_s']:>10.2f}s{total:>8.2f}s{r['highs_s']:>9.2f}s | "
+              f"{f['pass_s']:>9.3f}s{seconds(f['run_wall_s']):>10} | {overhead:>8.2f}s{overhead / r['highs_s']:>10.1%}")
+    print("  where the solve call's time goes (Pyomo's own timer): set_instance = Pyomo -> highspy transfer")
+    print(f"  {'model':<20}{'set_instance':>13}{'run() wall':>11}{'rest':>8}   (rest: results, load_vars)")
+    for label, r in rows:
+        rest = r["solve_s"] - r["set_instance_s"] - r["optimize_s"]
+        print(f"  {label:<20}{r['set_instance_s']:>12.2f}s{r['optimize_s']:>10.2f}s{rest:>7.2f}s")
+    print("  objectives (KRW/yr): pvcluster's HiGHS vs the floor")
+    for label, r in rows:
+        f = r["floor"]
+        d = rel(f["objective"], r["objective"])
+        verdict = "ok" if d <= 1e-6 else ("not compared" if np.isnan(d) else "MISMATCH")
+        extra = f", budget price {r['budget_price']:.5f} KRW/KRW" if "budget_price" in r else ""
+        print(f"  {label:<20}{r['objective']:>22,.3f}{f['objective']:>22,.3f}  rel. diff {d:.1e} {verdict} "
+              f"({r['status']}, floor {f['status']}){extra}")
+        if r["status"] != "convergenceCriteriaSatisfied":
+            print(f"  {'':<20}pvcluster's solve ended with {r['status']} (not an optimum), so the floor was not "
+                  "run; with maxTimeLimit its HiGHS run time is the limit")
+    print(f"    {load()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) the full cluster: monolithic against decomposed
+
+def part_b(sites: dict, budget_fraction: float, mono_solver: str, time_limit: float) -> None:
+    from pvcluster.errors import InfeasibleError
+    from pvcluster.sizing.cluster import solve_decomposed, solve_monolithic
+    from pvcluster.sizing.solve import SolverSettings
+
+    settings = SolverSettings(solver="ipm")
+    mono_settings = SolverSettings(solver=mono_solver, time_limit_s=time_limit)
+    order = ["plant_extension"] + [n for n in sites if n != "plant_extension"]
+    cluster = [sites[n] for n in order if n in sites]
+    print(f"\n(b) the whole test cluster ({len(cluster)} sites, hourly year, shared budget): monolithic LP "
+          "vs price decomposition over 2 processes")
+    print("    speed-up = monolithic wall / decomposed wall (target >= 4x); "
+          "rel. diff = |decomposed - monolithic| / |monolithic| (<= 1e-6)")
+    print(f"    monolithic: HiGHS {mono_solver}, time limit {time_limit:g} s; decomposed: HiGHS ipm first, "
+          "then simplex from the last basis (pvcluster's defaults)")
+    print(f"    {load()}")
+    if "plant_extension" in sites:
+        print(f"  plant extension: up to {sites['plant_extension'].segments[0].max_kwp:,.0f} kWp of trackers")
+    budget = budget_fraction * unconstrained_capex(cluster)
+    print(f"  budget {budget / 1e9:,.3f} bn KRW ({budget_fraction:.0%} of the unconstrained capex)")
+    print(f"    {load()}")
+    t0 = time.perf_counter()
+    try:
+        mono = solve_monolithic(cluster, budget, mono_settings)
+    except InfeasibleError as exc:
+        mono = None
+        mono_wall = time.perf_counter() - t0
+        print(f"  monolithic: no solution after {mono_wall:.1f} s: {exc}")
+    print(f"    monolithic done; {load()}")
+    deco = solve_decomposed(cluster, budget, settings, processes=2)
+    print(f"    decomposed done; {load()}")
+    print(f"  {'method':<12}{'objective KRW/yr':>22}{'capex bn KRW':>14}{'budget price':>14}{'iterations':>11}"
+          f"{'wall':>9}")
+    for c in (mono, deco):
+        if c is not None:
+            print(f"  {c.method:<12}{c.objective_krw:>22,.3f}{c.capex_krw / 1e9:>14,.4f}{c.budget_price:>14.6f}"
+                  f"{c.iterations:>11}{c.wall_s:>8.2f}s")
+    if mono is not None:
+        d = rel(deco.objective_krw, mono.objective_krw)
+        print(f"  rel. diff of the objectives {d:.2e} ({'<= 1e-6, ok' if d <= 1e-6 else '> 1e-6: MISSED'})")
+        speed = mono.wall_s / deco.wall_s
+        print(f"  speed-up {speed:.2f}x ({'>= 4x, ok' if speed >= 4 else '< 4x: MISSED'})")
+        t = mono.timings
+        print(f"  monolithic: Pyomo build {t['build_s']:.2f} s, solve call (transfer + HiGHS) {t['solve_s']:.2f} s, "
+              f"extraction {mono.wall_s - t['build_s'] - t['solve_s']:.2f} s")
+    else:
+        print(f"  speed-up > {mono_wall / deco.wall_s:.2f}x (the monolithic solve did not finish)")
+    builds = {n: v[0] for n, v in deco.timings.items()}
+    solves = {n: v[1] for n, v in deco.timings.items()}
+    print(f"  decomposed: in the workers, model builds {sum(builds.values()):.2f} s and solve calls "
+          f"{sum(solves.values()):.2f} s in all (over 2 processes); slowest site "
+          f"{max(solves, key=solves.get)} {max(solves.values()):.2f} s of solve calls")
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) typical days on the default scenario
+
+def part_c(days: list[int]) -> None:
+    from pvcluster.scenario import load_scenario
+    from pvcluster.sizing import build_sizing
+
+    print("\n(c) representative periods on the default scenario (models/yeongwol.toml, ensemble_years = 0)")
+    print("    rel. error = (typical-day objective - full-year objective) / |full-year| (target <= 1 %); "
+          "speed-up = full-year sizing wall / typical-day sizing wall (target >= 20x)")
+    print(f"    {load()}")
+    base = ["weather.ensemble_years=0"]
+    generation, demand, seconds = profiles(load_scenario(DEFAULT_SCENARIO, overrides=base))
+    print(f"  weather + generation + demand built in {seconds:.1f} s")
+    runs = []
+    for label, extra in [("full year", ["sizing.periods=full"])] + [
+            (f"{k} typical days", ["sizing.periods=typical_days", f"sizing.typical_days={k}"]) for k in days]:
+        scenario = load_scenario(DEFAULT_SCENARIO, overrides=base + extra)
+        t0 = time.perf_counter()
+        sizing = build_sizing(scenario, generation, demand)
+        wall = time.perf_counter() - t0
+        runs.append((label, sizing, wall))
+        print(f"  {label}: {sizing.time.steps} steps, sizing {wall:.2f} s; {load()}")
+    full_label, full, full_wall = runs[0]
+    print(f"  {'periods':<18}{'steps':>7}{'objective KRW/yr':>22}{'rel. error':>11}{'sizing wall':>12}"
+          f"{'speed-up':>10}")
+    for label, s, wall in runs:
+        err = (s.objective_krw - full.objective_krw) / abs(full.objective_krw)
+        flag = "" if s is full else (" ok" if abs(err) <= 0.01 else " MISSED") + \
+            (" ok" if full_wall / wall >= 20 else " MISSED")
+        print(f"  {label:<18}{s.time.steps:>7}{s.objective_krw:>22,.0f}{err:>+10.3%}{wall:>11.2f}s"
+              f"{full_wall / wall:>9.1f}x{flag}")
+    print("  by site (objective KRW/yr, and its error against the full year):")
+    names = list(full.sites)
+    print(f"  {'periods':<18}" + "".join(f"{n:>28}" for n in names))
+    for label, s, _ in runs:
+        cells = []
+        for n in names:
+            o = s.sites[n].objective_krw
+            e = (o - full.sites[n].objective_krw) / abs(full.sites[n].objective_krw)
+            cells.append(f"{o:>17,.0f} ({e:>+7.2%})")
+        print(f"  {label:<18}" + "".join(f"{c:>28}" for c in cells))
+    print("  where the sizing time goes (per site: model build + solve calls, in the worker processes):")
+    for label, s, wall in runs:
+        t = s.cluster.timings if s.cluster else {}
+        parts = ", ".join(f"{n} {b:.2f}+{v:.2f}s" for n, (b, v) in t.items())
+        print(f"  {label:<18}{parts}")
+    county = full.sites.get("county")
+    if county is not None:
+        screen = county.extra.get("pilot_screening")
+        if screen:
+            print(f"  full year: the county site's pilot enrollment was decided on {screen['typical_days']} "
+                  f"typical days ({screen['branch_and_bound_nodes']} branch-and-bound nodes, "
+                  f"{screen['seconds']:.2f} s) "
+                  f"and then fixed: {', '.join(screen['enrolled']) or 'none'}")
+        for label, s, _ in runs[1:]:
+            print(f"  {label}: county enrolls {', '.join(s.sites['county'].extra.get('enrolled', [])) or 'none'}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("a", "b", "c", "all"), default="all")
+    parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
+    parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
+    parser.add_argument("--budget-fraction", type=float, default=0.6,
+                        help="shared budget as a share of the unconstrained capex, in (a) and (b)")
+    parser.add_argument("--days", default="24,12,48", help="numbers of typical days in (c)")
+    parser.add_argument("--repeat", type=int, default=1, help="(a): best of N builds and solves")
+    parser.add_argument("--cluster-solver", choices=("simplex", "ipm", "choose"), default="simplex",
+                        help="HiGHS LP algorithm of the single multi-site LPs of (a) and (b)")
+    parser.add_argument("--time-limit", type=float, default=1800.0,
+                        help="HiGHS time limit (s) of the single multi-site LPs of (a) and (b)")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    print(__doc__.split("\n\n")[0])
+    print(f"start: {load()}")
+    if args.part in ("a", "b", "all"):
+        sites = test_cluster_sites(args.land_m2)
+        if args.part in ("a", "all"):
+            part_a(sites, args.site, args.budget_fraction, args.repeat, args.cluster_solver, args.time_limit)
+        if args.part in ("b", "all"):
+            part_b(sites, args.budget_fraction, args.cluster_solver, args.time_limit)
+    if args.part in ("c", "all"):
+        part_c([int(k) for k in args.days.split(",") if k.strip()])
+    print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
+
+
+if __name__ == "__main__":
+    main()
