@@ -156,3 +156,10 @@ def test_timezone_with_daylight_saving_is_rejected():
         load_scenario(overrides=["site.timezone=Europe/Berlin"])
     with pytest.raises(InputError, match="site.timezone"):
         load_scenario(overrides=["site.timezone=Mars/Olympus"])
+
+
+def test_left_out_optional_path_means_no_file(tmp_path, default_text):
+    text = default_text.replace('buildings_file = "inputs/buildings_nammyeon.csv"', "")
+    path = _write(tmp_path, text)
+    s = load_scenario(path)
+    assert s.villages[0].buildings_file is None  # the roof generator draws the village's roofs

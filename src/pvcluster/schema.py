@@ -297,6 +297,9 @@ def _validate_table(t: Table, raw: Any, prefix: str, ctx: Context) -> Section | 
                 value = spec.default
                 if spec.kind == "path" and value:
                     value = _validate_field(spec, value, key, ctx)
+                elif spec.kind == "path":
+                    value = None  # an empty optional path means "no file", as when written out
+
                 out[name] = tuple(value) if isinstance(value, list) else value
                 continue
             v = _validate_field(spec, raw[name], key, ctx)
