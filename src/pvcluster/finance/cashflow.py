@@ -65,22 +65,27 @@ def bracket_tax(income: float, thresholds: np.ndarray, rates: np.ndarray) -> flo
 
 
 def corporate_tax(taxable_income: np.ndarray, thresholds: np.ndarray, rates: np.ndarray,
-                  local_fraction_of_cit: float) -> np.ndarray:
+                  local_fraction_of_cit: float, carryforward_years: int | None = None) -> np.ndarray:
     """Corporate income tax plus local income tax, year by year, with losses carried forward.
 
-    A year's loss offsets later profits without a time limit (a simplification of Korea's
-    15-year carry-forward, which rarely binds for a project with steady revenue).
+    A year's loss offsets the profits of the next ``carryforward_years`` years, oldest loss
+    first (Korea: 15 years for losses from 2021 on); ``None`` keeps losses without a limit.
     """
     tax = np.zeros(len(taxable_income))
-    carried = 0.0
+    losses: list[list[float]] = []  # [year of the loss, amount left]
     for k, income in enumerate(np.asarray(taxable_income, dtype=float)):
+        if carryforward_years is not None:
+            losses = [entry for entry in losses if k - entry[0] <= carryforward_years]
         if income < 0:
-            carried += -income
+            losses.append([k, -income])
             continue
-        used = min(carried, income)
-        carried -= used
-        cit = bracket_tax(income - used, thresholds, rates)
-        tax[k] = cit * (1.0 + local_fraction_of_cit)
+        left = income
+        for entry in losses:
+            used = min(entry[1], left)
+            entry[1] -= used
+            left -= used
+        losses = [entry for entry in losses if entry[1] > 0]
+        tax[k] = bracket_tax(left, thresholds, rates) * (1.0 + local_fraction_of_cit)
     return tax
 
 
@@ -89,4 +94,20 @@ def straight_line_depreciation(capex: float, years: int, start: int, horizon: in
     schedule = np.zeros(horizon)
     end = min(horizon, start + years)
     schedule[start:end] = capex / years
+    return schedule
+
+
+def declining_balance_depreciation(capex: float, years: int, start: int, horizon: int,
+                                   factor: float = 2.0) -> np.ndarray:
+    """Declining balance at ``factor / years`` a year, switching to straight line on what is left
+    when that is larger, so the basis is fully written off in ``years`` years."""
+    schedule = np.zeros(horizon)
+    left = float(capex)
+    for j in range(years):
+        t = start + j
+        if t >= horizon:
+            break
+        charge = max(left * factor / years, left / (years - j))
+        schedule[t] = min(charge, left)
+        left -= schedule[t]
     return schedule

@@ -1,0 +1,486 @@
+"""The cash-flow engine: one project's annual cash flow, debt, tax and returns.
+
+A :class:`Project` holds numbers only (no scenario, no files). :func:`evaluate_project` turns
+it into a year-by-year table and the metrics analysts quote. Builders for PV projects, the
+polysilicon plant and non-energy cluster projects make :class:`Project` objects.
+
+Time and money
+--------------
+Year index ``t = 0 .. c + N - 1``: ``c`` construction years, then ``N`` operating years
+(operating year ``k = t - c + 1``). Every flow sits at the end of its year, and
+numpy-financial's convention applies: ``flows[0]`` is at t = 0 and not discounted,
+``flows[t]`` is discounted by ``(1 + rate)^t``. Calendar year = ``base_year + t``.
+
+Inputs are in real base-year KRW. A stream given for operating year k is escalated in real
+terms by ``(1 + e)^(k-1)`` (year 1 at its input value) and made nominal by ``(1 + i)^t``
+(inflation i). Taxes, debt and the cash flows in the table are nominal. The nominal
+discount rate is ``(1 + r)(1 + i) - 1`` for the real rate r, so NPVs are in base-year KRW.
+
+====== ============================================== ================================ =========
+symbol meaning                                        name in code                     unit
+====== ============================================== ================================ =========
+E_t    energy delivered                               ``energy_kwh``                   kWh
+R_t    revenue, sum of the streams                    ``revenue_krw``                  KRW
+O_t    operating cost, sum of the streams             ``opex_krw``                     KRW
+W_t    working capital, w x R_t                       ``working_capital_krw``          KRW
+Dep_t  tax depreciation                               ``depreciation_krw``             KRW
+I_t    interest (during construction: capitalised)    ``interest_krw``                 KRW
+T_t    corporate + local income tax                   ``tax_krw``                      KRW
+CFADS  R - O - T - dW                                 ``cfads_krw``                    KRW
+DS_t   debt service                                   ``debt_service_krw``             KRW
+X_t    capex; G_t capital grant                       ``capex_krw``, ``grant_krw``     KRW
+====== ============================================== ================================ =========
+
+- taxable income = R - O - Dep - I; tax from Korea's brackets plus local income tax, with
+  losses carried forward (:func:`pvcluster.finance.cashflow.corporate_tax`).
+- project (unlevered) cash flow = -X + G + R - O - dW - T_unlevered, where T_unlevered is the
+  tax without the interest deduction;
+- equity cash flow = -(X - G - debt drawn) + CFADS - DS - d(DSRA) (levered, after tax).
+- Debt is sized either as a share of the net capex (``gearing``) or as the largest loan whose
+  sculpted service keeps ``CFADS / DS = dscr_target`` in every repayment year (``dscr``,
+  capped by the gearing). Tax depends on interest, which depends on the loan: the sizing
+  iterates to a fixed point (a few rounds).
+- LCOE (SAM's definition for a single owner): the costs the owner bears are
+  ``C_t = R_t - equity cash flow_t`` (capex not paid by grants or debt, operating cost, debt
+  service, tax, reserves). ``LCOE_nominal = NPV(C, nominal rate) / NPV(E, nominal rate)`` and
+  ``LCOE_real = NPV(C, nominal rate) / NPV(E, real rate)``. The denominator is the energy
+  delivered at the meter, discounted like money (NREL ATB and SAM do the same).
+- IRR is the nominal after-tax rate; ``None`` when the flows have no IRR (no sign change,
+  or no real root) - never a made-up number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from pvcluster.finance import debt as debtlib
+from pvcluster.finance.cashflow import (corporate_tax, declining_balance_depreciation, irr, npv,
+                                        payback_year, straight_line_depreciation)
+
+REPAYMENT_STYLES = ("annuity", "equal_principal", "sculpted")
+DEBT_SIZING = ("gearing", "dscr")
+DEPRECIATION_METHODS = ("straight_line", "declining_balance")
+
+
+@dataclass(frozen=True)
+class Debt:
+    """Senior debt terms. ``sizing = "dscr"`` sculpts the repayment to ``dscr_target``."""
+
+    sizing: str = "gearing"
+    gearing_fraction: float = 0.0  # debt / (capex - grant); the cap when sizing by DSCR
+    dscr_target: float = 1.3  # sizing "dscr": the cover every repayment year keeps; "gearing": a covenant
+    rate_fraction: float = 0.05  # nominal
+    tenor_years: int = 15  # from the first operating year, grace included
+    grace_years: int = 0  # interest-only years at the start of operation
+    repayment: str = "annuity"  # annuity | equal_principal | sculpted (always sculpted when sizing by DSCR)
+    dsra_months: float = 0.0  # debt-service reserve: months of the next year's service
+    upfront_fee_fraction: float = 0.0  # of the loan, paid at financial close, added to the tax basis
+
+
+@dataclass(frozen=True)
+class Tax:
+    thresholds_krw: tuple[float, ...] = ()
+    rates_fraction: tuple[float, ...] = (0.0,)
+    local_fraction_of_cit: float = 0.0
+    depreciation_years: int = 20
+    depreciation_method: str = "straight_line"
+    depreciable_fraction: float = 1.0  # share of (capex - grant) written off (land is not)
+    loss_carryforward_years: int | None = 15
+
+
+@dataclass(frozen=True)
+class Project:
+    """One project's numbers. Streams are real base-year KRW per operating year (length N)."""
+
+    name: str
+    capex_krw: float
+    operating_years: int
+    construction_years: int = 1
+    capex_schedule_fractions: tuple[float, ...] = ()  # per construction year; empty = even
+    energy_kwh: np.ndarray | tuple = ()  # delivered per operating year; empty = none
+    revenue_krw: Mapping[str, np.ndarray] = field(default_factory=dict)
+    opex_krw: Mapping[str, np.ndarray] = field(default_factory=dict)
+    escalation_fraction_per_year: Mapping[str, float] = field(default_factory=dict)  # real, by stream
+    inflation_fraction_per_year: float = 0.0
+    discount_rate_fraction: float = 0.045  # real
+    equity_discount_rate_fraction: float | None = None  # real; None = discount_rate_fraction
+    working_capital_fraction_of_revenue: float = 0.0
+    capital_grant_krw: float = 0.0
+    debt: Debt | None = None
+    tax: Tax = Tax()
+    base_year: int = 2025
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    name: str
+    table: pd.DataFrame  # nominal KRW per year
+    npv_krw: float  # project (unlevered) after-tax NPV at the discount rate
+    irr_fraction: float | None  # project after-tax, nominal
+    equity_npv_krw: float
+    equity_irr_fraction: float | None
+    lcoe_real_krw_per_kwh: float | None
+    lcoe_nominal_krw_per_kwh: float | None
+    payback_years: int | None  # from t = 0, on the project cash flow
+    debt_krw: float
+    min_dscr: float | None
+    average_dscr: float | None
+    llcr: float | None
+
+    @property
+    def lcoe_krw_per_kwh(self) -> float | None:
+        return self.lcoe_real_krw_per_kwh
+
+    def metrics(self) -> dict:
+        """JSON-ready headline numbers (units in the keys)."""
+        return {
+            "npv_krw": self.npv_krw, "irr_fraction": self.irr_fraction,
+            "equity_npv_krw": self.equity_npv_krw, "equity_irr_fraction": self.equity_irr_fraction,
+            "lcoe_krw_per_kwh": self.lcoe_real_krw_per_kwh,
+            "lcoe_real_krw_per_kwh": self.lcoe_real_krw_per_kwh,
+            "lcoe_nominal_krw_per_kwh": self.lcoe_nominal_krw_per_kwh,
+            "payback_years": self.payback_years, "debt_krw": self.debt_krw,
+            "min_dscr": self.min_dscr, "average_dscr": self.average_dscr, "llcr": self.llcr,
+            "capex_krw": float(self.table["capex_krw"].sum()),
+        }
+
+
+class FinanceInputError(ValueError):
+    """Project numbers that cannot be evaluated; ``problems`` lists (key, expected, found)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: expected {e}; found {f}" for k, e, f in problems))
+
+
+def _stream(values, n: int) -> np.ndarray:
+    a = np.asarray(values, dtype=float).reshape(-1)
+    if a.size == 1:
+        return np.full(n, float(a[0]))
+    return a
+
+
+def check_project(p: Project) -> list[tuple[str, str, str]]:
+    """Every problem with a project's numbers at once, as (key, expected, found)."""
+    out: list[tuple[str, str, str]] = []
+    n, c = p.operating_years, p.construction_years
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        out.append(("operating_years", "an integer >= 1", repr(n)))
+    if not isinstance(c, (int, np.integer)) or c < 1:
+        out.append(("construction_years", "an integer >= 1", repr(c)))
+    if not math.isfinite(p.capex_krw) or p.capex_krw < 0:
+        out.append(("capex_krw", "a number >= 0", repr(p.capex_krw)))
+    if not 0 <= p.capital_grant_krw <= max(p.capex_krw, 0):
+        out.append(("capital_grant_krw", f"between 0 and the capex {p.capex_krw:,.0f}", repr(p.capital_grant_krw)))
+    if p.capex_schedule_fractions:
+        f = np.asarray(p.capex_schedule_fractions, dtype=float)
+        if len(f) != c or np.any(f < 0) or abs(f.sum() - 1.0) > 1e-9:
+            out.append(("capex_schedule_fractions", f"{c} fractions >= 0 that sum to 1",
+                        f"{list(p.capex_schedule_fractions)}"))
+    if not -0.5 < p.inflation_fraction_per_year < 1:
+        out.append(("inflation_fraction_per_year", "a fraction between -0.5 and 1", repr(p.inflation_fraction_per_year)))
+    if not -0.5 < p.discount_rate_fraction < 1:
+        out.append(("discount_rate_fraction", "a fraction between -0.5 and 1", repr(p.discount_rate_fraction)))
+    if not 0 <= p.working_capital_fraction_of_revenue < 1:
+        out.append(("working_capital_fraction_of_revenue", "a fraction in [0, 1)",
+                    repr(p.working_capital_fraction_of_revenue)))
+    length_ok = isinstance(n, (int, np.integer)) and n >= 1
+    for kind, streams in (("revenue", p.revenue_krw), ("opex", p.opex_krw)):
+        for name, values in streams.items():
+            a = np.asarray(values, dtype=float).reshape(-1)
+            if length_ok and a.size not in (1, n):
+                out.append((f"{kind}.{name}", f"one value or {n} (one per operating year)", f"{a.size} values"))
+            if not np.all(np.isfinite(a)):
+                out.append((f"{kind}.{name}", "finite numbers", "NaN or infinity"))
+            if kind == "opex" and np.any(a < 0):
+                out.append((f"{kind}.{name}", "costs >= 0 (a saving is a revenue)", f"{a.min():,.0f}"))
+    if len(p.energy_kwh) and length_ok and np.asarray(p.energy_kwh).size not in (1, n):
+        out.append(("energy_kwh", f"{n} values (one per operating year)", f"{np.asarray(p.energy_kwh).size}"))
+    if len(p.energy_kwh) and np.any(np.asarray(p.energy_kwh, dtype=float) < 0):
+        out.append(("energy_kwh", "energy >= 0", "a negative value"))
+    t = p.tax
+    if len(t.rates_fraction) != len(t.thresholds_krw) + 1:
+        out.append(("tax.rates_fraction", f"{len(t.thresholds_krw) + 1} rates for {len(t.thresholds_krw)} thresholds",
+                    f"{len(t.rates_fraction)} rates"))
+    if any(not 0 <= r < 1 for r in t.rates_fraction):
+        out.append(("tax.rates_fraction", "fractions in [0, 1)", f"{list(t.rates_fraction)}"))
+    if list(t.thresholds_krw) != sorted(t.thresholds_krw) or any(x <= 0 for x in t.thresholds_krw):
+        out.append(("tax.thresholds_krw", "increasing positive amounts", f"{list(t.thresholds_krw)}"))
+    if t.depreciation_years < 1:
+        out.append(("tax.depreciation_years", "an integer >= 1", repr(t.depreciation_years)))
+    if t.depreciation_method not in DEPRECIATION_METHODS:
+        out.append(("tax.depreciation_method", " or ".join(DEPRECIATION_METHODS), repr(t.depreciation_method)))
+    if not 0 <= t.depreciable_fraction <= 1:
+        out.append(("tax.depreciable_fraction", "a fraction in [0, 1]", repr(t.depreciable_fraction)))
+    d = p.debt
+    if d is not None:
+        if d.sizing not in DEBT_SIZING:
+            out.append(("debt.sizing", " or ".join(DEBT_SIZING), repr(d.sizing)))
+        if d.repayment not in REPAYMENT_STYLES:
+            out.append(("debt.repayment", " or ".join(REPAYMENT_STYLES), repr(d.repayment)))
+        if d.sizing == "gearing" and d.repayment == "sculpted":
+            out.append(("debt.repayment", "annuity or equal_principal when the debt is sized by gearing "
+                        "(sculpting follows from sizing = 'dscr')", "'sculpted'"))
+        if not 0 <= d.gearing_fraction <= 1:
+            out.append(("debt.gearing_fraction", "a fraction in [0, 1]", repr(d.gearing_fraction)))
+        if d.tenor_years < 1:
+            out.append(("debt.tenor_years", "an integer >= 1", repr(d.tenor_years)))
+        elif length_ok and d.tenor_years > n:
+            out.append(("debt.tenor_years", f"at most the operating life of {n} years", f"{d.tenor_years} years"))
+        if not 0 <= d.grace_years < max(d.tenor_years, 1):
+            out.append(("debt.grace_years", f"0 .. {d.tenor_years - 1} (shorter than the tenor)", repr(d.grace_years)))
+        if not -0.5 < d.rate_fraction < 1:
+            out.append(("debt.rate_fraction", "a fraction between -0.5 and 1", repr(d.rate_fraction)))
+        if d.dscr_target <= 0:
+            out.append(("debt.dscr_target", "a cover ratio > 0 (typically 1.2-1.5)", repr(d.dscr_target)))
+        if d.dsra_months < 0 or d.dsra_months > 24:
+            out.append(("debt.dsra_months", "0 to 24 months", repr(d.dsra_months)))
+        if not 0 <= d.upfront_fee_fraction < 0.2:
+            out.append(("debt.upfront_fee_fraction", "a fraction in [0, 0.2)", repr(d.upfront_fee_fraction)))
+    return out
+
+
+def _depreciation(p: Project, basis: float, horizon: int) -> np.ndarray:
+    t = p.tax
+    if t.depreciation_method == "declining_balance":
+        return declining_balance_depreciation(basis, int(t.depreciation_years), p.construction_years, horizon)
+    return straight_line_depreciation(basis, int(t.depreciation_years), p.construction_years, horizon)
+
+
+def _tax(p: Project, taxable: np.ndarray) -> np.ndarray:
+    t = p.tax
+    return corporate_tax(taxable, np.asarray(t.thresholds_krw, dtype=float), np.asarray(t.rates_fraction),
+                         t.local_fraction_of_cit, t.loss_carryforward_years)
+
+
+def evaluate_project(p: Project) -> ProjectResult:
+    """Cash flow, debt, tax and returns of one project (raises FinanceInputError on bad numbers)."""
+    problems = check_project(p)
+    if problems:
+        raise FinanceInputError(problems)
+    c, n = int(p.construction_years), int(p.operating_years)
+    horizon = c + n
+    t = np.arange(horizon)
+    operating = t >= c
+    k = np.where(operating, t - c + 1, 0)  # operating year, 1-based
+    inflation = (1.0 + p.inflation_fraction_per_year) ** t.astype(float)
+
+    def place(values, escalation: float) -> np.ndarray:
+        a = np.zeros(horizon)
+        a[c:] = _stream(values, n) * (1.0 + escalation) ** np.arange(n)
+        return a * inflation
+
+    revenues = {name: place(v, p.escalation_fraction_per_year.get(name, 0.0)) for name, v in p.revenue_krw.items()}
+    opexes = {name: place(v, p.escalation_fraction_per_year.get(name, 0.0)) for name, v in p.opex_krw.items()}
+    revenue = sum(revenues.values(), np.zeros(horizon))
+    opex = sum(opexes.values(), np.zeros(horizon))
+    energy = np.zeros(horizon)
+    if len(p.energy_kwh):
+        energy[c:] = _stream(p.energy_kwh, n)
+
+    shares = (np.asarray(p.capex_schedule_fractions, dtype=float) if p.capex_schedule_fractions
+              else np.full(c, 1.0 / c))
+    capex = np.zeros(horizon)
+    capex[:c] = p.capex_krw * shares * inflation[:c]
+    grant = np.zeros(horizon)
+    grant[:c] = p.capital_grant_krw * shares * inflation[:c]
+
+    working_capital = p.working_capital_fraction_of_revenue * revenue
+    working_capital[-1] = 0.0  # released at the end of the life
+    wc_change = np.diff(np.concatenate([[0.0], working_capital]))
+
+    net_capex = capex - grant
+    basis0 = float(net_capex.sum()) * p.tax.depreciable_fraction
+    ebitda = revenue - opex
+    tax_unlevered = _tax(p, ebitda - _depreciation(p, basis0, horizon))
+    project_flow = -net_capex + ebitda - wc_change - tax_unlevered
+
+    debt_terms = p.debt
+    loan = _Loan.none(horizon)
+    if debt_terms is not None and (debt_terms.gearing_fraction > 0):
+        loan = _size_debt(p, debt_terms, net_capex, ebitda, wc_change, c, n, horizon)
+
+    depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw, horizon)
+    taxable = ebitda - depreciation - loan.interest_operating
+    tax = _tax(p, taxable)
+    cfads = ebitda - wc_change - tax
+    cfads[:c] = 0.0
+    equity_flow = (-net_capex + loan.draw - loan.fee + cfads - loan.service - loan.dsra_change)
+
+    r_real = p.discount_rate_fraction
+    r_nom = (1.0 + r_real) * (1.0 + p.inflation_fraction_per_year) - 1.0
+    re_real = p.equity_discount_rate_fraction if p.equity_discount_rate_fraction is not None else r_real
+    re_nom = (1.0 + re_real) * (1.0 + p.inflation_fraction_per_year) - 1.0
+    cover = debtlib.dscr(cfads, loan.service)
+    has_service = ~np.isnan(cover)
+
+    owner_cost = revenue - equity_flow
+    lcoe_nom = lcoe_real = None
+    if energy.sum() > 0:
+        lcoe_nom = npv(re_nom, owner_cost) / npv(re_nom, energy)
+        lcoe_real = npv(re_nom, owner_cost) / npv(re_real, energy)
+
+    table = pd.DataFrame({"year_index": t, "calendar_year": p.base_year + t, "operating_year": k,
+                          "energy_kwh": energy})
+    for name, a in revenues.items():
+        table[f"revenue_{name}_krw"] = a
+    table["revenue_krw"] = revenue
+    for name, a in opexes.items():
+        table[f"opex_{name}_krw"] = a
+    table["opex_krw"] = opex
+    table["ebitda_krw"] = ebitda
+    table["working_capital_change_krw"] = wc_change
+    table["depreciation_krw"] = depreciation
+    table["interest_krw"] = loan.interest_operating
+    table["taxable_income_krw"] = taxable
+    table["tax_krw"] = tax
+    table["capex_krw"] = capex
+    table["grant_krw"] = grant
+    table["debt_draw_krw"] = loan.draw
+    table["debt_fee_krw"] = loan.fee
+    table["debt_principal_krw"] = loan.principal
+    table["debt_service_krw"] = loan.service
+    table["debt_balance_krw"] = loan.balance_end
+    table["dsra_change_krw"] = loan.dsra_change
+    table["cfads_krw"] = cfads
+    table["dscr"] = cover
+    table["project_cash_flow_krw"] = project_flow
+    table["equity_cash_flow_krw"] = equity_flow
+    table["cumulative_project_cash_flow_krw"] = np.cumsum(project_flow)
+    table["discounted_project_cash_flow_krw"] = project_flow * (1.0 + r_nom) ** -t.astype(float)
+
+    return ProjectResult(
+        name=p.name, table=table,
+        npv_krw=npv(r_nom, project_flow), irr_fraction=irr(project_flow),
+        equity_npv_krw=npv(re_nom, equity_flow), equity_irr_fraction=irr(equity_flow),
+        lcoe_real_krw_per_kwh=lcoe_real, lcoe_nominal_krw_per_kwh=lcoe_nom,
+        payback_years=payback_year(project_flow),
+        debt_krw=float(loan.principal_krw),
+        min_dscr=float(np.min(cover[has_service])) if has_service.any() else None,
+        average_dscr=float(np.mean(cover[has_service])) if has_service.any() else None,
+        llcr=(debtlib.llcr(cfads[c:c + debt_terms.tenor_years], debt_terms.rate_fraction, loan.principal_krw)
+              if debt_terms is not None and loan.principal_krw > 0 else None),
+    )
+
+
+@dataclass
+class _Loan:
+    principal_krw: float  # outstanding at the start of operation (incl. capitalised interest)
+    idc_krw: float  # interest during construction, capitalised
+    fee_krw: float
+    draw: np.ndarray
+    fee: np.ndarray
+    interest_operating: np.ndarray
+    principal: np.ndarray
+    service: np.ndarray
+    balance_end: np.ndarray
+    dsra_change: np.ndarray
+
+    @classmethod
+    def none(cls, horizon: int) -> "_Loan":
+        z = np.zeros(horizon)
+        return cls(0.0, 0.0, 0.0, z, z, z, z, z, z, z)
+
+
+def _build_loan(p: Project, d: Debt, amount: float, net_capex: np.ndarray, c: int, horizon: int,
+                service_krw: np.ndarray | None) -> _Loan:
+    """Draw ``amount`` (base, before capitalised interest) pro rata with the net capex."""
+    shares = net_capex[:c] / net_capex[:c].sum() if net_capex[:c].sum() > 0 else np.full(c, 1.0 / c)
+    draw = np.zeros(horizon)
+    draw[:c] = amount * shares
+    balance = 0.0
+    idc = 0.0
+    for year in range(c):  # drawn at the end of each construction year; interest on the prior balance
+        interest = d.rate_fraction * balance
+        idc += interest
+        balance += interest + draw[year]
+    style = "sculpted" if d.sizing == "dscr" else d.repayment
+    sched = debtlib.repayment_schedule(balance, d.rate_fraction, d.tenor_years, d.grace_years, style, service_krw)
+    interest_op = np.zeros(horizon)
+    principal = np.zeros(horizon)
+    end = c + d.tenor_years
+    interest_op[c:end] = sched.interest_krw
+    principal[c:end] = sched.principal_paid_krw
+    service = interest_op + principal
+    balance_end = np.zeros(horizon)
+    balance_end[:c] = np.cumsum(draw[:c])  # approximate during construction (IDC added at close)
+    balance_end[c - 1] = balance
+    balance_end[c:end] = sched.balance_krw - sched.principal_paid_krw
+    fee = np.zeros(horizon)
+    fee[c - 1] = d.upfront_fee_fraction * amount
+    target = np.zeros(horizon)  # reserve held at the end of year t: months of year t+1's service
+    target[:-1] = d.dsra_months / 12.0 * service[1:]
+    dsra_change = np.diff(np.concatenate([[0.0], target]))
+    return _Loan(balance, idc, float(fee.sum()), draw, fee, interest_op, principal, service, balance_end,
+                 dsra_change)
+
+
+def _size_debt(p: Project, d: Debt, net_capex: np.ndarray, ebitda: np.ndarray, wc_change: np.ndarray,
+               c: int, n: int, horizon: int) -> _Loan:
+    cap = d.gearing_fraction * float(net_capex.sum())
+    if d.sizing == "gearing":
+        loan = _build_loan(p, d, cap, net_capex, c, horizon, None)
+        return loan
+    # DSCR sculpting: CFADS depends on tax, tax on interest, interest on the loan -> fixed point
+    basis0 = float(net_capex.sum()) * p.tax.depreciable_fraction
+    loan = _Loan.none(horizon)
+    amount = cap
+    problems: list[tuple[str, str, str]] = []
+    for _ in range(100):
+        depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw, horizon)
+        cfads = ebitda - wc_change - _tax(p, ebitda - depreciation - loan.interest_operating)
+        window = cfads[c:c + d.tenor_years]
+        # the largest balance at the start of operation that CFADS / DSCR repays
+        limit_balance = debtlib.sculpted_principal(window, d.dscr_target, d.rate_fraction, d.tenor_years,
+                                                   d.grace_years)
+        # back out the amount drawn (capitalised interest grows the balance during construction)
+        growth = _balance_per_unit_drawn(d, net_capex, c)
+        new_amount = min(cap, limit_balance / growth)
+        service = np.zeros(d.tenor_years)
+        balance0 = new_amount * growth
+        scale = balance0 / limit_balance if limit_balance > 0 else 0.0
+        service[d.grace_years:] = np.maximum(window[d.grace_years:], 0.0) / d.dscr_target * scale
+        service[:d.grace_years] = d.rate_fraction * balance0
+        loan = _build_loan(p, d, new_amount, net_capex, c, horizon, service)
+        if abs(new_amount - amount) <= 1e-6 * max(1.0, cap):
+            break
+        amount = new_amount
+    if loan.principal_krw <= 0:
+        problems.append(("debt.dscr_target", "a target the cash flow can meet with some debt",
+                         f"{d.dscr_target}: the cash flow available for debt service is never positive "
+                         "in the repayment years"))
+    elif d.grace_years:
+        window = (ebitda - wc_change)[c:c + d.grace_years]
+        short = window < d.dscr_target * d.rate_fraction * loan.principal_krw - 1e-6
+        if short.any():
+            problems.append(("debt.dscr_target", f"cover {d.dscr_target} of the interest in the grace years",
+                             f"cash flow below {d.dscr_target} x interest in operating year "
+                             f"{int(np.argmax(short)) + 1}; shorten the grace or lower the target"))
+    if problems:
+        raise FinanceInputError(problems)
+    return loan
+
+
+def _balance_per_unit_drawn(d: Debt, net_capex: np.ndarray, c: int) -> float:
+    total = net_capex[:c].sum()
+    shares = net_capex[:c] / total if total > 0 else np.full(c, 1.0 / c)
+    balance = 0.0
+    for year in range(c):
+        balance = balance * (1.0 + d.rate_fraction) + shares[year]
+    return balance
+
+
+def covenant_problems(result: ProjectResult, d: Debt | None) -> list[tuple[str, str, str]]:
+    """A loan sized by gearing whose cover falls below the DSCR target (an unreachable target)."""
+    if d is None or d.sizing != "gearing" or result.min_dscr is None or result.min_dscr >= d.dscr_target - 1e-9:
+        return []
+    tbl = result.table
+    worst = tbl.loc[tbl["dscr"].idxmin()]
+    return [("debt.dscr_target", f"a minimum DSCR of at least {d.dscr_target} at gearing {d.gearing_fraction}",
+             f"{result.min_dscr:.3f} in {int(worst['calendar_year'])}; lower the gearing or size the debt "
+             "with sizing = 'dscr'")]

@@ -1,0 +1,162 @@
+"""The cash-flow engine (finance/project.py, finance/debt.py): hand-checkable cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pvcluster.finance import debt as debtlib
+from pvcluster.finance.cashflow import corporate_tax, declining_balance_depreciation
+from pvcluster.finance.project import (Debt, FinanceInputError, Project, Tax, check_project, covenant_problems,
+                                       evaluate_project)
+
+
+def _p(**kw) -> Project:
+    base = dict(name="p", capex_krw=1000.0, operating_years=2, revenue_krw={"sales": 700.0},
+                energy_kwh=np.array([10.0, 10.0]), discount_rate_fraction=0.10)
+    base.update(kw)
+    return Project(**base)
+
+
+def test_annuity_schedule_by_hand():
+    # 1,000 at 10 % over 2 years: payment 1000 x 0.1 / (1 - 1.1^-2) = 576.19
+    s = debtlib.repayment_schedule(1000.0, 0.10, 2, 0, "annuity")
+    np.testing.assert_allclose(s.interest_krw, [100.0, 52.381], atol=1e-3)
+    np.testing.assert_allclose(s.debt_service_krw, [576.190, 576.190], atol=1e-3)
+    np.testing.assert_allclose(s.principal_paid_krw.sum(), 1000.0)
+
+
+def test_equal_principal_with_grace_by_hand():
+    # 900 at 10 %, tenor 4 with 1 grace year: interest only, then 300 a year
+    s = debtlib.repayment_schedule(900.0, 0.10, 4, 1, "equal_principal")
+    np.testing.assert_allclose(s.principal_paid_krw, [0, 300, 300, 300])
+    np.testing.assert_allclose(s.interest_krw, [90, 90, 60, 30])
+
+
+def test_sculpted_principal_by_hand():
+    # CFADS 130 a year, DSCR 1.3 -> service 100; at 0 % the loan is 200, at 10 % 100/1.1 + 100/1.21
+    assert debtlib.sculpted_principal(np.array([130.0, 130.0]), 1.3, 0.0, 2, 0) == pytest.approx(200.0)
+    assert debtlib.sculpted_principal(np.array([130.0, 130.0]), 1.3, 0.1, 2, 0) == pytest.approx(173.5537, abs=1e-4)
+
+
+def test_two_year_project_without_debt_or_tax():
+    r = evaluate_project(_p())
+    np.testing.assert_allclose(r.table["project_cash_flow_krw"], [-1000, 700, 700])
+    assert r.npv_krw == pytest.approx(-1000 + 700 / 1.1 + 700 / 1.21)
+    # IRR: 1000 y^2 = 700 y + 700 with y = 1 + x -> y = (700 + sqrt(700^2 + 4 x 1000 x 700)) / 2000
+    assert r.irr_fraction == pytest.approx((700 + (700**2 + 2.8e6) ** 0.5) / 2000 - 1, abs=1e-9)
+    # LCOE without debt or tax: capex over discounted energy
+    assert r.lcoe_real_krw_per_kwh == pytest.approx(1000 / (10 / 1.1 + 10 / 1.21))
+    assert r.debt_krw == 0 and r.min_dscr is None and r.llcr is None
+
+
+def test_two_year_project_with_debt_by_hand():
+    # half the capex borrowed at 10 % over 2 years: service 288.095 a year
+    r = evaluate_project(_p(debt=Debt(gearing_fraction=0.5, rate_fraction=0.10, tenor_years=2)))
+    service = 500 * 0.1 / (1 - 1.1 ** -2)
+    np.testing.assert_allclose(r.table["equity_cash_flow_krw"], [-500, 700 - service, 700 - service])
+    assert r.min_dscr == pytest.approx(700 / service)
+    assert r.llcr == pytest.approx((700 / 1.1 + 700 / 1.21) / 500)
+    # the unlevered project flow does not change with debt
+    np.testing.assert_allclose(r.table["project_cash_flow_krw"], [-1000, 700, 700])
+
+
+def test_interest_is_deducted_from_tax():
+    # 20 % flat tax, straight-line depreciation over 2 years (500 a year), interest 50 then 26.19
+    tax = Tax(rates_fraction=(0.2,), depreciation_years=2, loss_carryforward_years=None)
+    r = evaluate_project(_p(tax=tax, debt=Debt(gearing_fraction=0.5, rate_fraction=0.10, tenor_years=2)))
+    interest = np.array([50.0, 50.0 - (288.0952 - 50.0) * 0.1])
+    np.testing.assert_allclose(r.table["tax_krw"][1:], 0.2 * (700 - 500 - interest), atol=1e-3)
+    # without the loan: 0.2 x (700 - 500) = 40 a year
+    np.testing.assert_allclose(r.table["tax_krw"][1:], 40 - 0.2 * interest, atol=1e-3)
+
+
+def test_dscr_sculpting_keeps_the_target_every_repayment_year():
+    p = _p(operating_years=10, energy_kwh=np.full(10, 10.0), revenue_krw={"sales": np.linspace(200, 150, 10)},
+           opex_krw={"om": 20.0}, tax=Tax(rates_fraction=(0.2,), depreciation_years=10),
+           debt=Debt(sizing="dscr", gearing_fraction=1.0, dscr_target=1.35, rate_fraction=0.06, tenor_years=8))
+    r = evaluate_project(p)
+    cover = r.table["dscr"].dropna()
+    assert len(cover) == 8
+    np.testing.assert_allclose(cover, 1.35, rtol=1e-6)
+    assert r.table["debt_balance_krw"].iloc[-1] == pytest.approx(0.0, abs=1e-6)
+    # the loan is the service discounted at the debt rate
+    service = r.table["debt_service_krw"].to_numpy()[1:9]
+    assert r.debt_krw == pytest.approx(np.sum(service / 1.06 ** np.arange(1, 9)), rel=1e-9)
+
+
+def test_capitalised_interest_during_construction():
+    # two construction years, 600 borrowed as 300 + 300: interest 30 on the first draw is capitalised
+    p = _p(construction_years=2, debt=Debt(gearing_fraction=0.6, rate_fraction=0.10, tenor_years=2))
+    r = evaluate_project(p)
+    assert r.debt_krw == pytest.approx(630.0)
+
+
+def test_inflation_leaves_the_real_npv_unchanged_without_tax_or_debt():
+    a = evaluate_project(_p(operating_years=5, energy_kwh=np.full(5, 10.0)))
+    b = evaluate_project(_p(operating_years=5, energy_kwh=np.full(5, 10.0), inflation_fraction_per_year=0.03))
+    assert b.npv_krw == pytest.approx(a.npv_krw)
+    assert b.lcoe_real_krw_per_kwh == pytest.approx(a.lcoe_real_krw_per_kwh)
+    # the nominal LCOE is higher: energy discounted at the nominal rate
+    assert b.lcoe_nominal_krw_per_kwh > b.lcoe_real_krw_per_kwh
+    assert b.irr_fraction == pytest.approx((1 + a.irr_fraction) * 1.03 - 1)
+
+
+def test_escalation_from_year_one():
+    r = evaluate_project(_p(operating_years=3, energy_kwh=(), escalation_fraction_per_year={"sales": 0.1}))
+    np.testing.assert_allclose(r.table["revenue_krw"], [0, 700, 770, 847])
+
+
+def test_working_capital_is_released_at_the_end():
+    r = evaluate_project(_p(operating_years=3, energy_kwh=(), working_capital_fraction_of_revenue=0.1))
+    np.testing.assert_allclose(r.table["working_capital_change_krw"], [0, 70, 0, -70])
+
+
+def test_capital_grant_and_dsra():
+    r = evaluate_project(_p(capital_grant_krw=400.0,
+                            debt=Debt(gearing_fraction=0.5, rate_fraction=0.0, tenor_years=2, dsra_months=6)))
+    # net capex 600, debt 300 repaid 150 a year, reserve 6 months of next year's service (75)
+    np.testing.assert_allclose(r.table["dsra_change_krw"], [75, 0, -75])
+    np.testing.assert_allclose(r.table["equity_cash_flow_krw"], [-300 - 75, 550, 550 + 75])
+
+
+def test_loss_carry_forward_expires():
+    # a 100 loss kept for one year only: offsets year 1, not year 3
+    tax = corporate_tax(np.array([-100.0, 40.0, 0.0, 100.0]), np.array([]), np.array([0.1]), 0.0, 1)
+    np.testing.assert_allclose(tax, [0, 0, 0, 10])
+    tax = corporate_tax(np.array([-100.0, 40.0, 0.0, 100.0]), np.array([]), np.array([0.1]), 0.0, None)
+    np.testing.assert_allclose(tax, [0, 0, 0, 4])
+
+
+def test_declining_balance_switches_to_straight_line():
+    # 1,000 over 4 years at 2/4: 500, 250, then straight line on 250 -> 125, 125
+    np.testing.assert_allclose(declining_balance_depreciation(1000.0, 4, 0, 4), [500, 250, 125, 125])
+
+
+def test_irr_that_does_not_exist_is_none():
+    r = evaluate_project(_p(revenue_krw={"sales": 0.0}))
+    assert r.irr_fraction is None and r.equity_irr_fraction is None
+    assert r.npv_krw == pytest.approx(-1000.0)
+
+
+def test_bad_numbers_are_all_listed():
+    p = _p(opex_krw={"om": -5.0}, debt=Debt(gearing_fraction=1.5, tenor_years=5, grace_years=6),
+           tax=Tax(thresholds_krw=(100.0,), rates_fraction=(0.1,)))
+    keys = {k for k, _, _ in check_project(p)}
+    assert {"opex.om", "debt.gearing_fraction", "debt.tenor_years", "debt.grace_years",
+            "tax.rates_fraction"} <= keys
+    with pytest.raises(FinanceInputError) as err:
+        evaluate_project(p)
+    assert "at most the operating life of 2 years" in str(err.value)
+
+
+def test_unreachable_dscr():
+    # the cash flow can never pay interest -> no loan meets any DSCR target
+    with pytest.raises(FinanceInputError, match="never positive"):
+        evaluate_project(_p(revenue_krw={"sales": 0.0}, opex_krw={"om": 10.0},
+                            debt=Debt(sizing="dscr", gearing_fraction=0.8, tenor_years=2)))
+    # a gearing-sized loan below its DSCR covenant is named with the year and a fix
+    d = Debt(gearing_fraction=0.9, rate_fraction=0.10, tenor_years=2, dscr_target=1.5)
+    r = evaluate_project(_p(debt=d))
+    problems = covenant_problems(r, d)
+    assert problems and "lower the gearing" in problems[0][2]
