@@ -29,14 +29,16 @@ def test_default_run_writes_every_output(default_run):
     for name in ("summary.json", "hourly.csv", "report.html", "manifest.json", "cashflows/energy_station.csv",
                  "figures/week_summer.png", "figures/week_winter.png", "figures/monthly_energy.png",
                  "figures/cashflow_energy_station.png", "roofs.csv", "demand_by_year.csv",
-                 "figures/demand_profiles.png", "figures/load_duration.png"):
+                 "figures/demand_profiles.png", "figures/load_duration.png", "figures/fund_waterfall.png",
+                 "figures/jobs.png", "cashflows/fund.csv", "cashflows/portfolio.csv", "cashflows/polysilicon_plant.csv",
+                 "cashflows/energy_graduate_school.csv", "jobs_by_year.csv"):
         assert (default_run / name).is_file(), name
     html = (default_run / "report.html").read_text()
     assert "data:image/png;base64," in html and "<script" not in html and 'src="http' not in html
     assert "P90 MWh" in html and "rooftop_fleet: nammyeon" in html
     manifest = json.loads((default_run / "manifest.json").read_text())
     assert set(manifest["stage_timings_s"]) >= {"weather", "generation", "demand", "sizing", "finance"}
-    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 7
+    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 10
     assert "polysilicon_plant" in html and "coincidence factor" in html
 
 

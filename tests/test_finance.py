@@ -1,12 +1,16 @@
-"""Finance: hand-checkable cash flows, NPV, IRR, LCOE and Korean tax brackets."""
+"""Finance stage: Korean PV projects, the cluster portfolio, the fund and the project-file CLI."""
 
 from __future__ import annotations
+
+import json
+import math
 
 import numpy as np
 import pytest
 
-from pvcluster.finance import PVProject, evaluate
+from pvcluster.cli import main
 from pvcluster.finance.cashflow import bracket_tax, corporate_tax, irr, lcoe, npv, payback_year
+from pvcluster.finance.pv_project import energy_price_krw_per_kwh, plant_project
 
 
 def test_two_year_npv_hand_value():
@@ -21,13 +25,9 @@ def test_irr_known_and_missing():
     assert irr([-100, -50]) is None
 
 
-def test_lcoe_hand_value():
-    # 1,000 at t = 0, then 100 kWh in each of two years, r = 0: 1000 / 200 = 5 per kWh
+def test_lcoe_and_payback_hand_values():
     assert lcoe(0.0, [1000, 0, 0], [0, 100, 100]) == pytest.approx(5.0)
     assert lcoe(0.1, [1000, 0], [0, 0]) is None
-
-
-def test_payback():
     assert payback_year([-100, 60, 60]) == 2
     assert payback_year([-100, 10]) is None
 
@@ -37,46 +37,151 @@ def test_korean_brackets_hand_value():
     # 300 M: 200 M x 9 % + 100 M x 19 % = 37 M; with local tax (10 % of CIT) 40.7 M
     assert bracket_tax(300e6, thresholds, rates) == pytest.approx(37e6)
     assert corporate_tax(np.array([300e6]), thresholds, rates, 0.1)[0] == pytest.approx(40.7e6)
-    # a loss is carried forward: -100 M then +300 M is taxed on 200 M
-    tax = corporate_tax(np.array([-100e6, 300e6]), thresholds, rates, 0.0)
-    assert tax[0] == 0 and tax[1] == pytest.approx(18e6)
 
 
-def _project(**kw):
-    base = dict(name="p", capex_krw=1000.0, first_year_energy_kwh=10.0, degradation_fraction_per_year=0.0,
-                price_krw_per_kwh=60.0, other_revenue_krw_per_year=0.0, fixed_om_krw_per_year=0.0,
-                analysis_years=2, construction_years=1, discount_rate_fraction=0.1,
-                tax_thresholds_krw=(1e12,), tax_rates_fraction=(0.0, 0.0), local_income_tax_fraction_of_cit=0.0,
-                depreciation_years=2, base_year=2025)
-    base.update(kw)
-    return PVProject(**base)
-
-
-def test_two_year_project_cash_flow_by_hand():
-    r = evaluate(_project())
-    # capex 1000 at t0, revenue 600 in each of two operating years, no tax:
-    np.testing.assert_allclose(r.table["net_cash_flow_krw"], [-1000, 600, 600])
-    assert r.npv_krw == pytest.approx(-1000 + 600 / 1.1 + 600 / 1.21)
-    assert r.lcoe_krw_per_kwh == pytest.approx(1000 / (10 / 1.1 + 10 / 1.21))
-    assert r.table["discounted_cash_flow_krw"].sum() == pytest.approx(r.npv_krw)
-
-
-def test_project_with_tax_and_degradation():
-    # 20 % flat tax, straight-line depreciation 500 a year: taxable = 600 - 500 = 100, tax 20
-    r = evaluate(_project(tax_thresholds_krw=(), tax_rates_fraction=(0.2,), degradation_fraction_per_year=0.5))
-    np.testing.assert_allclose(r.table["energy_kwh"], [0, 10, 5])
-    np.testing.assert_allclose(r.table["tax_krw"], [0, 20, 0])  # year 2: 300 - 500 < 0, no tax
-    assert r.irr_fraction is None or r.irr_fraction < 0
-
-
-def test_energy_station_default(scenario, generation):
-    from pvcluster.finance import build_finance
-
-    f = build_finance(scenario, generation)
-    r = f.projects["energy_station"]
-    p = f.inputs["energy_station"]
-    # price = SMP + REC / 1000 x forest weight 0.7 = 117.26 + 72 x 0.7 = 167.66 KRW/kWh
-    assert p.price_krw_per_kwh == pytest.approx(167.66)
+def test_energy_station_price_and_contract(scenario):
+    p = plant_project(scenario, 50e6)
+    # spot: SMP + REC / 1000 x forest weight 0.7 = 117.26 + 72 x 0.7 = 167.66 KRW/kWh
+    assert p.revenue_krw["electricity"][0] == pytest.approx(50e6 * 167.66)
     assert p.capex_krw == pytest.approx(39000 * 1344500 * 1.10)
-    assert r.irr_fraction is not None and 0.0 < r.irr_fraction < 0.3
-    assert len(r.table) == 26
+    assert p.opex_krw["inverter_replacement"].nonzero()[0].tolist() == [11]  # operating year 12
+    # fixed price (SMP + 1 REC = 155.269) for 20 years: SMP + (155.269 - SMP) x 0.7, then spot
+
+    price = energy_price_krw_per_kwh(_with_contract(scenario, "fixed_price"), 0.7, 25)
+    assert price[0] == pytest.approx(117.26 + (155.269 - 117.26) * 0.7)
+    assert price[19] == price[0] and price[20] == pytest.approx(167.66)
+
+
+def _with_contract(scenario, contract):
+    class View:
+        def __init__(self, s):
+            self._s = s
+
+        def __getattr__(self, name):
+            if name == "finance":
+                f = dict(self._s.settings["finance"])
+                f["contract"] = contract
+                return type("F", (), f)
+            return getattr(self._s, name)
+
+    return View(scenario)
+
+
+@pytest.fixture(scope="module")
+def finance_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fin") / "run"
+    assert main(["run", "--out", str(out), "-q", "--set", "sizing.periods=typical_days"]) == 0
+    return json.loads((out / "summary.json").read_text()), out
+
+
+def test_portfolio_rolls_up_every_project(finance_run):
+    s, out = finance_run
+    fin = s["finance"]
+    projects = {k: v for k, v in fin.items() if isinstance(v, dict) and "level" in v}
+    assert {"energy_station", "polysilicon_plant", "energy_graduate_school", "free_land_for_institutes",
+            "energy_experience_hall_program", "county_pv"} <= set(projects)
+    by_level = fin["portfolio"]["by_level"]
+    assert set(by_level) == {"L1", "L2", "L3", "L4"}
+    for key in ("capex_krw", "npv_krw", "job_years"):
+        total = sum(v[key] for v in projects.values() if key in v) if key != "job_years" else \
+            sum(v["jobs_total_job_years"] for v in projects.values())
+        assert sum(v[key] for v in by_level.values()) == pytest.approx(total, rel=1e-6)
+        assert sum(v[key] for v in fin["portfolio"]["by_function"].values()) == pytest.approx(total, rel=1e-6)
+    assert fin["energy_graduate_school"]["function"] == "rnd" and fin["free_land_for_institutes"]["level"] == "L4"
+    # a non-energy project sells no electricity: no LCOE, no IRR (all flows negative)
+    assert fin["energy_graduate_school"]["lcoe_krw_per_kwh"] is None
+    assert fin["energy_graduate_school"]["irr_fraction"] is None and not fin["energy_graduate_school"]["irr_exists"]
+    # the county enrolls pilot facilities and earns the pilot tariff
+    county = (out / "cashflows" / "county_pv.csv").read_text()
+    assert "revenue_pilot_krw" in county.splitlines()[0]
+
+
+def test_energy_station_debt_meets_its_dscr(finance_run):
+    s, _ = finance_run
+    es = s["finance"]["energy_station"]
+    # sculpted to DSCR 1.3 but capped at 80 % gearing: the cap binds, so the cover stays above 1.3
+    assert 0 < es["debt_krw"] <= 0.8 * es["capex_krw"] * (1 + 1e-9) and es["min_dscr"] >= 1.3 - 1e-6
+    assert es["equity_irr_fraction"] > es["irr_fraction"] > 0
+    assert es["lcoe_nominal_krw_per_kwh"] > es["lcoe_real_krw_per_kwh"] > 0
+
+
+def test_jobs_and_polysilicon_and_fund_in_summary(finance_run):
+    s, out = finance_run
+    jobs = s["finance"]["jobs"]
+    assert jobs["total_job_years"] == pytest.approx(
+        jobs["direct_construction_job_years"] + jobs["direct_om_job_years"]
+        + jobs["direct_manufacturing_job_years"] + jobs["indirect_induced_job_years"], rel=1e-9)
+    assert sum(jobs["by_level_job_years"].values()) == pytest.approx(jobs["total_job_years"], rel=1e-6)
+    poly = s["finance"]["polysilicon"]
+    assert set(poly["scenarios"]) == {"low", "mid", "high"}
+    assert poly["break_even_price_usd_per_kg"] > 0
+    fund = s["finance"]["fund"]
+    assert set(fund["tranches"]) == {"central_government", "gangwon_province", "yeongwol_county", "policy_bank",
+                                     "private_lps", "general_partner"}
+    # the capped county tranche never earns more than its cap
+    assert fund["tranches"]["yeongwol_county"]["irr_fraction"] <= 0.03 + 1e-9
+    # first-loss public tranches earn less than the private LPs they protect
+    assert fund["tranches"]["central_government"]["irr_fraction"] <= fund["tranches"]["private_lps"]["irr_fraction"]
+    html = (out / "report.html").read_text()
+    assert "Cluster portfolio" in html and "Fund" in html and "Jobs" in html
+
+
+PROJECT = """
+[project]
+name = "p"
+operating_years = 2
+capex_krw = 1000.0
+discount_rate_fraction = 0.1
+
+[[revenue]]
+name = "sales"
+amount_krw_per_year = 700.0
+
+[tax]
+rates_fraction = [0.0]
+"""
+
+
+def test_finance_cli_two_year_project_json(tmp_path, capsys):
+    path = tmp_path / "p.toml"
+    path.write_text(PROJECT)
+    assert main(["finance", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["npv_krw"] == pytest.approx(-1000 + 700 / 1.1 + 700 / 1.21)
+    assert [row["project_cash_flow_krw"] for row in data["table"]] == pytest.approx([-1000, 700, 700])
+
+
+def test_finance_cli_example_runs(capsys):
+    assert main(["finance", "examples/village_pv_project.toml"]) == 0
+    out = capsys.readouterr().out
+    assert "minimum DSCR" in out and "1.300" in out
+
+
+def test_finance_cli_bad_inputs_listed_without_traceback(tmp_path, capsys):
+    bad = PROJECT.replace("amount_krw_per_year = 700.0", "amount_krw_per_year = 700.0\nprice_krw_per_kwh = -5.0")
+    bad += "\n[debt]\nrate_fraction = 0.05\ntenor_years = 30\ngrace_years = 0\n"
+    path = tmp_path / "bad.toml"
+    path.write_text(bad)
+    assert main(["finance", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "revenue.0.price_krw_per_kwh" in err and "Traceback" not in err
+    path.write_text(PROJECT + "\n[debt]\nrate_fraction = 0.05\ntenor_years = 30\n")
+    assert main(["finance", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "debt.tenor_years" in err and "at most the operating life of 2 years" in err
+
+
+def test_finance_cli_unreachable_dscr(tmp_path, capsys):
+    text = PROJECT.replace("700.0", "0.0") + "\n[debt]\nsizing = 'dscr'\nrate_fraction = 0.05\ntenor_years = 2\n"
+    path = tmp_path / "dscr.toml"
+    path.write_text(text)
+    assert main(["finance", str(path)]) == 2
+    assert "debt.dscr_target" in capsys.readouterr().err
+
+
+def test_irr_reported_as_missing_not_invented(tmp_path, capsys):
+    path = tmp_path / "p.toml"
+    path.write_text(PROJECT.replace("700.0", "0.0"))
+    assert main(["finance", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["irr_fraction"] is None and not math.isnan(data["npv_krw"])

@@ -85,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     pv.add_argument("--losses-fraction", type=float, default=0.1408, metavar="L",
                     help="DC system losses as a fraction, e.g. 0.1408 for 14.08 %% (default: %(default)s)")
     pv.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+
+    fin = sub.add_parser("finance", parents=[common], help="cash flow, debt, tax and returns of one project",
+                         description="Evaluate one project described in a TOML file (capex, energy, revenue "
+                                     "and opex streams, optional [debt] and [tax]; keys in README, 'pvcluster "
+                                     "finance'): NPV and IRR (project and equity), LCOE real and nominal, "
+                                     "payback, DSCR, LLCR and the yearly cash-flow table.")
+    fin.add_argument("project", help="project TOML file")
+    fin.add_argument("--json", action="store_true", help="print metrics and the yearly table as JSON")
+    fin.add_argument("--csv", metavar="FILE", help="also write the yearly cash-flow table to FILE")
     return p
 
 
@@ -194,13 +203,57 @@ def _cmd_pv(args) -> int:
     return EXIT_OK
 
 
+def _cmd_finance(args) -> int:
+    import json
+
+    from pvcluster.finance.project_file import evaluate_file
+    from pvcluster.report.tables import round_floats
+
+    project, result = evaluate_file(args.project)
+    metrics = result.metrics()
+    metrics["capex_krw"] = project.capex_krw
+    if args.csv:
+        result.table.to_csv(args.csv, index=False, float_format="%.6f")
+    if args.json:
+        table = result.table.replace({float("nan"): None})
+        print(json.dumps(round_floats({"project": project.name, **metrics,
+                                       "table": table.to_dict(orient="records")}), indent=2))
+        return EXIT_OK
+
+    def money(x):
+        return "n/a" if x is None else f"{x / 1e6:,.1f} M KRW"
+
+    def pct(x):
+        return "does not exist" if x is None else f"{x:.2%}"
+
+    def num(x, fmt="{:,.2f}"):
+        return "n/a" if x is None else fmt.format(x)
+
+    rows = [("capex", money(project.capex_krw)), ("debt", money(result.debt_krw)),
+            ("project NPV (after tax)", money(result.npv_krw)), ("project IRR (nominal)", pct(result.irr_fraction)),
+            ("equity NPV", money(result.equity_npv_krw)), ("equity IRR (nominal)", pct(result.equity_irr_fraction)),
+            ("LCOE real", num(result.lcoe_real_krw_per_kwh, "{:,.2f} KRW/kWh")),
+            ("LCOE nominal", num(result.lcoe_nominal_krw_per_kwh, "{:,.2f} KRW/kWh")),
+            ("payback (years from t = 0)", num(result.payback_years, "{:d}")),
+            ("minimum DSCR", num(result.min_dscr, "{:.3f}")), ("average DSCR", num(result.average_dscr, "{:.3f}")),
+            ("LLCR", num(result.llcr, "{:.3f}"))]
+    print(f"{project.name}: {project.construction_years} construction + {project.operating_years} operating years, "
+          f"base year {project.base_year}")
+    for label, value in rows:
+        print(f"  {label:<28}{value:>24}")
+    cols = ["calendar_year", "energy_kwh", "revenue_krw", "opex_krw", "tax_krw", "debt_service_krw", "cfads_krw",
+            "dscr", "project_cash_flow_krw", "equity_cash_flow_krw"]
+    print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
-    handler = {"run": _cmd_run, "validate": _cmd_validate, "pv": _cmd_pv}[args.command]
+    handler = {"run": _cmd_run, "validate": _cmd_validate, "pv": _cmd_pv, "finance": _cmd_finance}[args.command]
     try:
         return handler(args)
     except InputError as exc:

@@ -134,6 +134,33 @@ FACT_FILES: dict[str, dict[str, Field]] = {
                                                 doc="one-off cost to enroll a facility in the pilot program, "
                                                     "per kW of its peak load"),
     },
+    "finance": {
+        "inflation_fraction_per_year": Field(_N, unit="fraction/yr", ge=-0.05, le=0.2,
+                                             doc="consumer-price inflation that makes real flows nominal"),
+        "equity_discount_rate_fraction": Field(_N, unit="fraction", ge=0, le=0.5,
+                                               doc="real rate at which equity cash flows are discounted"),
+        "debt_gearing_max_fraction": Field(_N, unit="fraction", ge=0, le=1,
+                                           doc="largest share of net capex lenders fund"),
+        "debt_rate_fraction": Field(_N, unit="fraction", ge=0, le=0.5, doc="nominal interest rate of senior debt"),
+        "debt_tenor_years": Field(_N, unit="years", ge=1, le=40, doc="years of repayment from the first operating year"),
+        "debt_grace_years": Field(_N, unit="years", ge=0, le=10, doc="interest-only years at the start of operation"),
+        "dscr_target": Field(_N, unit="-", gt=0, le=5, doc="debt-service cover ratio the loan is sculpted to"),
+        "dsra_months": Field(_N, unit="months", ge=0, le=24, doc="debt-service reserve: months of service"),
+        "loss_carryforward_years": Field(_N, unit="years", ge=0, le=50, doc="years a tax loss can offset profits"),
+        "working_capital_fraction_of_revenue": Field(_N, unit="fraction", ge=0, lt=1,
+                                                     doc="receivables held, as a share of a year's revenue"),
+        "pv_insurance_and_tax_krw_per_kw_year": Field(_N, unit="KRW/kW/yr", ge=0,
+                                                      doc="insurance and local taxes of a PV plant"),
+        "inverter_replacement_krw_per_kw": Field(_N, unit="KRW/kW", ge=0, doc="cost of new inverters"),
+        "inverter_replacement_year": Field(_N, unit="operating year", ge=1, le=60,
+                                           doc="operating year in which inverters are replaced"),
+        "land_lease_krw_per_kwp_year": Field(_N, unit="KRW/kWp/yr", ge=0,
+                                             doc="land rent of a ground-mounted plant"),
+        "fixed_price_contract_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0,
+                                                  doc="long-term contract price for SMP + 1 REC"),
+        "fixed_price_contract_years": Field(_N, unit="years", ge=1, le=40,
+                                            doc="length of the fixed-price contract"),
+    },
     "demand": {
         "household_kwh_per_month": Field(_N, unit="kWh/month", gt=0),
         "household_kwh_growth_fraction_per_year": Field(_N, unit="fraction/yr", ge=-0.1, le=0.1,
@@ -276,3 +303,16 @@ class _Values:
             return self._facts[name].value
         except KeyError:
             raise AttributeError(name) from None
+
+
+def _register_stage_facts() -> None:
+    """Input kinds whose facts are declared next to the model that uses them."""
+    from pvcluster.finance.jobs import FACTS as jobs_facts
+
+    from pvcluster.finance.polysilicon import FACTS as polysilicon_facts
+
+    FACT_FILES["jobs"] = jobs_facts
+    FACT_FILES["polysilicon"] = polysilicon_facts
+
+
+_register_stage_facts()

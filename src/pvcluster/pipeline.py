@@ -55,7 +55,7 @@ def run(scenario: Scenario, out_dir: Path | None = None,
     demand = stage("demand", build_demand, scenario, weather)
     sizing = stage("sizing", build_sizing, scenario, generation, demand,
                    progress=lambda m: progress(f"      {m}"))
-    finance = stage("finance", build_finance, scenario, generation)
+    finance = stage("finance", build_finance, scenario, generation, demand, sizing)
     t0 = time.perf_counter()
     progress("[6/6] report ...")
     summary = write_outputs(out_dir, scenario, weather, generation, demand, sizing, finance, timings)

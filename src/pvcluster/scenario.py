@@ -21,6 +21,13 @@ from pvcluster.resources import default_scenario
 from pvcluster.schema import Context, Field, Section, Table, TableArray, toml_error, validate
 
 _N, _I, _S, _B, _P = "number", "integer", "string", "bool", "path"
+LEVELS = ("L1", "L2", "L3", "L4")
+FUNCTIONS = ("rnd", "production", "support", "settlement", "infrastructure")
+
+#: Input kinds added after the first scenarios were written: a scenario that does not name
+#: them gets the packaged file.
+_NEWER_INPUTS = {"finance": "inputs/finance_korea.toml", "jobs": "inputs/jobs_korea.toml",
+                 "polysilicon": "inputs/polysilicon_korea.toml"}
 
 
 def _check_weather(w: Section) -> list[tuple[str, str, str]]:
@@ -146,7 +153,8 @@ SCENARIO_SCHEMA = Table({
         "seed": Field(_I, ge=0, doc="seed of every random draw (weather, household diversity)"),
     }),
     "inputs": Table({
-        **{kind: Field(_P, doc=f"the {kind} facts file") for kind in FACT_FILES},
+        **{kind: (Field(_P, default=_NEWER_INPUTS[kind], doc=f"the {kind} facts file") if kind in _NEWER_INPUTS
+                  else Field(_P, doc=f"the {kind} facts file")) for kind in FACT_FILES},
         "facilities": Field(_P, doc="the facility catalogue: public facility and industry load types"),
     }),
     "site": Table({
@@ -239,7 +247,56 @@ SCENARIO_SCHEMA = Table({
     "finance": Table({
         "analysis_years": Field(_I, default=25, ge=1, le=60),
         "construction_years": Field(_I, default=1, ge=1, le=10),
+        "contract": Field(_S, default="spot", choices=("spot", "fixed_price"),
+                          doc="how the Energy Station sells: SMP + REC x weight at spot prices, or the "
+                              "long-term fixed-price contract (SMP + 1 REC) for its years, spot after"),
+        "debt_sizing": Field(_S, default="dscr", choices=("none", "gearing", "dscr"),
+                             doc="PV projects' senior debt: none, the facts' maximum gearing, or sculpted "
+                                 "to the facts' DSCR target (capped by that gearing)"),
     }, optional=True),
+    "polysilicon": Table({
+        "facility": Field(_S, default="polysilicon_plant",
+                          doc="the [[facilities]] entry (type polysilicon) whose plant is priced"),
+        "technology": Field(_S, default="siemens", choices=("siemens", "fbr")),
+        "electricity": Field(_S, default="grid", choices=("grid", "ppa"),
+                             doc="grid: the industrial tariff; ppa: a share from cluster PV at a PPA price"),
+        "ppa_price_krw_per_kwh": Field(_N, default=0.0, unit="KRW/kWh", ge=0,
+                                       doc="PPA price when electricity = 'ppa'; 0 = the industrial site's PV LCOE"),
+        "price_scenario": Field(_S, default="mid", choices=("low", "mid", "high"),
+                                doc="polysilicon selling-price scenario (from the price history)"),
+    }, optional=True),
+    "fund": Table({
+        "hurdle_fraction": Field(_N, default=0.08, unit="fraction/yr", ge=0, le=0.5,
+                                 doc="preferred return to limited partners"),
+        "carry_fraction": Field(_N, default=0.2, unit="fraction", ge=0, le=0.5, doc="GP carried interest"),
+        "catch_up_fraction": Field(_N, default=1.0, unit="fraction", ge=0, le=1, doc="share of cash to the GP in catch-up"),
+        "management_fee_fraction": Field(_N, default=0.015, unit="fraction/yr", ge=0, le=0.1),
+        "investment_period_years": Field(_I, default=4, ge=1, le=20),
+        "call_schedule_fractions": Field("number_list", default=(1.0,), unit="fraction", ge=0, le=1,
+                                         doc="share of commitments called in each year from the first"),
+        "projects": Field("string_list", default=(), doc="projects whose equity the fund holds"),
+        "tranches": TableArray(Table({
+            "name": Field(_S),
+            "commitment_krw": Field(_N, unit="KRW", ge=0),
+            "role": Field(_S, default="lp", choices=("lp", "gp")),
+            "public": Field(_B, default=False),
+            "first_loss": Field(_B, default=False, doc="a public tranche repaid after all other LPs"),
+            "return_cap_fraction": Field(_N, default=0.0, unit="fraction/yr", ge=0, le=1,
+                                         doc="a capped public return; 0 = no cap"),
+        }), unique_key="name"),
+    }, optional=True),
+    "projects": TableArray(Table({
+        "name": Field(_S),
+        "level": Field(_S, choices=LEVELS, doc="L1 programs, L2 unit projects, L3 complexes, L4 clusters (seed V-1)"),
+        "function": Field(_S, choices=FUNCTIONS, doc="R&D, production, support, settlement or infrastructure (seed V-3)"),
+        "capex_krw": Field(_N, default=0.0, unit="KRW", ge=0),
+        "opex_krw_per_year": Field(_N, default=0.0, unit="KRW/yr", ge=0),
+        "revenue_krw_per_year": Field(_N, default=0.0, unit="KRW/yr", ge=0),
+        "start_year": Field(_I, default=0, ge=0, le=2200, doc="first construction year; 0 = the base year"),
+        "construction_years": Field(_I, default=1, ge=1, le=10),
+        "direct_jobs_fte": Field(_N, default=0.0, unit="FTE", ge=0, doc="staff while operating"),
+        "note": Field(_S, default=""),
+    }), unique_key="name"),
 })
 # A scenario may also hold [overrides.<kind>] tables that replace facts from inputs/; they
 # are checked against the fact declarations in pvcluster.facts, not against this schema.

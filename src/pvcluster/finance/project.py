@@ -39,7 +39,10 @@ X_t    capex; G_t capital grant                       ``capex_krw``, ``grant_krw
 - Debt is sized either as a share of the net capex (``gearing``) or as the largest loan whose
   sculpted service keeps ``CFADS / DS = dscr_target`` in every repayment year (``dscr``,
   capped by the gearing). Tax depends on interest, which depends on the loan: the sizing
-  iterates to a fixed point (a few rounds).
+  iterates to a fixed point (a few rounds). ``Debt.dscr_basis`` picks the cash flow the cover
+  (sculpting, DSCR, LLCR) is measured on: ``"after_tax"`` CFADS (the default, project-finance
+  practice) or ``"pre_tax"`` R - O - dW, as SAM's single owner sizes its debt
+  (``benchmarks/sam_crosscheck.py``).
 - LCOE (SAM's definition for a single owner): the costs the owner bears are
   ``C_t = R_t - equity cash flow_t`` (capex not paid by grants or debt, operating cost, debt
   service, tax, reserves). ``LCOE_nominal = NPV(C, nominal rate) / NPV(E, nominal rate)`` and
@@ -65,6 +68,7 @@ from pvcluster.finance.cashflow import (corporate_tax, declining_balance_depreci
 REPAYMENT_STYLES = ("annuity", "equal_principal", "sculpted")
 DEBT_SIZING = ("gearing", "dscr")
 DEPRECIATION_METHODS = ("straight_line", "declining_balance")
+DSCR_BASES = ("after_tax", "pre_tax")
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ class Debt:
     repayment: str = "annuity"  # annuity | equal_principal | sculpted (always sculpted when sizing by DSCR)
     dsra_months: float = 0.0  # debt-service reserve: months of the next year's service
     upfront_fee_fraction: float = 0.0  # of the loan, paid at financial close, added to the tax basis
+    # cash flow the cover is measured on (sculpting, DSCR, LLCR): "after_tax" = CFADS (R - O - T - dW,
+    # project-finance practice); "pre_tax" = R - O - dW, SAM's "cash available for debt service"
+    dscr_basis: str = "after_tax"
 
 
 @dataclass(frozen=True)
@@ -221,6 +228,8 @@ def check_project(p: Project) -> list[tuple[str, str, str]]:
     if d is not None:
         if d.sizing not in DEBT_SIZING:
             out.append(("debt.sizing", " or ".join(DEBT_SIZING), repr(d.sizing)))
+        if d.dscr_basis not in DSCR_BASES:
+            out.append(("debt.dscr_basis", " or ".join(DSCR_BASES), repr(d.dscr_basis)))
         if d.repayment not in REPAYMENT_STYLES:
             out.append(("debt.repayment", " or ".join(REPAYMENT_STYLES), repr(d.repayment)))
         if d.sizing == "gearing" and d.repayment == "sculpted":
@@ -316,7 +325,9 @@ def evaluate_project(p: Project) -> ProjectResult:
     r_nom = (1.0 + r_real) * (1.0 + p.inflation_fraction_per_year) - 1.0
     re_real = p.equity_discount_rate_fraction if p.equity_discount_rate_fraction is not None else r_real
     re_nom = (1.0 + re_real) * (1.0 + p.inflation_fraction_per_year) - 1.0
-    cover = debtlib.dscr(cfads, loan.service)
+    cover_flow = _cover_flow(debt_terms, cfads, ebitda - wc_change)
+    cover_flow[:c] = 0.0
+    cover = debtlib.dscr(cover_flow, loan.service)
     has_service = ~np.isnan(cover)
 
     owner_cost = revenue - equity_flow
@@ -363,7 +374,7 @@ def evaluate_project(p: Project) -> ProjectResult:
         debt_krw=float(loan.principal_krw),
         min_dscr=float(np.min(cover[has_service])) if has_service.any() else None,
         average_dscr=float(np.mean(cover[has_service])) if has_service.any() else None,
-        llcr=(debtlib.llcr(cfads[c:c + debt_terms.tenor_years], debt_terms.rate_fraction, loan.principal_krw)
+        llcr=(debtlib.llcr(cover_flow[c:c + debt_terms.tenor_years], debt_terms.rate_fraction, loan.principal_krw)
               if debt_terms is not None and loan.principal_krw > 0 else None),
     )
 
@@ -434,7 +445,7 @@ def _size_debt(p: Project, d: Debt, net_capex: np.ndarray, ebitda: np.ndarray, w
     for _ in range(100):
         depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw, horizon)
         cfads = ebitda - wc_change - _tax(p, ebitda - depreciation - loan.interest_operating)
-        window = cfads[c:c + d.tenor_years]
+        window = _cover_flow(d, cfads, ebitda - wc_change)[c:c + d.tenor_years]
         # the largest balance at the start of operation that CFADS / DSCR repays
         limit_balance = debtlib.sculpted_principal(window, d.dscr_target, d.rate_fraction, d.tenor_years,
                                                    d.grace_years)
@@ -464,6 +475,11 @@ def _size_debt(p: Project, d: Debt, net_capex: np.ndarray, ebitda: np.ndarray, w
     if problems:
         raise FinanceInputError(problems)
     return loan
+
+
+def _cover_flow(d: Debt | None, cfads: np.ndarray, pre_tax: np.ndarray) -> np.ndarray:
+    """The cash flow debt service is measured against: CFADS, or pre-tax for ``dscr_basis = "pre_tax"``."""
+    return np.array(pre_tax if d is not None and d.dscr_basis == "pre_tax" else cfads, dtype=float)
 
 
 def _balance_per_unit_drawn(d: Debt, net_capex: np.ndarray, c: int) -> float:

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pvcluster import __version__
-from pvcluster.report.figures import (cashflow_figure, demand_profiles_figure, load_duration_figure,
+from pvcluster.report.figures import (cashflow_figure, jobs_figure, demand_profiles_figure, load_duration_figure,
                                       monthly_energy_figure, sizing_figure, soc_heatmap_figure, week_figure)
 from pvcluster.report.html import write_report
 from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly_table, round_floats,
@@ -46,6 +46,29 @@ def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, siz
         "solver_times_s": solver_times,  # per site: build_s, solve_s, solves, nodes, pilot screening
         "sizing_times_s": sizing_times or {},  # the whole sizing stage and the shared-budget solve
     }
+
+
+def write_finance_extras(tmp: Path, figures: dict, figdir: Path, finance) -> None:
+    """Portfolio, jobs and fund tables and figures."""
+    from pvcluster.finance import portfolio as pf
+
+    pf.table(finance.portfolio).to_csv(tmp / "cashflows" / "portfolio.csv", index=False, float_format="%.6g")
+    pf.cash_by_year(finance.portfolio, "level").to_csv(tmp / "cashflows" / "portfolio_by_level.csv",
+                                                       float_format="%.6f")
+    jobs = pf.jobs_by_year(finance.portfolio, "level")
+    if not jobs.empty:
+        jobs.to_csv(tmp / "jobs_by_year.csv", float_format="%.6g")
+        figures["jobs"] = figdir / "jobs.png"
+        jobs_figure(jobs, figures["jobs"])
+    if finance.fund is not None:
+        from pvcluster.report.fund_figures import plot_waterfall
+
+        finance.fund.table.to_csv(tmp / "cashflows" / "fund.csv", float_format="%.6f")
+        figures["fund_waterfall"] = figdir / "fund_waterfall.png"
+        plot_waterfall(finance.fund, figures["fund_waterfall"])
+    if finance.polysilicon is not None and getattr(finance.polysilicon, "electricity_table", None) is not None:
+        finance.polysilicon.electricity_table.to_csv(tmp / "polysilicon_npv_by_electricity_price.csv",
+                                                     index=False, float_format="%.6g")
 
 
 def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, finance,
@@ -89,6 +112,7 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
         for name, result in finance.projects.items():
             figures[f"cashflow_{name}"] = figdir / f"cashflow_{name}.png"
             cashflow_figure(result.table, name, figures[f"cashflow_{name}"])
+        write_finance_extras(tmp, figures, figdir, finance)
         provenance = scenario.facts.provenance()
         provenance["facilities"] = {f"{t.name}.{k}": v for t in scenario.facility_types.values()
                                     for k, v in t.provenance().items()}

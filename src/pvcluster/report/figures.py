@@ -190,15 +190,34 @@ def sizing_figure(sites: dict[str, dict], path: Path) -> None:
 
 
 def cashflow_figure(table: pd.DataFrame, project: str, path: Path) -> None:
-    """Annual net cash flow (bars) and cumulative cash flow (line), in billion KRW."""
+    """Project and equity cash flow (bars) and cumulative project cash flow (line), in billion KRW."""
     fig, ax = plt.subplots(figsize=(10, 4))
-    flow = table["net_cash_flow_krw"] / 1e9
-    ax.bar(table["calendar_year"], flow, color=np.where(flow >= 0, "#7aa95c", "#c0392b"), label="net cash flow")
-    ax.plot(table["calendar_year"], table["cumulative_cash_flow_krw"] / 1e9, color="black", marker=".",
-            label="cumulative")
+    years = table["calendar_year"].to_numpy()
+    flow = table["project_cash_flow_krw"] / 1e9
+    equity = table["equity_cash_flow_krw"] / 1e9
+    ax.bar(years - 0.2, flow, width=0.4, color=np.where(flow >= 0, "#7aa95c", "#c0392b"), label="project (after tax)")
+    ax.bar(years + 0.2, equity, width=0.4, color="#5b8db8", label="equity (after debt service)")
+    ax.plot(years, table["cumulative_project_cash_flow_krw"] / 1e9, color="black", marker=".",
+            label="cumulative project")
     ax.axhline(0, color="grey", lw=0.5)
-    ax.set_ylabel("billion KRW (real)")
-    ax.set_title(f"{project}: after-tax project cash flow")
+    ax.set_ylabel("billion KRW (nominal)")
+    ax.set_title(f"{project}: after-tax cash flow")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+
+
+def jobs_figure(jobs_by_level: pd.DataFrame, path: Path) -> None:
+    """Jobs (direct + indirect) per calendar year, stacked by cluster level."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    bottom = np.zeros(len(jobs_by_level))
+    for col in sorted(jobs_by_level.columns):
+        values = jobs_by_level[col].to_numpy()
+        ax.bar(jobs_by_level.index, values, bottom=bottom, label=col)
+        bottom += values
+    ax.set_ylabel("jobs (persons employed that year)")
+    ax.set_title("Jobs by year and cluster level (direct bottom-up + indirect from Bank of Korea coefficients)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=_DPI)

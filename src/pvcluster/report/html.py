@@ -162,6 +162,18 @@ def _sizing_section(z: dict, figures: dict[str, Path]) -> str:
     return "".join(out)
 
 
+def _rows_table(rows: dict) -> str:
+    """A table with one row per key of ``rows`` and one column per key of the row dicts."""
+    if not rows:
+        return ""
+    cols = list(next(iter(rows.values())))
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    body = "".join("<tr><td>" + html.escape(str(name)) + "</td>"
+                   + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in cols) + "</tr>"
+                   for name, r in rows.items())
+    return f"<table><tr><th></th>{head}</tr>{body}</table>"
+
+
 def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance: dict) -> None:
     s = summary
     parts = [
@@ -199,13 +211,43 @@ def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance
     parts.append("<h2>Sizing</h2>")
     parts.append(_sizing_section(s["sizing"], figures))
     parts.append("<h2>Finance</h2>")
-    for name, f in s["finance"].items():
+    fin = s["finance"]
+    parts.append("<p class='note'>NPV and IRR are after tax; project = unlevered, equity = after debt "
+                 "service. Flows at the end of each year, construction from t = 0 (numpy-financial "
+                 "convention); real base-year KRW made nominal with the inflation fact, NPV at the nominal "
+                 "rate (1 + r)(1 + i) - 1. LCOE follows SAM's single-owner definition: owner's costs "
+                 "(revenue minus equity cash flow) discounted, over energy at the meter discounted at the "
+                 "nominal (LCOE nominal) or real (LCOE real) rate. An IRR that does not exist is shown as None.</p>")
+    projects = {k: v for k, v in fin.items() if isinstance(v, dict) and "level" in v}
+    for name, f in projects.items():
         parts.append(f"<h3>{html.escape(name)}</h3>" + _table(f))
         if f"cashflow_{name}" in figures:
             parts.append(_image(figures[f"cashflow_{name}"], f"cash flow {name}"))
-    parts.append("<p class='note'>NPV and IRR are after tax; flows at the end of each year, "
-                 "construction at t = 0 (numpy-financial convention). LCOE is real and pre-tax: "
-                 "discounted capex and O&amp;M over discounted AC energy.</p>")
+    if "portfolio" in fin:
+        parts.append("<h2>Cluster portfolio</h2><p class='note'>Every project by level (L1 programs, L2 unit "
+                     "projects, L3 complexes, L4 clusters) and function (seed plan V-1, V-3).</p>")
+        parts.append("<h3>By level</h3>" + _rows_table(fin["portfolio"]["by_level"]))
+        parts.append("<h3>By function</h3>" + _rows_table(fin["portfolio"]["by_function"]))
+    if "jobs" in fin:
+        jobs = {k: v for k, v in fin["jobs"].items() if not isinstance(v, dict)}
+        parts.append("<h2>Jobs</h2><p class='note'>Direct jobs bottom up (per MW, per t of polysilicon, "
+                     "staff); indirect jobs from the Bank of Korea employment inducement coefficients "
+                     "(Type I: supply chain, no induced consumption).</p>" + _table(jobs))
+        if "jobs" in figures:
+            parts.append(_image(figures["jobs"], "jobs by year and level"))
+    if "polysilicon" in fin:
+        poly = fin["polysilicon"]
+        flat = {k: v for k, v in poly.items() if not isinstance(v, (dict, list))}
+        parts.append("<h2>Polysilicon plant</h2>" + _table(flat))
+        rows = {name: {k: v for k, v in sc.items() if not isinstance(v, (dict, list))}
+                for name, sc in poly.get("scenarios", {}).items()}
+        parts.append("<h3>Selling-price scenarios</h3>" + _rows_table(rows))
+    if "fund" in fin:
+        fund = fin["fund"]
+        parts.append("<h2>Fund</h2>" + _table({k: v for k, v in fund.items() if not isinstance(v, (dict, list))}))
+        parts.append("<h3>Tranches</h3>" + _rows_table(fund.get("tranches", {})))
+        if "fund_waterfall" in figures:
+            parts.append(_image(figures["fund_waterfall"], "fund waterfall"))
     parts.append("<h2>Inputs and their sources</h2>")
     for kind, facts in provenance.items():
         rows = "".join(

@@ -288,23 +288,65 @@ def cluster_times(sizing) -> dict[str, Any]:
 
 
 
+def finance_summary(finance) -> dict:
+    """``finance.<project>`` metrics, then the portfolio roll-ups, jobs, polysilicon and fund."""
+    from pvcluster.finance import portfolio as pf
+
+    fin: dict = {}
+    for e in finance.portfolio:
+        p, r = finance.inputs[e.name], e.result
+        t = r.table
+        first = t[t["operating_year"] == 1]
+        fin[e.name] = {
+            "level": e.level, "function": e.function, "kind": e.kind,
+            **r.metrics(),
+            "capex_krw": p.capex_krw,  # real base-year KRW (metrics() sums the nominal table)
+            "irr_exists": r.irr_fraction is not None,
+            "equity_irr_exists": r.equity_irr_fraction is not None,
+            "first_year_revenue_krw": float(first["revenue_krw"].sum()),
+            "first_year_opex_krw": float(first["opex_krw"].sum()),
+            "first_year_energy_mwh": float(first["energy_kwh"].sum()) / 1000.0,
+            "discount_rate_fraction": p.discount_rate_fraction,
+            "inflation_fraction_per_year": p.inflation_fraction_per_year,
+            "analysis_years": p.operating_years,
+            "jobs_total_job_years": e.jobs.totals.get("total_job_years") if e.jobs is not None else None,
+            "note": e.note,
+        }
+    by_level = pf.roll_up(finance.portfolio, "level")
+    by_function = pf.roll_up(finance.portfolio, "function")
+    fin["portfolio"] = {
+        "by_level": {k: {c: (v if isinstance(v, str) else float(v)) for c, v in row.items()}
+                     for k, row in by_level.iterrows()},
+        "by_function": {k: {c: (v if isinstance(v, str) else float(v)) for c, v in row.items()}
+                        for k, row in by_function.iterrows()},
+        "total_capex_krw": float(sum(e.capex_krw for e in finance.portfolio)),
+        "total_npv_krw": float(sum(e.result.npv_krw for e in finance.portfolio)),
+    }
+    jobs = pf.jobs_by_year(finance.portfolio)
+    totals: dict = {}
+    for e in finance.portfolio:
+        for k, v in (e.jobs.totals if e.jobs is not None else {}).items():
+            if k.endswith("job_years"):
+                totals[k] = totals.get(k, 0.0) + float(v)
+    fin["jobs"] = {
+        **totals,
+        "peak_jobs": float(jobs["total"].max()) if not jobs.empty else 0.0,
+        "peak_year": int(jobs["total"].idxmax()) if not jobs.empty else None,
+        "by_year": {int(y): float(v) for y, v in jobs["total"].items()} if not jobs.empty else {},
+        "by_level_job_years": {k: float(v) for k, v in pf.jobs_by_year(finance.portfolio, "level").sum().items()},
+        "by_function_job_years": {k: float(v) for k, v in pf.jobs_by_year(finance.portfolio, "function").sum().items()},
+    }
+    if finance.polysilicon is not None:
+        fin["polysilicon"] = finance.polysilicon.summary
+    if finance.fund is not None:
+        fin["fund"] = finance.fund.to_summary()
+    return fin
+
+
 def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict:
     gen = generation_summary(scenario, weather, generation)
     dem = demand_summary(scenario, demand)
-    fin = {}
-    for name, result in finance.projects.items():
-        inputs = finance.inputs[name]
-        fin[name] = {
-            "capex_krw": inputs.capex_krw,
-            "price_krw_per_kwh": inputs.price_krw_per_kwh,
-            "npv_krw": result.npv_krw,
-            "irr_fraction": result.irr_fraction,
-            "irr_exists": result.irr_fraction is not None,
-            "lcoe_krw_per_kwh": result.lcoe_krw_per_kwh,
-            "payback_years": result.payback_years,
-            "discount_rate_fraction": inputs.discount_rate_fraction,
-            "analysis_years": inputs.analysis_years,
-        }
+    fin = finance_summary(finance)
     summary = {
         "scenario": {
             "name": scenario.scenario.name,
