@@ -8,9 +8,13 @@ import math
 import numpy as np
 import pytest
 
+from pathlib import Path
+
 from pvcluster.cli import main
 from pvcluster.finance.cashflow import bracket_tax, corporate_tax, irr, lcoe, npv, payback_year
 from pvcluster.finance.pv_project import energy_price_krw_per_kwh, plant_project
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_two_year_npv_hand_value():
@@ -152,7 +156,7 @@ def test_finance_cli_two_year_project_json(tmp_path, capsys):
 
 
 def test_finance_cli_example_runs(capsys):
-    assert main(["finance", "examples/village_pv_project.toml"]) == 0
+    assert main(["finance", str(ROOT / "examples" / "village_pv_project.toml")]) == 0
     out = capsys.readouterr().out
     assert "minimum DSCR" in out and "1.300" in out
 
