@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
 
 from pvcluster.errors import InfeasibleError
 from pvcluster.sizing.data import SiteData
+from pvcluster.sizing.highs import PersistentHighs
 from pvcluster.sizing.model import build_cluster_model, technologies_for
 from pvcluster.sizing.solve import (_INFEASIBLE, _OPTIMAL, SiteModel, SiteSolution, SolverSettings, extract,
                                     has_integers, solver_options)
@@ -282,7 +282,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
     m = build_cluster_model(sites, budget_krw, objective=settings.objective)
     integer = has_integers(m)
     t1 = time.perf_counter()
-    solver = SolverFactory("highs")
+    solver = PersistentHighs()
     res = solver.solve(m, solver_options=solver_options(settings, integer), time_limit=settings.time_limit_s,
                        load_solutions=False, raise_exception_on_nonoptimal_result=False)
     t2 = time.perf_counter()
@@ -308,7 +308,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
 
 def _diagnose_cluster(sites, budget_krw, settings) -> str:
     m = build_cluster_model(sites, budget_krw, objective=settings.objective, elastic=True)
-    solver = SolverFactory("highs")
+    solver = PersistentHighs()
     res = solver.solve(m, solver_options=solver_options(settings, has_integers(m)), time_limit=settings.time_limit_s,
                        load_solutions=False, raise_exception_on_nonoptimal_result=False)
     if res.termination_condition not in _OPTIMAL:

@@ -26,7 +26,7 @@ NAME = "curtailment"
 def build(b: pyo.Block, s: SiteData) -> None:
     T = b.parent_block().T
     b.curtailed_kw = pyo.Var(T, within=pyo.NonNegativeReals)
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: -b.curtailed_kw[t])
+    b.net_kw = [-b.curtailed_kw[t] for t in T]
     b.capex_krw = pyo.Expression(expr=0.0)
     b.annual_krw = pyo.Expression(expr=0.0)
     b.life_years = s.pv_life_years

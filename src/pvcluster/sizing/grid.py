@@ -36,7 +36,7 @@ def build(b: pyo.Block, s: SiteData) -> None:
     w = s.time.weights
     b.import_kw = pyo.Var(T, bounds=(0.0, s.import_limit_kw))
     b.export_kw = pyo.Var(T, bounds=(0.0, s.export_limit_kw))
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: b.import_kw[t] - b.export_kw[t])
+    b.net_kw = [b.import_kw[t] - b.export_kw[t] for t in T]
     pi, pe = s.import_price_krw_per_kwh, s.export_price_krw_per_kwh
     energy = pyo.quicksum(float(w[t] * pi[t]) * b.import_kw[t] - float(w[t] * pe[t]) * b.export_kw[t] for t in T)
     if s.demand_charge_krw_per_kw_month > 0:

@@ -39,9 +39,8 @@ def build(b: pyo.Block, s: SiteData) -> None:
         b.enrolled = pyo.Var(b.F, within=pyo.Binary)
     else:  # decided already (see SiteModel): constants, so the site's model stays a fast LP
         b.enrolled = pyo.Param(b.F, initialize=lambda b, f: float(s.pilot_enrollment[f]))
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: -pyo.quicksum(
-        float(cands[f].load_kw[t]) * b.enrolled[f] for f in b.F if cands[f].load_kw[t] != 0.0
-        and (s.pilot_enrollment is None or s.pilot_enrollment[f])))
+    b.net_kw = [-pyo.quicksum(float(cands[f].load_kw[t]) * b.enrolled[f] for f in b.F if cands[f].load_kw[t] != 0.0
+                              and (s.pilot_enrollment is None or s.pilot_enrollment[f])) for t in T]
     b.energy_kwh = {f: s.annual(cands[f].load_kw) for f in range(len(cands))}
     b.capex_krw = pyo.Expression(expr=pyo.quicksum(cands[f].retrofit_krw * b.enrolled[f] for f in b.F))
     b.annual_krw = pyo.Expression(expr=-pyo.quicksum(

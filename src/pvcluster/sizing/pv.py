@@ -37,8 +37,7 @@ def build(b: pyo.Block, s: SiteData) -> None:
     b.G = pyo.Set(initialize=range(len(segs)), ordered=True)
     b.capacity_kwp = pyo.Var(b.G, bounds=lambda b, g: (segs[g].existing_kwp, max(segs[g].max_kwp, segs[g].existing_kwp)))
     cf = [_cf(g) for g in segs]
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: pyo.quicksum(
-        float(cf[g][t]) * b.capacity_kwp[g] for g in b.G if cf[g][t] != 0.0))
+    b.net_kw = [pyo.quicksum(float(cf[g][t]) * b.capacity_kwp[g] for g in b.G if cf[g][t] != 0.0) for t in T]
     b.capex_krw = pyo.Expression(expr=pyo.quicksum(
         segs[g].capex_krw_per_kwp * (b.capacity_kwp[g] - segs[g].existing_kwp) for g in b.G))
     b.annual_krw = pyo.Expression(expr=pyo.quicksum(segs[g].fixed_om_krw_per_kwp_year * b.capacity_kwp[g]

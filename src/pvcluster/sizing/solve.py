@@ -1,5 +1,8 @@
 """Solve a site's model with HiGHS through Pyomo's persistent interface (no files on disk).
 
+The interface is :class:`~pvcluster.sizing.highs.PersistentHighs`, Pyomo's own with a one-pass
+transfer of linear constraints.
+
 :class:`SiteModel` keeps a site's Pyomo model and its persistent HiGHS instance alive, so the
 shared budget's price can change between solves and HiGHS restarts from its last basis. The
 status, objective, MIP gap and solve time are reported. An infeasible or unbounded case raises
@@ -11,15 +14,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import TerminationCondition
 
 from pvcluster.errors import InfeasibleError
 from pvcluster.sizing.data import SiteData
+from pvcluster.sizing.highs import PersistentHighs
 from pvcluster.sizing.model import build_site_model, cost_factors, technologies_for
 
 _OPTIMAL = {TerminationCondition.convergenceCriteriaSatisfied}
@@ -29,7 +32,7 @@ _INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.local
 
 @dataclass(frozen=True)
 class SolverSettings:
-    solver: str = "ipm"  # LP algorithm of the first solve: ipm, simplex or choose
+    solver: str = "auto"  # LP algorithm of the first solve: auto, ipm, simplex or choose
     time_limit_s: float = 600.0
     mip_gap_fraction: float = 1e-6
     objective: str = "annualized_cost"
@@ -75,6 +78,18 @@ def solver_options(settings: SolverSettings, integer: bool, algorithm: str | Non
     return options
 
 
+def first_algorithm(s: SiteData) -> str:
+    """HiGHS's algorithm for a site's first solve when ``solver = "auto"``.
+
+    IPX (with crossover) on the hourly year: on the default scenario it sized green_village in
+    7.8 s against 9.2 s for the dual simplex, the industrial complex in 3.9 s against 7.6 s. The
+    dual simplex on typical days: on the default
+    scenario's 24 typical days (4,552-7,193 rows) it took 0.15-0.27 s per site against
+    0.23-0.38 s for IPX, and the sizing stage 1.38 s against 1.84 s.
+    """
+    return "ipm" if s.time.is_full_year else "simplex"
+
+
 class SiteModel:
     """A site's model with its persistent HiGHS solver; ``solve(price)`` re-solves cheaply."""
 
@@ -83,21 +98,32 @@ class SiteModel:
         self.screening = None
         if s.pilot and s.pilot_enrollment is None and s.time.is_full_year and settings.screening_days < 365:
             s, self.screening = screen_pilot(s, settings)
+        if settings.solver == "auto":
+            settings = replace(settings, solver=first_algorithm(s))
         self.data, self.settings = s, settings
         self.technologies = technologies_for(s)
         self.model = build_site_model(s, elastic=elastic, objective=settings.objective,
                                       technologies=self.technologies)
         self.integer = has_integers(self.model)
-        self.solver = SolverFactory("highs")
+        self.solver = PersistentHighs()
+        # Once built, the model's structure never changes: between solves only the budget price
+        # (a mutable parameter) and the bounds and domains of binaries (branch and bound) do. So
+        # each re-solve checks only variables and parameters, not every constraint and expression.
+        updates = self.solver.config.auto_updates
+        for check in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                      "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                      "update_named_expressions", "update_objective"):
+            setattr(updates, check, False)
         self.build_s = time.perf_counter() - t0
         self.solve_s = 0.0
         self.solves = 0
         self.result = None
 
-    def _solve_lp(self, strategy: int = 1) -> TerminationCondition:
+    def _solve_lp(self, strategy: int = 1, load: list | None = None) -> TerminationCondition:
         """Solve the LP; after the first solve, simplex restarts from the last basis: primal
         (``strategy`` 4) after a change of costs, which keeps the basis primal feasible (3-6x
-        faster than dual on a village's year), dual (1) after a change of bounds."""
+        faster than dual on a village's year), dual (1) after a change of bounds. ``load``: the
+        variables whose values are loaded back into the model (all when None)."""
         algorithm = "simplex" if self.solves else None
         t0 = time.perf_counter()
         res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy),
@@ -107,7 +133,7 @@ class SiteModel:
         self.solves += 1
         self.result = res
         if res.termination_condition in _OPTIMAL:
-            res.solution_loader.load_vars()
+            res.solution_loader.load_vars(load)
         return res.termination_condition
 
     def solve(self, price: float = 0.0) -> tuple[TerminationCondition, float, float]:
@@ -129,7 +155,10 @@ class SiteModel:
         root relaxation is solved by IPX, then every node only changes bounds, so HiGHS's dual
         simplex restarts from the parent's basis. Nodes are explored depth first, the branch
         nearer the relaxed value first; a node whose relaxation cannot beat the incumbent by
-        more than ``mip_gap_fraction`` is pruned.
+        more than ``mip_gap_fraction`` is pruned. A branch sets the binary's bounds (0 or 1 on
+        both) rather than fixing it: the persistent interface then only changes two column
+        bounds in HiGHS, where fixing a variable re-sends every row it appears in (for a pilot
+        candidate, every balance row).
         """
         binaries = [v for v in self.model.component_data_objects(pyo.Var) if v.is_binary()]
         for v in binaries:
@@ -141,17 +170,17 @@ class SiteModel:
         while stack:
             fix = stack.pop()
             for i, v in enumerate(binaries):
-                if i in fix:
-                    v.fix(fix[i])
-                else:
-                    v.unfix()
+                v.setlb(fix.get(i, 0))
+                v.setub(fix.get(i, 1))
             nodes += 1
-            tc = self._solve_lp(first_strategy if nodes == 1 else 1)
+            # a node needs only its objective and the binaries' values: loading every variable
+            # back into Pyomo cost as much as the node's simplex run on typical days
+            tc = self._solve_lp(first_strategy if nodes == 1 else 1, load=binaries)
             if tc in _INFEASIBLE:
                 continue
             if tc not in _OPTIMAL:
                 return tc
-            obj = pyo.value(self.model.objective)
+            obj = self.result.incumbent_objective
             if nodes == 1:
                 best_bound = obj
             if obj >= best - gap * max(abs(best), 1.0):
@@ -168,15 +197,18 @@ class SiteModel:
         self.nodes = nodes
         if best_fix is None:
             for v in binaries:
-                v.unfix()
+                v.setlb(0)
+                v.setub(1)
                 v.domain = pyo.Binary
             return TerminationCondition.provenInfeasible
         for i, v in enumerate(binaries):
-            v.fix(best_fix[i])
+            v.setlb(best_fix[i])
+            v.setub(best_fix[i])
         tc = self._solve_lp()  # leave the model holding the best solution
         self.bound = best_bound
         for v in binaries:
-            v.unfix()
+            v.setlb(0)
+            v.setub(1)
             v.domain = pyo.Binary
         return tc
 

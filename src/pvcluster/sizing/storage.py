@@ -93,7 +93,7 @@ def build(b: pyo.Block, s: SiteData) -> None:
         b.built = pyo.Var(within=pyo.Binary)
         b.min_size = pyo.Constraint(expr=b.energy_kwh >= s.storage_min_energy_kwh * b.built)
         b.max_size = pyo.Constraint(expr=b.energy_kwh <= s.storage_max_energy_kwh * b.built)
-    b.net_kw = pyo.Expression(T, rule=lambda b, t: b.discharge_kw[t] - b.charge_kw[t])
+    b.net_kw = [b.discharge_kw[t] - b.charge_kw[t] for t in T]
     b.capex_krw = pyo.Expression(expr=s.storage_energy_capex_krw_per_kwh * b.energy_kwh
                                  + s.storage_power_capex_krw_per_kw * b.power_kw)
     b.annual_krw = pyo.Expression(expr=s.storage_fixed_om_fraction * b.capex_krw)

@@ -1,0 +1,241 @@
+"""Pyomo's persistent HiGHS interface, with a fast path for linear constraints.
+
+``pyomo.contrib.solver``'s ``Highs`` hands a model to HiGHS constraint by constraint: for each
+one it walks the expression to collect its variables (``collect_vars_and_named_exprs``), adds
+any new column with its own ``addVars`` call, then walks it again for its coefficients
+(``generate_standard_repn``). On a village's hourly year (44,166 rows, 52,930 columns) that
+took 1.25-1.6 s, against 0.005 s for passing the same LP to highspy as a sparse matrix.
+
+:class:`PersistentHighs` is that interface with one change: :meth:`add_constraints` reads a
+linear constraint's coefficients in a single pass over its expression (sums, monomials,
+variables, constant scalings and named ``Expression`` components), adds all new columns
+with one ``addVars`` call and all rows with one ``addRows`` call. It fills the same
+bookkeeping as Pyomo's (referenced variables, named expressions, the constraint maps), so
+persistent re-solves (``update``: new costs, bounds, fixed variables, added or removed
+constraints) work as before. A constraint the fast path does not recognise (mutable
+parameters in a coefficient or a bound, nonlinear terms, fixed variables when fixed
+variables are not treated as parameters) goes through Pyomo's own code unchanged, in order.
+
+Python's cyclic garbage collector is paused while the model is transferred (Pyomo's
+``PauseGC``, as its file writers do): the transfer allocates hundreds of thousands of small
+objects, and each collection walks every live object of the process again.
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+from pyomo.common.gc_manager import PauseGC
+from pyomo.common.numeric_types import native_numeric_types
+from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.core.base.var import ScalarVar, VarData
+from pyomo.core.expr.numeric_expr import (DivisionExpression, LinearExpression, MonomialTermExpression,
+                                          NegationExpression, ProductExpression, SumExpression)
+from pyomo.core.expr.numvalue import NumericConstant
+from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression, RangedExpression
+
+__all__ = ["PersistentHighs", "linear_row"]
+
+_VAR_TYPES = {VarData, ScalarVar}
+_SUM_TYPES = {SumExpression, LinearExpression}
+_NAMED_TYPES: set = set()
+_OTHER_TYPES: set = set()  # seen, neither variable nor named expression
+_NONE = ()  # the named expressions of a constraint that has none (shared: one object fewer per row)
+
+
+class _NotLinear(Exception):
+    """The fast path does not handle this expression; Pyomo's generic code will."""
+
+
+def _is_var(cls, node) -> bool:
+    if cls in _VAR_TYPES:
+        return True
+    if cls in _NAMED_TYPES or cls in _OTHER_TYPES or cls in native_numeric_types:
+        return False
+    if getattr(node, "is_variable_type", None) and node.is_variable_type():
+        _VAR_TYPES.add(cls)
+        return True
+    return False
+
+
+def _is_named(cls, node) -> bool:
+    if cls in _NAMED_TYPES:
+        return True
+    if cls in _OTHER_TYPES:
+        return False
+    if getattr(node, "is_named_expression_type", None) and node.is_named_expression_type():
+        _NAMED_TYPES.add(cls)
+        return True
+    _OTHER_TYPES.add(cls)
+    return False
+
+
+def _collect(expr, scale: float, coefs: dict, variables: dict, named: dict) -> float:
+    """Add ``scale * expr``'s linear terms to ``coefs`` (by variable id); return its constant.
+
+    Fixed variables count as constants (at their value) and are still recorded in
+    ``variables``, as Pyomo does when it treats fixed variables as parameters.
+    """
+    cls = expr.__class__
+    if cls in native_numeric_types:
+        return scale * expr
+    if cls is MonomialTermExpression:
+        c, v = expr._args_
+        if c.__class__ not in native_numeric_types:
+            raise _NotLinear
+        return _collect(v, scale * c, coefs, variables, named)
+    if cls in _SUM_TYPES:
+        constant = 0.0
+        for arg in expr.args:
+            a = arg.__class__
+            if a is MonomialTermExpression:
+                c, v = arg._args_
+                if c.__class__ in native_numeric_types and v.__class__ in _VAR_TYPES and not v.fixed:
+                    i = id(v)
+                    variables[i] = v
+                    coefs[i] = coefs.get(i, 0.0) + scale * c
+                    continue
+            elif a in _VAR_TYPES and not arg.fixed:
+                i = id(arg)
+                variables[i] = arg
+                coefs[i] = coefs.get(i, 0.0) + scale
+                continue
+            constant += _collect(arg, scale, coefs, variables, named)
+        return constant
+    if _is_var(cls, expr):
+        i = id(expr)
+        variables[i] = expr
+        if expr.fixed:
+            if expr.value is None:
+                raise _NotLinear
+            return scale * expr.value
+        coefs[i] = coefs.get(i, 0.0) + scale
+        return 0.0
+    if _is_named(cls, expr):
+        named[id(expr)] = expr
+        return _collect(expr.expr, scale, coefs, variables, named) if expr.expr is not None else 0.0
+    if cls is NegationExpression:
+        return _collect(expr._args_[0], -scale, coefs, variables, named)
+    if cls is ProductExpression:
+        a, b = expr._args_
+        if a.__class__ in native_numeric_types:
+            return _collect(b, scale * a, coefs, variables, named)
+        if b.__class__ in native_numeric_types:
+            return _collect(a, scale * b, coefs, variables, named)
+        raise _NotLinear
+    if cls is DivisionExpression:
+        a, b = expr._args_
+        if b.__class__ in native_numeric_types and b != 0:
+            return _collect(a, scale / b, coefs, variables, named)
+    if cls is NumericConstant:
+        return scale * expr.value
+    raise _NotLinear  # mutable parameters and anything nonlinear
+
+
+def linear_row(con):
+    """``(lb, ub, coefs, variables, named)`` of a linear constraint, or None when not handled.
+
+    ``coefs`` maps variable ids to coefficients (repeated variables merged), ``variables``
+    maps ids to all variables met (fixed ones included), ``named`` the named expressions met.
+    Bounds are floats (+-inf when absent), with the constant terms moved to them.
+    """
+    expr = con.expr
+    cls = expr.__class__
+    coefs: dict = {}
+    variables: dict = {}
+    named: dict = {}
+    try:
+        if cls is EqualityExpression:
+            lhs, rhs = expr.args
+            constant = _collect(lhs, 1.0, coefs, variables, named) + _collect(rhs, -1.0, coefs, variables, named)
+            return -constant, -constant, coefs, variables, named
+        if cls is InequalityExpression:
+            lhs, rhs = expr.args
+            constant = _collect(lhs, 1.0, coefs, variables, named) + _collect(rhs, -1.0, coefs, variables, named)
+            return -highspy.kHighsInf, -constant, coefs, variables, named
+        if cls is RangedExpression:
+            lb, body, ub = expr.args
+            for bound in (lb, ub):
+                if bound is not None and bound.__class__ not in native_numeric_types:
+                    return None
+            constant = _collect(body, 1.0, coefs, variables, named)
+            return (-highspy.kHighsInf if lb is None else lb - constant,
+                    highspy.kHighsInf if ub is None else ub - constant, coefs, variables, named)
+    except _NotLinear:
+        return None
+    return None
+
+
+class PersistentHighs(Highs):
+    """``pyomo.contrib.solver``'s persistent HiGHS interface with a one-pass linear transfer."""
+
+    def set_instance(self, model):
+        with PauseGC():
+            super().set_instance(model)
+
+    def update(self, timer=None):
+        with PauseGC():
+            super().update(timer)
+
+    def add_constraints(self, cons):
+        fast: list = []
+        slow: list = []
+        for con in cons:
+            row = linear_row(con)
+            if row is not None and (self._treat_fixed_vars_as_params or all(
+                    not v.fixed for v in row[3].values())):
+                if slow:
+                    super().add_constraints(slow)
+                    slow = []
+                fast.append((con, row))
+            else:
+                if fast:
+                    self._add_linear(fast)
+                    fast = []
+                slow.append(con)
+        if fast:
+            self._add_linear(fast)
+        if slow:
+            super().add_constraints(slow)
+
+    def _add_linear(self, rows: list) -> None:
+        referenced = self._referenced_variables
+        new: dict = {}
+        for con, (_, _, _, variables, _) in rows:
+            if con in self._named_expressions:
+                raise ValueError(f"Constraint {con.name} has already been added")
+            for i, v in variables.items():
+                if i not in referenced and i not in new:
+                    new[i] = v
+        if new:
+            self.add_variables(list(new.values()))
+        self._sol = None
+        if self._last_results_object is not None:
+            self._last_results_object.solution_loader.invalidate()
+        var_map = self._pyomo_var_to_solver_var_map
+        con_map, con_inverse = self._pyomo_con_to_solver_con_map, self._solver_con_to_pyomo_con_map
+        active, named_by_con = self._active_constraints, self._named_expressions
+        used_by_con = self._vars_referenced_by_con
+        first = len(con_map)
+        lbs, ubs, starts, index, value = [], [], [], [], []
+        add_index, add_value = index.append, value.append
+        for k, (con, (lb, ub, coefs, variables, named)) in enumerate(rows):
+            active[con] = con.expr
+            named_by_con[con] = [(e, e.expr) for e in named.values()] if named else _NONE
+            used_by_con[con] = list(variables.values())
+            starts.append(len(index))
+            for i, c in coefs.items():
+                referenced[i][0][con] = None
+                if c != 0.0:
+                    add_index(var_map[i])
+                    add_value(c)
+            if len(variables) != len(coefs):  # fixed variables: referenced, but constants here
+                for i in variables:
+                    referenced[i][0][con] = None
+            lbs.append(lb)
+            ubs.append(ub)
+            con_map[con] = first + k
+            con_inverse[first + k] = con
+        self._solver_model.addRows(len(lbs), np.array(lbs, dtype=np.double), np.array(ubs, dtype=np.double),
+                                   len(value), np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
+                                   np.array(value, dtype=np.double))
