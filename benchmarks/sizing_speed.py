@@ -1,7 +1,7 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
     python benchmarks/sizing_speed.py [--part a|b|c|all] [--site v09] [--land-m2 50000]
-                                      [--budget-fraction 0.6] [--days 24,12,48] [--repeat 1]
+                                      [--budget-fraction 0.6] [--days 16,12,24] [--repeat 1]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
 (a) Pyomo overhead against the floor. The floor is the same LP, taken from the HiGHS object
@@ -19,7 +19,8 @@
         rel. diff  = |objective decomposed - objective monolithic| / |monolithic| (<= 1e-6)
 
 (c) Representative periods on the default scenario (models/yeongwol.toml, ensemble_years = 0):
-    the sizing stage (``build_sizing``) on every hour against typical days.
+    the sizing stage (``build_sizing``) on every hour against typical days (clustered on every
+    site's load, PV and prices; energy series rescaled to the year's sums; solved in-process).
 
         rel. error = (objective on typical days - full-year objective) / |full-year|  (<= 1 %)
         speed-up   = full-year sizing wall time / typical-day sizing wall time  (target >= 20x)
@@ -227,8 +228,8 @@ def measure_one(site_data, settings) -> dict:
 
 def measure_cluster(sites: list, budget: float, settings) -> dict:
     import pyomo.environ as pyo
-    from pyomo.contrib.solver.common.factory import SolverFactory
 
+    from pvcluster.sizing.highs import PersistentHighs
     from pvcluster.sizing.model import build_cluster_model
     from pvcluster.sizing.solve import _OPTIMAL, solver_options
 
@@ -236,7 +237,7 @@ def measure_cluster(sites: list, budget: float, settings) -> dict:
     t0 = time.perf_counter()
     m = build_cluster_model(sites, budget, objective=settings.objective)
     t1 = time.perf_counter()
-    solver = SolverFactory("highs")
+    solver = PersistentHighs()  # what solve_monolithic uses
     res = solver.solve(m, solver_options=options, time_limit=settings.time_limit_s, load_solutions=False,
                        raise_exception_on_nonoptimal_result=False)
     optimal = res.termination_condition in _OPTIMAL
@@ -370,33 +371,36 @@ def part_b(sites: dict, budget_fraction: float, mono_solver: str, time_limit: fl
 
 def prepare_grid(scenario, generation, demand) -> float:
     """Seconds build_sizing spends before solving: site inputs, the time grid, the sites on it."""
-    from pvcluster.sizing import grid_for, site_inputs
+    from pvcluster.sizing import grid_for, site_inputs, sites_on_grid
 
     t0 = time.perf_counter()
     full = site_inputs(scenario, generation, demand)
     fixed = {v.name for v in scenario.villages if not v.size}
     to_size = {n: s for n, s in full.items() if n not in fixed}
     grid, hours = grid_for(scenario, to_size, demand.hourly_kw.index.month.to_numpy())
-    if not grid.is_full_year:
-        to_size = {n: s.on_grid(grid, hours) for n, s in to_size.items()}
+    sites_on_grid(to_size, grid, hours)
     return time.perf_counter() - t0
 
 
-def representation(sites: dict, grid) -> dict[str, tuple[float, float, float]]:
-    """Relative error of the typical days' weighted annual sums, by site: (load, load x import
-    price, PV per kWp of the first segment); the load includes pilot candidates' loads."""
-    hours = (np.asarray(grid.period_days)[:, None] * 24 + np.arange(24)).reshape(-1)
-    w = grid.weights
-
-    def err(x):
-        total = float(np.sum(x))
-        return float(w @ x[hours]) / total - 1.0 if total else float("nan")
-
+def representation(year: dict, small: dict) -> dict[str, tuple[float, float, float]]:
+    """Relative error of the typical-day model's weighted annual sums against the year's, by site:
+    (load, load x import price, PV per kWp of the first segment), loads with pilot candidates'.
+    The typical-day inputs are the ones sized (medoid days, energy series rescaled to the year)."""
     out = {}
-    for name, s in sites.items():
-        load = s.load_kw + sum((f.load_kw for f in s.pilot), np.zeros(len(s.load_kw)))
-        pv = s.segments[0].kw_per_kwp if s.segments else np.zeros(len(load))
-        out[name] = (err(load), err(load * s.import_price_krw_per_kwh), err(pv))
+    for name, s in small.items():
+        y = year[name]
+        w = s.time.weights
+
+        def err(a_small, a_year):
+            total = float(np.sum(a_year))
+            return float(w @ a_small) / total - 1.0 if total else float("nan")
+
+        load_s = s.load_kw + sum((f.load_kw for f in s.pilot), np.zeros(s.steps))
+        load_y = y.load_kw + sum((f.load_kw for f in y.pilot), np.zeros(y.steps))
+        pv_s = s.segments[0].kw_per_kwp if s.segments else np.zeros(s.steps)
+        pv_y = y.segments[0].kw_per_kwp if y.segments else np.zeros(y.steps)
+        out[name] = (err(load_s, load_y), err(load_s * s.import_price_krw_per_kwh, load_y * y.import_price_krw_per_kwh),
+                     err(pv_s, pv_y))
     return out
 
 
@@ -467,7 +471,7 @@ def part_c(days: list[int]) -> None:
             cells.append(f"{o:>17,.0f} ({e:>+7.2%})")
         print(f"  {label:<18}" + "".join(f"{c:>28}" for c in cells))
     print("  where the sizing time goes: site inputs + time grid (clustering) in this process, then per site "
-          "model build + solve calls in the 2 worker processes")
+          "model build + solve calls (full year: in the 2 worker processes; typical days: in this process)")
     print(f"  (starting 2 spawned workers that import pvcluster's sizing and Pyomo, and stopping them: {start:.2f} s)")
     for label, s, wall in runs:
         t = s.cluster.timings if s.cluster else {}
@@ -477,7 +481,7 @@ def part_c(days: list[int]) -> None:
           "(load incl. pilot candidates | load x import price | PV per kWp)")
     year_sites = full.site_inputs
     for label, s, _ in runs[1:]:
-        rep = representation(year_sites, s.time)
+        rep = representation(year_sites, {n: d for n, d in s.site_inputs.items() if not d.time.is_full_year})
         cells = ", ".join(f"{n} {a:+.2%} | {b:+.2%} | {c:+.2%}" for n, (a, b, c) in rep.items())
         print(f"  {label:<18}{cells}")
     county = full.sites.get("county")
@@ -501,7 +505,7 @@ def main() -> None:
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
                         help="shared budget as a share of the unconstrained capex, in (a) and (b)")
-    parser.add_argument("--days", default="24,12,48", help="numbers of typical days in (c)")
+    parser.add_argument("--days", default="16,12,24", help="numbers of typical days in (c)")
     parser.add_argument("--repeat", type=int, default=1, help="(a): best of N builds and solves")
     parser.add_argument("--cluster-solver", choices=("simplex", "ipm", "choose"), default="simplex",
                         help="HiGHS LP algorithm of the single multi-site LPs of (a) and (b)")

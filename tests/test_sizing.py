@@ -324,3 +324,148 @@ def test_scenario_technology_list_is_checked():
         load_scenario(overrides=['sizing.technologies=["pv", "storge", "curtailment"]'])
     text = str(info.value)
     assert "did you mean 'storage'" in text and "without grid" in text
+
+
+# --- speed paths (issue 5): the fast Pyomo -> HiGHS transfer, typical-day features and rescaling --
+
+def _lp_arrays(h):
+    import scipy.sparse as sp
+
+    lp = h.getLp()
+    a = lp.a_matrix_
+    shape = (lp.num_row_, lp.num_col_)
+    parts = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
+    matrix = sp.csr_matrix(parts, shape=shape) if "Rowwise" in str(a.format_) else sp.csc_matrix(parts, shape=shape)
+    return ([np.asarray(x) for x in (lp.col_cost_, lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_)],
+            matrix.toarray())
+
+
+def test_fast_transfer_passes_the_same_lp_as_pyomos_interface():
+    import pyomo.environ as pyo
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    from pvcluster.sizing.highs import PersistentHighs, linear_row
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), bounds=(0, 10))
+    m.y = pyo.Var(bounds=(-1, None))
+    m.p = pyo.Param(initialize=2.0, mutable=True)
+    m.e = pyo.Expression(expr=2 * m.x[0] - m.x[1] / 4)  # a named expression in a row
+    m.eq = pyo.Constraint(expr=m.e + m.x[0] + 3 == m.y)  # repeated variable, constant moved to the bounds
+    m.le = pyo.Constraint(expr=m.x[1] <= m.x[2] - 0.5 * m.y)
+    m.rng = pyo.Constraint(expr=pyo.inequality(-1.0, -(m.x[0] + m.x[2]), 4.0))
+    m.mut = pyo.Constraint(expr=m.p * m.x[2] >= 1.0)  # mutable coefficient: Pyomo's own code
+    m.obj = pyo.Objective(expr=m.x[0] + m.x[1] + m.x[2] + m.y)
+    assert linear_row(m.mut) is None and linear_row(m.eq) is not None
+    lb, ub, coefs, _, named = linear_row(m.eq)
+    assert lb == ub == -3.0 and sorted(coefs.values()) == [-1.0, -0.25, 3.0] and list(named.values()) == [m.e]
+    ours, theirs = PersistentHighs(), SolverFactory("highs")
+    ours.set_instance(m)
+    theirs.set_instance(m)
+    (a_vectors, a_matrix), (b_vectors, b_matrix) = _lp_arrays(ours._solver_model), _lp_arrays(theirs._solver_model)
+    for a, b in zip(a_vectors, b_vectors):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a_matrix, b_matrix)
+
+
+def test_fast_transfer_keeps_persistent_updates_working():
+    import pyomo.environ as pyo
+
+    from pvcluster.sizing.highs import PersistentHighs
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(within=pyo.NonNegativeReals)
+    m.y = pyo.Var(within=pyo.NonNegativeReals)
+    m.p = pyo.Param(initialize=1.0, mutable=True)
+    m.c = pyo.Constraint(expr=m.x + m.y >= 4)
+    m.obj = pyo.Objective(expr=m.p * m.x + 2 * m.y)
+    solver = PersistentHighs()
+
+    def solve():
+        solver.solve(m, load_solutions=True)
+        return pyo.value(m.obj)
+
+    assert solve() == pytest.approx(4.0)  # all x
+    m.p.set_value(3.0)
+    assert solve() == pytest.approx(8.0)  # a new cost: all y
+    m.y.setub(1.0)
+    assert solve() == pytest.approx(2.0 + 9.0)  # a new bound: 1 y, 3 x
+    m.x.fix(0.5)  # a fixed variable in a row already sent: the row is re-sent with it as a constant
+    m.y.setub(None)
+    assert solve() == pytest.approx(1.5 + 7.0)
+    m.x.unfix()
+    m.d = pyo.Constraint(expr=m.x >= 2)  # a new row
+    assert solve() == pytest.approx(6.0 + 4.0)
+
+
+def test_branch_and_bound_by_bounds_matches_the_hand_solution_on_several_candidates():
+    # three halls, margins 500 - retrofit: 100 (enrol), -50 (not), 300 (enrol)
+    pilot = tuple(PilotCandidate(name, np.array([10.0]), 150.0, retrofit)
+                  for name, retrofit in (("a", 400.0), ("b", 550.0), ("c", 200.0)))
+    s = site(load=[0.0], prices=[100.0], pv=[1.0], pv_max=0.0, pv_capex=120.0, pilot=pilot,
+             storage_energy_capex_krw_per_kwh=1e6)
+    sol = solve_site(s, SETTINGS)
+    assert sol.extra["enrolled"] == ["a", "c"]
+    assert sol.objective_krw == pytest.approx(-100.0 - 300.0, rel=1e-6)
+
+
+def _two_sites(n_days=365):
+    hours = np.arange(24 * n_days)
+    flat = site(load=5 + np.sin(hours), prices=np.full(len(hours), 120.0), name="village")
+    tou = np.where((hours % 24 >= 10) & (hours % 24 < 18), 200.0, 80.0) + 50.0 * ((hours // 24) % 7 == 0)
+    industry = site(load=np.full(len(hours), 10.0), prices=tou, name="industry")
+    return {"village": flat, "industry": industry}
+
+
+def test_clustering_uses_every_sites_own_prices():
+    from pvcluster.sizing import clustering_features
+
+    sites = _two_sites()
+    features, total = clustering_features(sites)
+    tou = sites["industry"].import_price_krw_per_kwh
+    # the industry's time-of-use price is a feature; the flat tariffs and constant loads are not
+    assert any(np.allclose(f, tou - tou.min()) for f in features)
+    assert not any(np.allclose(f, sites["village"].import_price_krw_per_kwh) for f in features)
+    assert not any(np.ptp(f) == 0 for f in features)
+    np.testing.assert_allclose(total, sites["village"].load_kw + sites["industry"].load_kw)
+    # with the price as a feature, no typical day mixes Sundays (dearer) with other days
+    grid, hours = typical_days(features, 8, peak_profile=total)
+    sunday = (np.arange(365) % 7 == 0)
+    for k in range(grid.periods):
+        assert len(set(sunday[grid.day_to_period == k])) == 1
+
+
+def test_typical_days_rescaled_to_the_years_energy():
+    rng = np.random.default_rng(1)
+    hours = np.arange(8760)
+    pv = np.clip(np.sin(2 * np.pi * (hours % 24 - 6) / 24), 0, None) * np.repeat(rng.uniform(0.2, 1, 365), 24)
+    s = site(load=4 + rng.random(8760), prices=np.full(8760, 100.0), pv=pv, pv_max=10.0,
+             pilot=(PilotCandidate("hall", 1 + rng.random(8760), 150.0, 1.0),))
+    grid, idx = typical_days([s.load_kw, pv], 6, peak_profile=s.load_kw)
+    plain, scaled = s.on_grid(grid, idx), s.on_grid(grid, idx, rescale=True)
+    for a_year, a_plain, a_scaled in ((s.load_kw, plain.load_kw, scaled.load_kw),
+                                      (pv, plain.segments[0].kw_per_kwp, scaled.segments[0].kw_per_kwp),
+                                      (s.pilot[0].load_kw, plain.pilot[0].load_kw, scaled.pilot[0].load_kw)):
+        assert scaled.annual(a_scaled) == pytest.approx(a_year.sum(), rel=1e-12)
+        ratio = a_scaled / np.where(a_plain == 0, 1.0, a_plain)
+        assert np.ptp(ratio[a_plain > 0]) < 1e-12  # one factor per series: the days keep their shape
+    np.testing.assert_array_equal(scaled.import_price_krw_per_kwh, plain.import_price_krw_per_kwh)
+
+
+def test_auto_solver_is_ipm_on_the_year_and_simplex_on_typical_days():
+    from pvcluster.sizing.solve import SiteModel, first_algorithm
+
+    rng = np.random.default_rng(2)
+    hours = np.arange(8760)
+    pv = np.clip(np.sin(2 * np.pi * (hours % 24 - 6) / 24), 0, None)
+    s = site(load=4 + rng.random(8760), prices=np.full(8760, 100.0), pv=pv, pv_max=10.0)
+    grid, idx = typical_days([s.load_kw, pv], 4, peak_profile=s.load_kw)
+    small = s.on_grid(grid, idx)
+    assert first_algorithm(s) == "ipm"
+    assert first_algorithm(small) == "simplex"
+    # "auto" is resolved per site, and an explicit choice is kept
+    assert SiteModel(small, SolverSettings()).settings.solver == "simplex"
+    assert SiteModel(small, SolverSettings(solver="ipm")).settings.solver == "ipm"
+    # the algorithm changes the time, not the optimum
+    costs = [SiteModel(small, SolverSettings(solver=a)).solve()[1] for a in ("auto", "ipm")]
+    assert costs[0] == pytest.approx(costs[1], rel=1e-9)

@@ -212,8 +212,9 @@ SCENARIO_SCHEMA = Table({
                                         "air-to-water heat pump (0 = no electrified heating)"),
     }, optional=True),
     "sizing": Table({
-        "solver": Field(_S, default="ipm", choices=("ipm", "simplex", "choose"),
-                        doc="HiGHS LP algorithm of each site's first solve"),
+        "solver": Field(_S, default="auto", choices=("auto", "ipm", "simplex", "choose"),
+                        doc="HiGHS LP algorithm of each site's first solve; auto: ipm (with crossover) "
+                            "on the hourly year, simplex on typical days"),
         "time_limit_s": Field(_N, default=600.0, unit="s", gt=0),
         "objective": Field(_S, default="annualized_cost", choices=("annualized_cost", "npv"),
                            doc="minimize annualized net cost, or maximize NPV over the analysis years"),
@@ -221,7 +222,9 @@ SCENARIO_SCHEMA = Table({
                                     doc="capital shared by all sites (PV, storage, pilot retrofits); 0 = no limit"),
         "periods": Field(_S, default="full", choices=("full", "typical_days"),
                          doc="full: every hour of the year; typical_days: clustered days, storage linked in order"),
-        "typical_days": Field(_I, default=24, ge=2, le=365, doc="number of typical days (periods = typical_days)"),
+        "typical_days": Field(_I, default=16, ge=2, le=365,
+                              doc="number of typical days (periods = typical_days); 16 kept the default "
+                                  "scenario's objective within 0.02 % of the full year"),
         "processes": Field(_I, default=2, ge=1, le=16, doc="worker processes that solve sites in parallel"),
         "technologies": Field("string_list", default=["pv", "storage", "grid", "curtailment", "pilot"],
                               doc="technology blocks the sites' models are assembled from (pv, storage, grid, "

@@ -110,16 +110,31 @@ class SiteData:
             if len(values) != n:
                 raise ValueError(f"{self.name}: {name} has {len(values)} values, the load has {n}")
 
-    def on_grid(self, grid: TimeGrid, hours: np.ndarray) -> SiteData:
-        """This site on another time grid; ``hours`` is the hour of the year of each grid step."""
+    def on_grid(self, grid: TimeGrid, hours: np.ndarray, rescale: bool = False) -> SiteData:
+        """This site on another time grid; ``hours`` is the hour of the year of each grid step.
+
+        With ``rescale``, each energy series (the load, each segment's PV per kWp, each pilot
+        candidate's load) is multiplied by one factor so that its weighted sum on the grid equals
+        its sum over the year, as tsam does for typical periods (Kotzur et al. 2018): the medoid
+        days alone missed the year's PV yield by +0.8 % and the loads by up to -1 % on 24 days.
+        Prices are not rescaled (they are rates, and the clustering keeps them apart).
+        """
         from dataclasses import replace
 
+        def on(a: np.ndarray) -> np.ndarray:
+            small = a[hours]
+            if rescale:
+                represented, total = float(np.dot(grid.weights, small)), float(np.sum(a))
+                if represented > 0 and total > 0:
+                    small = small * (total / represented)
+            return small
+
         return replace(
-            self, time=grid, load_kw=self.load_kw[hours],
+            self, time=grid, load_kw=on(self.load_kw),
             import_price_krw_per_kwh=self.import_price_krw_per_kwh[hours],
             export_price_krw_per_kwh=self.export_price_krw_per_kwh[hours],
-            segments=tuple(replace(g, kw_per_kwp=g.kw_per_kwp[hours]) for g in self.segments),
-            pilot=tuple(replace(f, load_kw=f.load_kw[hours]) for f in self.pilot))
+            segments=tuple(replace(g, kw_per_kwp=on(g.kw_per_kwp)) for g in self.segments),
+            pilot=tuple(replace(f, load_kw=on(f.load_kw)) for f in self.pilot))
 
     def annual(self, hourly: np.ndarray) -> float:
         """Annual sum of an hourly array on this site's time grid (kWh for kW)."""

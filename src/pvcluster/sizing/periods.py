@@ -68,8 +68,8 @@ def typical_days(features: list[np.ndarray], n_days: int, months: np.ndarray | N
                  peak_profile: np.ndarray | None = None) -> tuple[TimeGrid, np.ndarray]:
     """Choose ``n_days`` typical days from hourly yearly features; return the grid and the hours.
 
-    ``features`` are hourly arrays of the year (loads, PV per kWp ...); each is scaled by its
-    largest value so every feature counts alike. ``peak_profile`` (the total load) marks the
+    ``features`` are hourly arrays of the year (loads, PV per kWp, prices ...); each is scaled
+    by its largest value so every feature counts alike. ``peak_profile`` (the total load) marks the
     day that is kept on its own. Returns the :class:`TimeGrid` and the hour-of-year index of
     every step, so any hourly array ``a`` becomes ``a[hours]`` on the grid.
     """
