@@ -469,3 +469,32 @@ def test_auto_solver_is_ipm_on_the_year_and_simplex_on_typical_days():
     # the algorithm changes the time, not the optimum
     costs = [SiteModel(small, SolverSettings(solver=a)).solve()[1] for a in ("auto", "ipm")]
     assert costs[0] == pytest.approx(costs[1], rel=1e-9)
+
+
+def test_worker_that_dies_at_start_gives_an_error_not_a_hang(tmp_path):
+    # A script without a main guard re-runs itself in each spawned worker, which then fails
+    # before reading its sites. With a year of data in the Process arguments start() used to
+    # block for ever on the full pipe; now the parent reports the dead worker.
+    import subprocess
+    import sys
+
+    script = tmp_path / "no_guard.py"
+    script.write_text("\n".join([
+        "import numpy as np",
+        "from pvcluster.sizing import PVSegment, SiteData, SolverSettings",
+        "from pvcluster.sizing.cluster import solve_decomposed",
+        "n = 8760",
+        "def one(name):",
+        "    return SiteData(name=name, load_kw=np.full(n, 5.0), segments=(PVSegment('r', np.full(n, 0.2), 10.0, 1.0, 0.0),),",
+        "                    storage_energy_capex_krw_per_kwh=10.0, storage_power_capex_krw_per_kw=0.0,",
+        "                    storage_fixed_om_fraction=0.0, storage_life_years=1.0,",
+        "                    storage_round_trip_efficiency_fraction=1.0, import_price_krw_per_kwh=np.full(n, 100.0),",
+        "                    export_price_krw_per_kwh=np.zeros(n), import_limit_kw=1e4, export_limit_kw=0.0,",
+        "                    pv_life_years=1.0, pilot_life_years=1.0)",
+        "solve_decomposed([one('a'), one('b')], 0.0, SolverSettings(), processes=2)",
+        "print('solved')",
+    ]), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode != 0
+    assert "main__':` guard" in run.stderr
+    assert "solved" not in run.stdout

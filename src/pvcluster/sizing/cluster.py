@@ -83,8 +83,9 @@ class _Sites:
         return {n: (s.build_s, s.solve_s) for n, s in self.models.items()}
 
 
-def _worker(conn, sites, settings):
+def _worker(conn):
     try:
+        sites, settings = conn.recv()
         state = _Sites(sites, settings)
         conn.send(("ok", None))
     except Exception as exc:  # report, do not hang the parent
@@ -120,23 +121,42 @@ class _Pool:
             self.local = _Sites(groups[0], settings)
             return
         ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
-        for group in groups:
+        # The sites go through the pipe, not the Process arguments: spawn writes the arguments
+        # into a pipe it also holds open itself, so when a child dies before reading them (a
+        # script without a main guard re-runs itself in the child) a year of site data does not
+        # fit the pipe and start() blocks for ever. Here the parent drops its copy of the child's
+        # end, so a dead child shows up as a broken pipe or in _receive.
+        for _ in groups:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, group, settings), daemon=True)
+            proc = ctx.Process(target=_worker, args=(child,), daemon=True)
             proc.start()
+            child.close()
             self.conns.append(parent)
             self.procs.append(proc)
+        for c, group in zip(self.conns, groups):
+            try:
+                c.send((group, settings))
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass  # the worker is dead: _receive says so
         for c in self.conns:
             self._receive(c)
 
     def _receive(self, conn):
         proc = self.procs[self.conns.index(conn)] if self.procs else None
+        def died():
+            if proc is not None:
+                proc.join(timeout=5)
+            self.close()
+            return RuntimeError(f"a sizing worker process died (exit code {proc.exitcode if proc else None}); "
+                                "a script that sizes a cluster needs an `if __name__ == '__main__':` guard")
+
         while not conn.poll(0.2):
             if proc is not None and not proc.is_alive():
-                self.close()
-                raise RuntimeError(f"a sizing worker process died (exit code {proc.exitcode}); "
-                                   "a script that sizes a cluster needs an `if __name__ == '__main__':` guard")
-        status, value = conn.recv()
+                raise died()
+        try:
+            status, value = conn.recv()
+        except EOFError:  # the worker closed its end: it is gone
+            raise died() from None
         if status != "ok":
             raise RuntimeError(f"a sizing worker failed: {value}")
         return value
