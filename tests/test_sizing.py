@@ -498,3 +498,37 @@ def test_worker_that_dies_at_start_gives_an_error_not_a_hang(tmp_path):
     assert run.returncode != 0
     assert "main__':` guard" in run.stderr
     assert "solved" not in run.stdout
+
+
+def test_pilot_screening_on_typical_days_matches_branch_and_bound_on_the_year():
+    from pvcluster.sizing.solve import SiteModel
+
+    hours = np.arange(8760)
+    summer = ((hours // 24 >= 151) & (hours // 24 < 243)).astype(float)  # June to August
+    # margins over the grid price of 100: hall 50 x 8,760 = 438,000 against a 300,000 retrofit
+    # (enrolled); gym the same margin against 600,000 (not); pool 50 x 3 x 2,208 = 331,200
+    # against 250,000 (enrolled, though it runs only in summer)
+    cands = (PilotCandidate("hall", np.full(8760, 1.0), 150.0, 300_000.0),
+             PilotCandidate("gym", np.full(8760, 1.0), 150.0, 600_000.0),
+             PilotCandidate("pool", 3.0 * summer, 150.0, 250_000.0))
+    s = site(load=np.full(8760, 2.0), prices=np.full(8760, 100.0), pilot=cands,
+             storage_energy_capex_krw_per_kwh=1e6, discount_rate_fraction=0.0)
+    screened = SiteModel(s, SolverSettings(screening_days=6))
+    exact = SiteModel(s, SolverSettings(screening_days=0))
+    assert screened.screening["enrolled"] == ["hall", "pool"] and exact.screening is None
+    assert exact.integer and not screened.integer  # the year is an LP once enrollment is fixed
+    costs = [m.solve()[1] for m in (screened, exact)]
+    assert costs[0] == pytest.approx(costs[1], rel=1e-9)
+    assert costs[1] == pytest.approx(2 * 100 * 8760 + 300_000 - 438_000 + 250_000 - 331_200, rel=1e-9)
+    assert exact.solution().extra["enrolled"] == ["hall", "pool"]
+
+
+def test_typical_days_when_the_year_has_fewer_distinct_days_than_asked():
+    # two kinds of day only: asking for 6 typical days gives 2 (+ the peak day), every day weighed
+    hours = np.arange(8760)
+    summer = ((hours // 24 >= 151) & (hours // 24 < 243)).astype(float)
+    load = 2.0 + summer
+    grid, idx = typical_days([load], 6, peak_profile=load)
+    assert grid.periods <= 3
+    assert grid.weights.sum() == pytest.approx(8760)
+    np.testing.assert_allclose(np.dot(grid.weights, load[idx]), load.sum())

@@ -229,6 +229,10 @@ SCENARIO_SCHEMA = Table({
         "technologies": Field("string_list", default=["pv", "storage", "grid", "curtailment", "pilot"],
                               doc="technology blocks the sites' models are assembled from (pv, storage, grid, "
                                   "curtailment, pilot); pv, grid and curtailment are always needed"),
+        "pilot_screening_days": Field(_I, default=24, ge=0, le=365,
+                                      doc="typical days on which a full-year site's pilot enrollment is decided "
+                                          "(exactly) before the year is sized with it fixed; 0 = decide it by "
+                                          "branch and bound on the full year (exact, much slower)"),
         "mip_gap_fraction": Field(_N, default=1e-6, unit="fraction", ge=0, le=0.5,
                                   doc="relative gap at which branch and bound stops (pilot enrollment, storage minimum)"),
     }, check=_check_sizing, optional=True),

@@ -92,7 +92,11 @@ def typical_days(features: list[np.ndarray], n_days: int, months: np.ndarray | N
         n_clusters = n_days - 1
     rest = np.array([d for d in range(n_year_days) if d != peak_day])
     labels = np.zeros(n_year_days, dtype=int)
-    labels[rest] = fcluster(linkage(x[rest], method="ward"), n_clusters, criterion="maxclust") - 1
+    # maxclust gives fewer clusters than asked when days repeat exactly (identical days merge at
+    # distance 0): keep the clusters there are, numbered 0.. without gaps
+    found, labels[rest] = np.unique(fcluster(linkage(x[rest], method="ward"), n_clusters, criterion="maxclust"),
+                                    return_inverse=True)
+    n_clusters = len(found)
     medoids = []
     for k in range(n_clusters):
         members = rest[labels[rest] == k]

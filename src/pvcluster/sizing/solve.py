@@ -36,7 +36,7 @@ class SolverSettings:
     time_limit_s: float = 600.0
     mip_gap_fraction: float = 1e-6
     objective: str = "annualized_cost"
-    screening_days: int = 24  # typical days on which pilot enrollment is decided for a full-year site
+    screening_days: int = 24  # typical days deciding a full-year site's pilot enrollment; 0 or 365: none
 
 
 @dataclass
@@ -96,7 +96,7 @@ class SiteModel:
     def __init__(self, s: SiteData, settings: SolverSettings, *, elastic: bool = False):
         t0 = time.perf_counter()
         self.screening = None
-        if s.pilot and s.pilot_enrollment is None and s.time.is_full_year and settings.screening_days < 365:
+        if s.pilot and s.pilot_enrollment is None and s.time.is_full_year and 0 < settings.screening_days < 365:
             s, self.screening = screen_pilot(s, settings)
         if settings.solver == "auto":
             settings = replace(settings, solver=first_algorithm(s))
@@ -253,7 +253,7 @@ def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]
     features += [g.kw_per_kwp for g in s.segments] + [f.load_kw for f in s.pilot]
     features = [f for f in features if np.any(f)]
     grid, hours = typical_days(features, settings.screening_days, peak_profile=features[0])
-    small = s.on_grid(grid, hours)
+    small = s.on_grid(grid, hours, rescale=True)  # the candidates' yearly energy, as on typical days
     t0 = time.perf_counter()
     site = SiteModel(small, replace(settings, screening_days=365))
     tc, cost, _ = site.solve()
