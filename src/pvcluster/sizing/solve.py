@@ -244,6 +244,8 @@ def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]
     the county site (9 candidates) against 4.4 s with enrollment fixed. So the site is first
     solved exactly (branch and bound) on ``screening_days`` typical days of its own profiles,
     where those columns are short, and the full year is then sized with that enrollment fixed.
+    On the default county site this took 8.9 s in all, against 44.6 s (7 nodes) for branch and
+    bound on the full year (``screening_days = 0``), with the same enrollment and objective.
     """
     from dataclasses import replace
 
