@@ -25,7 +25,7 @@ import numpy as np
 from pvcluster.errors import InfeasibleError
 from pvcluster.generation.inventory import CLASSES
 from pvcluster.generation.modules import cec_module, module_kwp_per_m2
-from pvcluster.sizing.cluster import ClusterSolution, solve_decomposed, solve_monolithic
+from pvcluster.sizing.cluster import ClusterSolution, solve_decomposed
 from pvcluster.sizing.data import PilotCandidate, PVSegment, SiteData, annuity_factor, capital_recovery_factor
 from pvcluster.sizing.periods import TimeGrid, typical_days
 from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
