@@ -38,7 +38,7 @@ def test_default_run_writes_every_output(default_run):
     assert "P90 MWh" in html and "rooftop_fleet: nammyeon" in html
     manifest = json.loads((default_run / "manifest.json").read_text())
     assert set(manifest["stage_timings_s"]) >= {"weather", "generation", "demand", "sizing", "finance"}
-    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 10
+    assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 12  # 9 fact files and 3 catalogues
     assert "polysilicon_plant" in html and "coincidence factor" in html
 
 
@@ -200,3 +200,17 @@ def test_wheel_carries_default_scenario_and_inputs(tmp_path):
     assert "pvcluster/_data/models/yeongwol.toml" in names
     for kind in ("climate_yeongwol", "market_korea", "costs_korea", "demand_korea"):
         assert f"pvcluster/_data/inputs/{kind}.toml" in names
+
+
+def test_validate_checks_each_meter_against_its_class_and_peak():
+    # the medical centre (facilities.2, a 200-bed hospital, peak about 450 kW) on general service (갑),
+    # which is for contracts below 300 kW: named with its class before anything is solved
+    r = _cli("validate", "--set", 'facilities.2.tariff="general_gap1_low"')
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "facilities.2.contract_kw" in r.stderr and "general_gap1_low" in r.stderr and "below 300 kW" in r.stderr
+    # a household contract below the largest household's peak
+    r = _cli("validate", "--set", "villages.0.household_contract_kw=1.0")
+    assert r.returncode == 2 and "villages.0.household_contract_kw" in r.stderr and "peak before PV" in r.stderr
+    # an unknown tariff class, with a suggestion
+    r = _cli("validate", "--set", 'villages.0.household_tariff="residential_lo"')
+    assert r.returncode == 2 and "did you mean 'residential_low'" in r.stderr

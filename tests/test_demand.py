@@ -16,7 +16,7 @@ from pvcluster.errors import InputError
 from pvcluster.resources import data_root
 from pvcluster.scenario import load_scenario
 from pvcluster.weather import hourly_index
-from pvcluster.weather.calendar import day_off_mask, holiday_mask, public_holidays
+from pvcluster.calendar import day_off_mask, holiday_mask, public_holidays
 
 IDX = hourly_index(2025, "Asia/Seoul")
 FLAT = np.ones(24)
@@ -298,7 +298,7 @@ def test_missing_profile_in_catalogue_names_file_and_key(tmp_path, default_text)
     err = _catalogue(tmp_path, default_text, drop_dayoff)
     (problem,) = [p for p in err.problems if p.key == "hospital.dayoff_shape"]
     assert problem.where.endswith("facilities.toml")
-    assert "hour-of-day profile" in problem.expected and "missing" in problem.found
+    assert "a list of 24 numbers" in problem.expected and "missing" in problem.found
 
 
 def test_catalogue_errors(tmp_path, default_text):

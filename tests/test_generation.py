@@ -12,7 +12,7 @@ from pvcluster.generation import (RooftopSystem, exceedance, fixed_tilt_ac_kw_pe
                                   rooftop_system, roof_inventory)
 from pvcluster.generation.inventory import COLUMNS, generate_inventory, read_inventory, village_counts
 from pvcluster.generation.losses import LossBreakdown, combine, degradation_factors, monthly_snow_loss_fraction
-from pvcluster.generation.modules import cec_module, module_kwp_per_m2
+from pvcluster.pvmodules import cec_module, module_kwp_per_m2
 from pvcluster.generation.rooftop import CLOSE_MOUNT
 
 NO_SNOW = RooftopSystem(gamma_pdc_per_c=-0.004, dc_loss_fraction=0.1, ac_loss_fraction=0.03, dc_ac_ratio=1.1,

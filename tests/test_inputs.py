@@ -17,9 +17,9 @@ DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 def test_every_input_value_has_provenance():
     for path in sorted((data_root() / "inputs").glob("*.toml")):
         for name, entry in tomllib.loads(path.read_text()).items():
-            # the facility catalogue nests facts inside each type's table
-            facts = ({f"{name}.{k}": v for k, v in entry.items() if isinstance(v, dict)}
-                     if path.name.startswith("facilities") else {name: entry})
+            # the catalogues (facility types, tariff classes, REC rules) nest facts inside each table
+            catalogue = path.name.startswith(("facilities", "tariffs", "rec_weights"))
+            facts = ({f"{name}.{k}": v for k, v in entry.items() if isinstance(v, dict)} if catalogue else {name: entry})
             assert facts, f"{path.name}: {name} has no facts"
             for key, fact in facts.items():
                 ok = "assumption" in fact or ("source" in fact and "year" in fact)

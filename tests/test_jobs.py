@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pvcluster.finance.jobs import (COLUMNS, FACTS, SECTORS, construction_job_years, direct_share,
-                                    induced_jobs, manufacturing_jobs, om_fte, project_jobs)
+                                    jobs_from_final_demand, manufacturing_jobs, om_fte, project_jobs)
 
 JOBS_TOML = Path(__file__).resolve().parents[1] / "inputs" / "jobs_korea.toml"
 
@@ -94,11 +94,11 @@ def test_om_fte_and_manufacturing_jobs():
 
 def test_bok_total_for_one_billion_of_construction(facts):
     coefficients = {"construction": 10.8, "services": 11.5}
-    assert float(induced_jobs({"construction": 1e9}, coefficients)) == pytest.approx(10.8)
-    np.testing.assert_allclose(induced_jobs({"construction": [1e9, 0], "services": [0, 2e9]}, coefficients),
-                               [10.8, 23.0])
+    assert float(jobs_from_final_demand({"construction": 1e9}, coefficients)) == pytest.approx(10.8)
+    np.testing.assert_allclose(
+        jobs_from_final_demand({"construction": [1e9, 0], "services": [0, 2e9]}, coefficients), [10.8, 23.0])
     with pytest.raises(KeyError, match="electricity"):
-        induced_jobs({"electricity": 1e9}, coefficients)
+        jobs_from_final_demand({"electricity": 1e9}, coefficients)
     assert direct_share(facts) == pytest.approx(5.4 / 9.7)
 
 
@@ -126,14 +126,17 @@ def test_utility_pv_project_by_hand(facts):
     bok_2027 = 4.7 * 2
     indirect_2027 = (1 - rr) * bok_2027
     assert y.loc[2025, "bok_total_jobs"] == pytest.approx(bok_2025)
-    assert y.loc[2025, "indirect_induced_jobs"] == pytest.approx(indirect_2025)
+    assert y.loc[2025, "indirect_jobs"] == pytest.approx(indirect_2025)
     assert y.loc[2027, "bok_total_jobs"] == pytest.approx(bok_2027)
-    assert y.loc[2027, "indirect_induced_jobs"] == pytest.approx(indirect_2027)
+    assert y.loc[2027, "indirect_jobs"] == pytest.approx(indirect_2027)
     assert r.final_demand_krw.loc[2027, "services"] == 0
     np.testing.assert_allclose(y["total_jobs"], y[list(COLUMNS[:4])].sum(axis=1))
     assert r.totals["direct_construction_job_years"] == pytest.approx(10 * f_c)
     assert r.totals["direct_om_job_years"] == pytest.approx(30 * f_o)
     assert r.totals["total_job_years"] == pytest.approx(y["total_jobs"].sum())
+    # indirect = Type I (supply chain) only: named so, with no "induced" (household-spending) key
+    assert r.totals["indirect_job_years"] == pytest.approx(y["indirect_jobs"].sum())
+    assert not any("induced" in k for k in (*r.totals, *y.columns))
     assert list(r.final_demand_krw.columns) == list(SECTORS)
 
 
@@ -145,7 +148,7 @@ def test_rooftop_uses_its_factor_and_prices_unsold_output_at_cost(facts):
                      om_spend_krw_by_year=0.03e9 * op, facts=facts)
     assert r.by_year.loc[2025, "direct_construction_job_years"] == pytest.approx(9.0)
     assert r.by_year.loc[2026, "bok_total_jobs"] == pytest.approx(11.5 * 0.03)
-    assert r.by_year.loc[2026, "indirect_induced_jobs"] == pytest.approx((1 - 5.4 / 9.7) * 11.5 * 0.03)
+    assert r.by_year.loc[2026, "indirect_jobs"] == pytest.approx((1 - 5.4 / 9.7) * 11.5 * 0.03)
 
 
 def test_non_pv_construction_adds_up_to_the_bok_total():
@@ -156,7 +159,7 @@ def test_non_pv_construction_adds_up_to_the_bok_total():
     row = r.by_year.loc[2025]
     assert row["bok_total_jobs"] == pytest.approx(10.8)
     assert row["direct_construction_job_years"] == pytest.approx(10.8 * 5.4 / 9.7)  # 6.01
-    assert row["indirect_induced_jobs"] == pytest.approx(10.8 * 4.3 / 9.7)           # 4.79
+    assert row["indirect_jobs"] == pytest.approx(10.8 * 4.3 / 9.7)  # 4.79
     assert row["total_jobs"] == pytest.approx(10.8)
 
 
@@ -172,7 +175,7 @@ def test_polysilicon_plant_ramp_up_and_sales(facts):
     assert y.loc[2025, "direct_construction_job_years"] == pytest.approx(rr * 10.8 * 50 * (1 - e))
     assert y.loc[2025, "bok_total_jobs"] == pytest.approx(10.8 * 25 + 6.3 * 25)
     # 2029: 9 bn of polysilicon sales, all produced on site: only the non-direct share is indirect
-    assert y.loc[2029, "indirect_induced_jobs"] == pytest.approx((1 - rr) * 6.3 * 9)
+    assert y.loc[2029, "indirect_jobs"] == pytest.approx((1 - rr) * 6.3 * 9)
     assert y["direct_om_fte"].sum() == 0
 
 
@@ -182,7 +185,7 @@ def test_domestic_share_and_price_factor_scale_the_bok_part():
     full = project_jobs(facts=_facts(), **base).by_year.loc[2025]
     imported = project_jobs(facts=_facts(equipment_domestic_fraction=0.0), **base).by_year.loc[2025]
     # imported equipment removes exactly its manufactured-goods jobs, all of them indirect
-    assert full["indirect_induced_jobs"] - imported["indirect_induced_jobs"] == pytest.approx(6.3 * 0.3685)
+    assert full["indirect_jobs"] - imported["indirect_jobs"] == pytest.approx(6.3 * 0.3685)
     assert full["direct_construction_job_years"] == imported["direct_construction_job_years"]
     halved = project_jobs(facts=_facts(demand_price_factor_to_coefficient_year=0.5), **base).by_year.loc[2025]
     assert halved["bok_total_jobs"] == pytest.approx(full["bok_total_jobs"] / 2)

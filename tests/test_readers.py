@@ -21,7 +21,7 @@ from weatherfiles import (
 )
 
 from pvcluster.errors import InputError
-from pvcluster.weather.calendar import hourly_index
+from pvcluster.calendar import hourly_index
 from pvcluster.weather.readers import WEATHER_FORMATS, detect_format, read_weather_file
 
 PVLIB_DATA = Path(os.path.join(os.path.dirname(pvlib.__file__), "data"))

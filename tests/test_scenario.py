@@ -15,7 +15,7 @@ def test_default_scenario_loads(scenario):
     assert len(scenario.villages) == 2
     assert scenario.facts.market.smp_krw_per_kwh == pytest.approx(117.26)
     assert set(scenario.input_paths) == {"climate", "market", "costs", "demand", "pv", "rooftops",
-                                         "facilities", "finance", "jobs", "polysilicon"}
+                                         "facilities", "finance", "jobs", "polysilicon", "tariffs", "rec_weights"}
 
 
 def _write(tmp_path, text, name="s.toml"):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from pvcluster.errors import InfeasibleError
-from pvcluster.sizing import (PilotCandidate, PVSegment, SiteData, SolverSettings, capital_recovery_factor,
-                              rec_weight, solve_site)
+from pvcluster.market import rec_weight
+from pvcluster.sizing import PilotCandidate, PVSegment, SiteData, SolverSettings, capital_recovery_factor, solve_site
 from pvcluster.sizing.cluster import solve_decomposed, solve_monolithic
 from pvcluster.sizing.data import annuity_factor, replacement_factor
 from pvcluster.sizing.periods import TimeGrid, typical_days
@@ -130,7 +130,7 @@ def test_demand_charge_makes_storage_shave_the_peak():
     sol = solve_site(s, SETTINGS)
     assert sol.objective_krw == pytest.approx(1550.0, rel=1e-6)
     assert sol.sizes["grid_peak_import_kw"] == pytest.approx(5.0, rel=1e-6)
-    assert sol.extra["demand_charge_krw_per_year"] == pytest.approx(500.0, rel=1e-6)
+    assert sol.extra["bill_krw_per_year"] == pytest.approx(1000.0 + 500.0, rel=1e-6)  # energy + demand charge
 
 
 def test_only_local_pv_is_exported():
@@ -180,14 +180,18 @@ def test_import_limit_too_small_is_diagnosed():
 
 
 def test_rec_weight_tiers():
-    class M:
-        rec_weight_land_small, rec_weight_land_medium, rec_weight_land_large = 1.2, 1.0, 0.7
-        rec_weight_building_small, rec_weight_building_large, rec_weight_forest = 1.5, 1.0, 0.7
+    from pvcluster.market import RecRule
+
+    m = RecRule("r", 2018, 2021, "marginal", {"land": (1.2, 1.0, 0.7), "building": (1.5, 1.0), "forest": (0.7,)},
+                {"land": (100.0, 3000.0), "building": (3000.0,), "forest": ()}, {})
     # 39 MW on land: (100*1.2 + 2900*1.0 + 36000*0.7) / 39000 = 0.723590
-    assert rec_weight(M, "land", 39000) == pytest.approx(0.723590, rel=1e-5)
-    assert rec_weight(M, "land", 50) == 1.2
-    assert rec_weight(M, "building", 5000) == pytest.approx((3000 * 1.5 + 2000 * 1.0) / 5000)
-    assert rec_weight(M, "forest", 39000) == 0.7
+    assert rec_weight(m, "land", 39000) == pytest.approx(0.723590, rel=1e-5)
+    assert rec_weight(m, "land", 50) == 1.2
+    assert rec_weight(m, "building", 5000) == pytest.approx((3000 * 1.5 + 2000 * 1.0) / 5000)
+    assert rec_weight(m, "forest", 39000) == 0.7
+    whole = RecRule("w", 2012, 2014, "whole", {"land": (1.2, 1.0), "building": (1.5,), "forest": (0.7,)},
+                    {"land": (30.0,), "building": (), "forest": ()}, {})
+    assert rec_weight(whole, "land", 20) == 1.2 and rec_weight(whole, "land", 39000) == 1.0
 
 
 # --- public pilot demand ------------------------------------------------------------------
@@ -532,3 +536,46 @@ def test_typical_days_when_the_year_has_fewer_distinct_days_than_asked():
     assert grid.periods <= 3
     assert grid.weights.sum() == pytest.approx(8760)
     np.testing.assert_allclose(np.dot(grid.weights, load[idx]), load.sum())
+
+
+# --- pilot matching --------------------------------------------------------------------------
+
+def _matching_site(matching: str, storage_capex: float):
+    """Two hours: PV only in hour 1; an enrolled facility takes 10 kW in hour 2 and pays 170/kWh; the
+    site buys grid energy for it through its supply meter at 100/kWh."""
+    from pvcluster.market import MeterTerms
+    from pvcluster.sizing import MeterData
+
+    terms = MeterTerms("supply", 1, 1.0, np.array([100.0, 100.0]), None, 0.0, tuple(np.zeros(0, int) for _ in range(12)),
+                       (), 0.0, 0.0, False, np.ones(2, dtype=bool))
+    supply = MeterData("supply", np.zeros(2), terms, host=True, pilot_supply=True)
+    return site(load=[0.0, 0.0], prices=[100.0, 100.0], pv=[1.0, 0.0], pv_max=100.0, pv_capex=1.0,
+                storage_energy_capex_krw_per_kwh=storage_capex, meters=(supply,), pilot_matching=matching,
+                pilot=(PilotCandidate("lights", np.array([0.0, 10.0]), 170.0, 0.0, 10.0),))
+
+
+def test_pilot_share_matching_resells_grid_energy():
+    from pvcluster.sizing import pilot_margin
+
+    sol = solve_site(_matching_site("share", 10.0), SETTINGS)
+    assert sol.extra["enrolled"] == ["lights"]
+    # buying 10 kWh at 100 beats storing PV at 10 per kWh of capacity plus 1 per kWp: 1,000 < 100 + 10
+    assert sol.hourly["grid_import_kw"][1] == pytest.approx(10.0) or sol.sizes["storage_energy_kwh"] > 0
+    margin = pilot_margin(_matching_site("share", 10.0), sol)
+    assert margin["enrolled_kwh"] == pytest.approx(10.0)
+    assert margin["from_grid_kwh"] + margin["from_local_pv_kwh"] == pytest.approx(10.0)
+
+
+def test_pilot_hourly_matching_serves_the_facility_from_pv_and_storage_only():
+    from pvcluster.sizing import pilot_margin
+
+    s = _matching_site("hourly", 10.0)
+    sol = solve_site(s, SETTINGS)
+    assert sol.extra["enrolled"] == ["lights"]
+    assert sol.hourly["grid_import_kw"].max() == pytest.approx(0.0, abs=1e-9)
+    assert sol.sizes["storage_energy_kwh"] == pytest.approx(10.0, rel=1e-6)  # charged from PV in hour 1
+    assert sol.hourly["storage_discharge_kw"][1] == pytest.approx(10.0, rel=1e-6)
+    assert pilot_margin(s, sol)["from_grid_kwh"] == pytest.approx(0.0, abs=1e-9)
+    # with storage out of reach, hourly matching leaves the facility out: the grid cannot serve it
+    dear = solve_site(_matching_site("hourly", 1e5), SETTINGS)
+    assert dear.extra["enrolled"] == []

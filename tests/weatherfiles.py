@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pvcluster.weather.calendar import hourly_index
+from pvcluster.calendar import hourly_index
 
 LAT, LON, ELEV = 37.18, 128.46, 240.0
 COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed", "albedo")

@@ -137,7 +137,13 @@ def _cmd_run(args) -> int:
 def _cmd_validate(args) -> int:
     from pvcluster.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = load_scenario(args.scenario, args.overrides + ["weather.ensemble_years=0"])
+    # the loads of one weather year, to check every meter's contract against its class and peak
+    from pvcluster.demand import build_demand
+    from pvcluster.pipeline import check_meters_or_raise
+    from pvcluster.weather import build_weather
+
+    check_meters_or_raise(scenario, build_demand(scenario, build_weather(scenario)))
     print(f"{scenario.path}: valid ({len(scenario.villages)} villages, inputs: "
           + ", ".join(f"{k}={p.name}" for k, p in scenario.input_paths.items()) + ")")
     return EXIT_OK

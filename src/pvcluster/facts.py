@@ -20,10 +20,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from pvcluster.errors import Problem
-from pvcluster.schema import Context, Field, _suggest, _validate_field, toml_error
+from pvcluster.schema import REQUIRED, Context, Field, _suggest, _validate_field, toml_error
 
 _N = "number"
 _L = "number_list"
@@ -89,32 +90,36 @@ FACT_FILES: dict[str, dict[str, Field]] = {
         "snow_lower_edge_height_m": Field(_N, unit="m", ge=0, le=50, doc="array lower edge above the surface below"),
     },
     "market": {
-        "smp_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0, doc="system marginal price, annual mean"),
+        "smp_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0, doc="system marginal price, annual mean of the base year"),
+        "smp_monthly_factors": Field(_L, unit="-", ge=0, le=5, length=12, doc="SMP of each month / the annual mean"),
+        "smp_hourly_factors": Field(_L, unit="-", ge=0, le=5, length=24, doc="SMP of each hour of day / the mean"),
+        "smp_real_change_fraction_per_year": Field(_N, unit="fraction/yr", ge=-0.2, le=0.2,
+                                                   doc="real change of SMP per year after the base year"),
         "rec_price_krw_per_rec": Field(_N, unit="KRW/REC", ge=0, doc="spot REC price; 1 REC = 1 MWh x weight"),
-        "rec_weight_land_small": Field(_N, unit="-", ge=0, le=5, doc="general land, first 100 kW"),
-        "rec_weight_land_medium": Field(_N, unit="-", ge=0, le=5, doc="general land, 100 kW to 3 MW"),
-        "rec_weight_land_large": Field(_N, unit="-", ge=0, le=5, doc="general land, part above 3 MW"),
-        "rec_weight_building_small": Field(_N, unit="-", ge=0, le=5, doc="buildings, up to 3 MW"),
-        "rec_weight_building_large": Field(_N, unit="-", ge=0, le=5, doc="buildings, part above 3 MW"),
-        "rec_weight_forest": Field(_N, unit="-", ge=0, le=5, doc="forest land (imya)"),
-        "residential_energy_charge_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0,
-                                                       doc="KEPCO residential low-voltage, 201-400 kWh block"),
+        "rec_real_change_fraction_per_year": Field(_N, unit="fraction/yr", ge=-0.2, le=0.2,
+                                                   doc="real change of the REC price per year"),
+        "retail_tariff_real_change_fraction_per_year": Field(_N, unit="fraction/yr", ge=-0.2, le=0.2,
+                                                             doc="real change of KEPCO's tariffs per year"),
         "climate_environment_charge_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0),
         "fuel_cost_adjustment_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=-50, le=50),
+        "vat_fraction": Field(_N, unit="fraction", ge=0, le=0.5, doc="VAT on the electricity charge"),
+        "power_fund_fraction": Field(_N, unit="fraction", ge=0, le=0.2,
+                                     doc="power-industry fund on the electricity charge"),
         "grid_emission_factor_t_per_mwh": Field(_N, unit="tCO2eq/MWh", ge=0, le=2),
-        **{f"industrial_tou_{season}_krw_per_kwh": Field(
-            _L, unit="KRW/kWh", ge=0, length=3,
-            doc=f"KEPCO industrial (gap) II TOU energy charge, {season.replace('_', '/')}: light, mid, peak load hours")
-           for season in ("summer", "spring_autumn", "winter")},
-        "industrial_demand_charge_krw_per_kw_month": Field(_N, unit="KRW/kW/month", ge=0,
-                                                           doc="basic (demand) charge on the monthly peak"),
         "tou_band_by_hour_summer_spring_autumn": Field(_L, unit="0 light, 1 mid, 2 peak", ge=0, le=2, length=24),
         "tou_band_by_hour_winter": Field(_L, unit="0 light, 1 mid, 2 peak", ge=0, le=2, length=24),
+        "billing_demand_months": Field(_L, unit="month numbers", ge=1, le=12,
+                                       doc="months whose peak sets the billing demand of the next 12 months"),
+        "billing_demand_floor_fraction_of_contract": Field(_N, unit="fraction", ge=0, le=1,
+                                                           doc="billing demand is at least this share of contract"),
+        "net_metering_max_kw": Field(_N, unit="kW", ge=0, doc="largest PV system that may net-meter"),
     },
     "costs": {
         "utility_pv_capex_krw_per_kwp": Field(_N, unit="KRW/kWp", gt=0),
         "tracker_capex_premium_fraction": Field(_N, unit="fraction", ge=0, le=1),
-        "rooftop_pv_capex_krw_per_kwp": Field(_N, unit="KRW/kWp", gt=0),
+        "rooftop_pv_capex_krw_per_kwp": Field(_N, unit="KRW/kWp", gt=0, doc="house roofs (about 3 kW systems)"),
+        "building_pv_capex_krw_per_kwp": Field(_N, unit="KRW/kWp", gt=0,
+                                               doc="public, commercial and factory roofs (10-100 kW systems)"),
         "pv_fixed_om_fraction_of_capex": Field(_N, unit="fraction/yr", ge=0, le=0.2),
         "storage_energy_capex_krw_per_kwh": Field(_N, unit="KRW/kWh", gt=0),
         "storage_power_capex_krw_per_kw": Field(_N, unit="KRW/kW", ge=0),
@@ -149,8 +154,8 @@ FACT_FILES: dict[str, dict[str, Field]] = {
         "loss_carryforward_years": Field(_N, unit="years", ge=0, le=50, doc="years a tax loss can offset profits"),
         "working_capital_fraction_of_revenue": Field(_N, unit="fraction", ge=0, lt=1,
                                                      doc="receivables held, as a share of a year's revenue"),
-        "pv_insurance_and_tax_krw_per_kw_year": Field(_N, unit="KRW/kW/yr", ge=0,
-                                                      doc="insurance and local taxes of a PV plant"),
+        "pv_insurance_and_tax_krw_per_kwp_year": Field(_N, unit="KRW/kWp/yr", ge=0,
+                                                       doc="insurance and local taxes of a PV plant, per kWp DC"),
         "inverter_replacement_krw_per_kw": Field(_N, unit="KRW/kW", ge=0, doc="cost of new inverters"),
         "inverter_replacement_year": Field(_N, unit="operating year", ge=1, le=60,
                                            doc="operating year in which inverters are replaced"),
@@ -160,6 +165,8 @@ FACT_FILES: dict[str, dict[str, Field]] = {
                                                   doc="long-term contract price for SMP + 1 REC"),
         "fixed_price_contract_years": Field(_N, unit="years", ge=1, le=40,
                                             doc="length of the fixed-price contract"),
+        "agrivoltaic_farm_income_krw_per_ha_year": Field(_N, unit="KRW/ha/yr", ge=0,
+                                                         doc="a farm's revenue less operating cost under PV"),
     },
     "demand": {
         "household_kwh_per_month": Field(_N, unit="kWh/month", gt=0),
@@ -257,6 +264,91 @@ def load_fact_file(kind: str, path: Path, problems: list[Problem]) -> dict[str, 
     return facts
 
 
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One table of a catalogue file (facility types, tariff classes, REC rules): plain keys that say
+    what the entry is, and facts with provenance. Read a value by attribute (facts first)."""
+
+    name: str
+    plain: dict[str, Any]
+    facts: dict[str, Fact]
+
+    def __getattr__(self, key: str) -> Any:
+        d = self.__dict__
+        if key in d.get("facts", {}):
+            return d["facts"][key].value
+        if key in d.get("plain", {}):
+            return d["plain"][key]
+        raise AttributeError(key)
+
+    def provenance(self) -> dict[str, dict[str, Any]]:
+        return {n: {"value": list(f.value) if isinstance(f.value, tuple) else f.value, "unit": f.unit,
+                    "provenance": f.provenance} for n, f in self.facts.items()}
+
+
+def read_catalogue_entry(name: str, table: Any, plain: dict[str, Field], facts: dict[str, Field],
+                         needed: Callable[[dict[str, Any]], tuple[str, ...]], ctx: Context,
+                         check: Callable[[str, Fact, Context], bool] | None = None
+                         ) -> tuple[dict[str, Any], dict[str, Fact]] | None:
+    """Validate one catalogue table: its plain keys, then the facts its plain keys say it needs.
+
+    ``needed(plain_values)`` names the facts the entry must hold (and may hold); ``check`` may reject a
+    fact with a problem of its own (returning False). Returns None when anything is wrong; every
+    problem goes to ``ctx``.
+    """
+    if not isinstance(table, dict):
+        ctx.add(name, "a table", "a bare value")
+        return None
+    values: dict[str, Any] = {}
+    for key, spec in plain.items():
+        if key in table:
+            values[key] = _validate_field(spec, table[key], f"{name}.{key}", ctx)
+        elif spec.default is REQUIRED:
+            ctx.add(f"{name}.{key}", spec.describe(), "nothing (the key is required)")
+            values[key] = None
+        else:
+            values[key] = spec.default
+    ok = all(v is not None or plain[k].default is None for k, v in values.items())
+    wanted = needed(values) if ok else ()
+    read: dict[str, Fact] = {}
+    for key, entry in table.items():
+        if key in plain:
+            continue
+        if key not in facts:
+            ctx.add(f"{name}.{key}", "a known key", f"unknown key {key!r}{_suggest(key, list(facts) + list(plain))}")
+            continue
+        if ok and key not in wanted:
+            ctx.add(f"{name}.{key}", "only the facts this entry uses (" + ", ".join(wanted) + ")",
+                    f"{key!r}, which it does not use")
+            continue
+        fact = read_fact(f"{name}.{key}", entry, facts[key], ctx)
+        if fact is not None and (check is None or check(f"{name}.{key}", fact, ctx)):
+            read[key] = fact
+    for key in wanted:
+        if key not in table:
+            ctx.add(f"{name}.{key}", f"a fact: {facts[key].describe()}, with a source or an assumption",
+                    "nothing (the fact is missing)")
+    if not ok or any(k not in read for k in wanted):
+        return None
+    return values, read
+
+
+def load_catalogue(path: Path, plain: dict[str, Field], facts: dict[str, Field],
+                   needed: Callable[[dict[str, Any]], tuple[str, ...]], problems: list[Problem],
+                   check: Callable[[str, Fact, Context], bool] | None = None) -> dict[str, CatalogueEntry | None]:
+    """Read a catalogue file; an entry with problems maps to None (its problems are in ``problems``)."""
+    raw = read_toml_file(path, problems)
+    if raw is None:
+        return {}
+    ctx = Context(where=str(path))
+    out: dict[str, CatalogueEntry | None] = {}
+    for name, table in raw.items():
+        read = read_catalogue_entry(name, table, plain, facts, needed, ctx, check)
+        out[name] = CatalogueEntry(name, read[0], read[1]) if read is not None else None
+    problems.extend(ctx.problems)
+    return out
+
+
 def apply_overrides(kind: str, facts: dict[str, Fact], overrides: dict, where: str,
                     problems: list[Problem]) -> None:
     """Replace facts by scenario overrides, each validated by the fact's declaration."""
@@ -306,13 +398,11 @@ class _Values:
 
 
 def _register_stage_facts() -> None:
-    """Input kinds whose facts are declared next to the model that uses them."""
-    from pvcluster.finance.jobs import FACTS as jobs_facts
+    """Input kinds whose facts are declared with the finance stage's (in the bottom layer too)."""
+    from pvcluster.facts_finance import JOBS_FACTS, POLYSILICON_FACTS
 
-    from pvcluster.finance.polysilicon import FACTS as polysilicon_facts
-
-    FACT_FILES["jobs"] = jobs_facts
-    FACT_FILES["polysilicon"] = polysilicon_facts
+    FACT_FILES["jobs"] = JOBS_FACTS
+    FACT_FILES["polysilicon"] = POLYSILICON_FACTS
 
 
 _register_stage_facts()

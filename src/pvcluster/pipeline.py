@@ -31,6 +31,17 @@ class RunResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
+def check_meters_or_raise(scenario: Scenario, demand) -> None:
+    """Every meter's contract against its tariff class and its load before PV (an InputError lists all)."""
+    from pvcluster.errors import InputError
+    from pvcluster.sizing.meters import check_meters
+
+    problems = check_meters(scenario, demand)
+    if problems:
+        raise InputError(problems, headline=f"{len(problems)} meter contract problem{'s' if len(problems) != 1 else ''}"
+                                            f" in scenario {scenario.path}")
+
+
 def default_out_dir(scenario: Scenario) -> Path:
     return Path("outputs") / scenario.scenario.name
 
@@ -53,6 +64,7 @@ def run(scenario: Scenario, out_dir: Path | None = None,
         progress(f"      note: {note}")
     generation = stage("generation", build_generation, scenario, weather)
     demand = stage("demand", build_demand, scenario, weather)
+    check_meters_or_raise(scenario, demand)  # a contract that does not fit its tariff class fails here, not later
     sizing = stage("sizing", build_sizing, scenario, generation, demand,
                    progress=lambda m: progress(f"      {m}"))
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)

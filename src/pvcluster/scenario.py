@@ -27,6 +27,7 @@ FUNCTIONS = ("rnd", "production", "support", "settlement", "infrastructure")
 #: Input kinds added after the first scenarios were written: a scenario that does not name
 #: them gets the packaged file.
 _NEWER_INPUTS = {"finance": "inputs/finance_korea.toml", "jobs": "inputs/jobs_korea.toml",
+                 "tariffs": "inputs/tariffs_kepco.toml", "rec_weights": "inputs/rec_weights_korea.toml",
                  "polysilicon": "inputs/polysilicon_korea.toml"}
 
 
@@ -37,7 +38,7 @@ def _check_weather(w: Section) -> list[tuple[str, str, str]]:
 
 
 def _check_site(site: Section) -> list[tuple[str, str, str]]:
-    from pvcluster.weather.calendar import hourly_index
+    from pvcluster.calendar import hourly_index
 
     try:
         hourly_index(2025, site.timezone)
@@ -68,8 +69,19 @@ VILLAGE = Table({
     "household_growth_fraction_per_year": Field(
         _N, default=0.0, unit="fraction/yr", ge=-0.2, le=0.2,
         doc="yearly change in the number of households (negative for a shrinking village)"),
-    "export_price": Field(_S, default="smp", choices=("smp", "smp_rec"),
-                          doc="what exported energy earns: SMP alone, or SMP + REC x building weight"),
+    "export_price": Field(_S, default="smp", choices=("smp", "smp_rec", "net_metering"),
+                          doc="what exported energy earns: SMP alone, SMP + REC x building weight, or "
+                              "net metering against the households' meters (PV up to net_metering_max_kw)"),
+    "household_tariff": Field(_S, default="residential_low", doc="KEPCO tariff class of each household's meter"),
+    "household_contract_kw": Field(_N, default=3.0, unit="kW", gt=0, doc="contract demand of each household"),
+    "hall_tariff": Field(_S, default="general_gap1_low", doc="tariff class of the village hall's meter"),
+    "hall_contract_kw": Field(_N, default=0.0, unit="kW", ge=0,
+                              doc="contract demand of the hall; 0 = its peak before PV, rounded up"),
+    "street_light_tariff": Field(_S, default="street_light_gap",
+                                 doc="street_light_gap (flat per lamp, no meter) or street_light_eul (metered)"),
+    "behind_pv": Field("string_list", default=["households", "heat_pumps", "hall", "street_lights"],
+                       doc="the village's loads (households, heat_pumps, hall, street_lights) whose meters the "
+                           "village's PV and storage sit behind; the others stay plain KEPCO customers"),
     "re100": Field(_B, default=False, doc="annual PV generation must at least equal the village's demand"),
     "storage_min_kwh": Field(_N, default=0.0, unit="kWh", ge=0,
                              doc="0: any storage size; else storage is either not built or at least this big"),
@@ -83,6 +95,9 @@ def _site_table(rooftop_doc: str, import_kw: float, export_kw: float) -> Table:
         "grid_import_limit_kw": Field(_N, default=import_kw, unit="kW", gt=0),
         "grid_export_limit_kw": Field(_N, default=export_kw, unit="kW", ge=0),
         "storage": Field(_B, default=True, doc="the site may build storage"),
+        "behind_pv": Field("string_list", default=[],
+                           doc="facilities of the site whose meters its PV and storage sit behind; empty = every "
+                               "facility of the site that is not a pilot candidate"),
         "size": Field(_B, default=True, doc="size this site (if it has loads or PV)"),
     }, optional=True)
 
@@ -110,6 +125,10 @@ FACILITY = Table({
                                doc="share of full load in the first years of operation; then 1"),
     "growth_fraction_per_year": Field(_N, default=0.0, unit="fraction/yr", ge=-0.2, le=0.2,
                                       doc="yearly change of the load once at full operation"),
+    "tariff": Field(_S, default="", doc="KEPCO tariff class of its meter (inputs.tariffs); empty = the type's"),
+    "contract_kw": Field(_N, default=0.0, unit="kW", ge=0,
+                         doc="contract demand of its meter; 0 = its peak before PV over the project years, "
+                             "rounded up to a whole kW"),
 })
 
 WEATHER_FORMATS = ("auto", "epw", "tmy3", "tmy2", "pvgis_csv", "pvgis_json", "psm3", "sam_csv", "csv")
@@ -134,7 +153,7 @@ def _check_sizing(section: Section) -> list[tuple[str, str, str]]:
 
 
 def _check_module(section: Section) -> list[tuple[str, str, str]]:
-    from pvcluster.generation.modules import module_names
+    from pvcluster.pvmodules import module_names
 
     names = module_names()
     if section.module not in names:
@@ -156,6 +175,8 @@ SCENARIO_SCHEMA = Table({
         **{kind: (Field(_P, default=_NEWER_INPUTS[kind], doc=f"the {kind} facts file") if kind in _NEWER_INPUTS
                   else Field(_P, doc=f"the {kind} facts file")) for kind in FACT_FILES},
         "facilities": Field(_P, doc="the facility catalogue: public facility and industry load types"),
+        "tariffs": Field(_P, default=_NEWER_INPUTS["tariffs"], doc="the tariff catalogue: KEPCO's tariff classes"),
+        "rec_weights": Field(_P, default=_NEWER_INPUTS["rec_weights"], doc="REC weight rules by year"),
     }),
     "site": Table({
         "name": Field(_S, default=""),
@@ -195,7 +216,22 @@ SCENARIO_SCHEMA = Table({
         "capex_krw": Field(_N, default=0.0, unit="KRW", ge=0,
                            doc="overnight capital cost; 0 means capacity x the utility PV cost in inputs"),
         "other_revenue_krw_per_year": Field(_N, default=0.0, unit="KRW/yr", ge=0,
-                                            doc="revenue that is not electricity (the agrivoltaic crop)"),
+                                            doc="revenue of the plant that is not electricity"),
+        "valuation": Field(_S, default="new_build", choices=("new_build", "as_built"),
+                           doc="new_build: built now at today's cost; as_built: an existing plant valued forward "
+                               "from the base year (its capex is sunk)"),
+        "commercial_operation_year": Field(_I, default=0, ge=0, le=2200,
+                                           doc="as_built: the year it started operating (sets the REC rule, the "
+                                               "degradation so far and the life left)"),
+        "as_built_capex_krw": Field(_N, default=0.0, unit="KRW", ge=0,
+                                    doc="as_built: what the plant cost (its tax depreciation continues)"),
+        "remaining_debt_krw": Field(_N, default=0.0, unit="KRW", ge=0,
+                                    doc="as_built: senior debt outstanding at the base year; 0 = none known"),
+        "remaining_debt_years": Field(_I, default=0, ge=0, le=40, doc="as_built: years to repay that debt"),
+        "farm_area_ha": Field(_N, default=0.0, unit="ha", ge=0,
+                              doc="agrivoltaic farm under the modules; priced as its own project"),
+        "farm_capex_krw": Field(_N, default=0.0, unit="KRW", ge=0,
+                                doc="capital of the farm (sunk when as_built)"),
     }, check=_check_module),
     "rooftops": Table({
         "module": Field(_S, default="Canadian_Solar_Inc__CS6X_300P",
@@ -240,7 +276,17 @@ SCENARIO_SCHEMA = Table({
         "tariff_krw_per_kwh": Field(_N, default=170.0, unit="KRW/kWh", ge=0,
                                     doc="what an enrolled facility pays for its whole load under the pilot contract"),
         "pv_share_fraction": Field(_N, default=0.3, unit="fraction", ge=0, le=1,
-                                   doc="minimum share of the enrolled facilities' energy served by local PV"),
+                                   doc="minimum share of the enrolled facilities' energy served by local PV "
+                                       "(pv_matching = 'share')"),
+        "pv_matching": Field(_S, default="share", choices=("share", "annual", "hourly"),
+                             doc="share: a share of the site's and the enrolled energy from local PV; annual: "
+                                 "local PV used on site covers the enrolled energy over the year; hourly: every "
+                                 "hour, and storage charges from PV only (no resold grid energy)"),
+        "supply_tariff": Field(_S, default="general_eul_high_a_2",
+                               doc="tariff class of the meter through which a site buys grid energy for the "
+                                   "facilities it enrolls"),
+        "supply_contract_kw": Field(_N, default=0.0, unit="kW", ge=0,
+                                    doc="contract demand of that meter; 0 = the candidates' combined peak, rounded up"),
     }, optional=True),
     "county": _site_table("PV potential of public roofs and car parks at the county's facilities", 5000.0, 3000.0),
     "industrial_complex": _site_table("PV potential of factory roofs in the agro-industrial complex",
@@ -319,6 +365,8 @@ class Scenario:
     input_paths: dict[str, Path]
     sha256: str  # of the scenario text plus overrides
     facility_types: dict = field(default_factory=dict)  # the facility catalogue, by type name
+    tariffs: dict = field(default_factory=dict)  # the tariff catalogue: name -> market.Tariff
+    rec_rules: dict = field(default_factory=dict)  # REC weight rules: name -> market.RecRule
 
     @property
     def horizon_years(self) -> list[int]:
@@ -346,7 +394,7 @@ VILLAGE_LOADS = ("households", "heat_pumps", "hall", "street_lights")
 
 def _check_loads(settings: Section, catalogue: dict, ctx: Context) -> list[Problem]:
     """Cross-checks of facilities against the catalogue, the villages and the project years."""
-    from pvcluster.demand.catalogue import MODEL_INSTANCE_KEYS, SIZE_KEYS
+    from pvcluster.facilities import MODEL_INSTANCE_KEYS, SIZE_KEYS
     from pvcluster.schema import _suggest
 
     out: list[Problem] = []
@@ -413,6 +461,61 @@ def _check_loads(settings: Section, catalogue: dict, ctx: Context) -> list[Probl
     if check_years and design and not base_year <= design <= last_year:
         add("demand.design_year", f"0 or a year from {base_year} to {last_year} (the project years)",
             str(design))
+    return out
+
+
+def _check_tariff_names(settings: Section, catalogue: dict, tariffs: dict, ctx: Context) -> list[Problem]:
+    """Every tariff class the scenario names exists in the tariff catalogue (and fits its use)."""
+    from pvcluster.schema import _suggest
+
+    known = sorted(tariffs)
+    out: list[Problem] = []
+
+    def check(key: str, name: str | None, families: tuple[str, ...] | None = None, kinds=None) -> None:
+        if name is None:
+            return
+        origin = next((o for k, o in ctx.origins.items() if key == k or key.startswith(k + ".")), ctx.where)
+        if name not in tariffs:
+            out.append(Problem(origin, key, "a tariff class of the tariff catalogue (" + ", ".join(known) + ")",
+                               f"{name!r}{_suggest(name, known)}"))
+        elif tariffs[name] is None:
+            return  # the class itself is broken; its problems are listed
+        elif families and tariffs[name].family not in families:
+            out.append(Problem(origin, key, "a tariff of the " + " or ".join(families) + " family",
+                               f"{name!r}, a {tariffs[name].family} tariff"))
+        elif kinds and tariffs[name].kind not in kinds:
+            out.append(Problem(origin, key, "a tariff of kind " + " or ".join(kinds), f"{name!r} ({tariffs[name].kind})"))
+
+    for i, v in enumerate(settings.villages or ()):
+        if v is None:
+            continue
+        check(f"villages.{i}.household_tariff", v.household_tariff, ("residential",))
+        check(f"villages.{i}.hall_tariff", v.hall_tariff, ("general", "educational"))
+        check(f"villages.{i}.street_light_tariff", v.street_light_tariff, ("street_light",))
+        for j, name in enumerate(v.behind_pv or ()):
+            if name not in VILLAGE_LOADS:
+                out.append(Problem(ctx.where, f"villages.{i}.behind_pv.{j}", "one of " + ", ".join(VILLAGE_LOADS),
+                                   f"{name!r}{_suggest(name, list(VILLAGE_LOADS))}"))
+    for i, f in enumerate(settings.facilities or ()):
+        if f is None:
+            continue
+        ftype = catalogue.get(f.type)
+        name = f.tariff or (ftype.tariff if ftype else "")
+        if not name and ftype is not None:
+            out.append(Problem(ctx.where, f"facilities.{i}.tariff", "a tariff class (the facility type "
+                               f"{f.type!r} names no default)", "nothing"))
+            continue
+        check(f"facilities.{i}.tariff", name or None)
+    if settings.pilot is not None:
+        check("pilot.supply_tariff", settings.pilot.supply_tariff, None, ("tou", "seasonal"))
+    names = {f.name: f for f in settings.facilities or () if f is not None}
+    for site in OTHER_SITES:
+        section = settings[site] if site in settings else None
+        for j, name in enumerate((section.behind_pv if section is not None else ()) or ()):
+            if name not in names or names[name].site != site:
+                here = sorted(n for n, f in names.items() if f.site == site)
+                out.append(Problem(ctx.where, f"{site}.behind_pv.{j}", f"a facility of the {site} site ("
+                                   + ", ".join(here) + ")", f"{name!r}{_suggest(name, here)}"))
     return out
 
 
@@ -513,12 +616,24 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
 
     catalogue = {}
     if settings is not None and settings.inputs is not None and settings.inputs.facilities is not None:
-        from pvcluster.demand.catalogue import load_catalogue
+        from pvcluster.facilities import load_catalogue
 
         input_paths["facilities"] = settings.inputs.facilities
         catalogue = load_catalogue(settings.inputs.facilities, problems)
         if settings.facilities is not None:
             problems += _check_loads(settings, catalogue, ctx)
+
+    tariffs, rec_rules = {}, {}
+    if settings is not None and settings.inputs is not None:
+        from pvcluster.market import load_rec_rules, load_tariffs
+
+        if settings.inputs.tariffs is not None:
+            input_paths["tariffs"] = settings.inputs.tariffs
+            tariffs = load_tariffs(settings.inputs.tariffs, problems)
+            problems += _check_tariff_names(settings, catalogue, tariffs, ctx)
+        if settings.inputs.rec_weights is not None:
+            input_paths["rec_weights"] = settings.inputs.rec_weights
+            rec_rules = load_rec_rules(settings.inputs.rec_weights, problems)
 
     if problems:
         raise InputError(problems, headline=f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
@@ -526,7 +641,8 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
     digest = hashlib.sha256(text.encode() + "\n".join(overrides or []).encode()).hexdigest()
     settings_with_overrides = Section({**settings, "overrides": fact_overrides})
     return Scenario(path=path.resolve(), settings=settings_with_overrides, facts=Facts(facts_by_kind),
-                    input_paths=input_paths, sha256=digest, facility_types=catalogue)
+                    input_paths=input_paths, sha256=digest, facility_types=catalogue,
+                    tariffs={k: v for k, v in tariffs.items() if v is not None}, rec_rules=rec_rules)
 
 
 __all__ = ["Scenario", "load_scenario", "parse_override", "SCENARIO_SCHEMA"]

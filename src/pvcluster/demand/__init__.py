@@ -20,19 +20,19 @@ Loads, by class:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from pvcluster.demand.catalogue import FacilityType
+from pvcluster.facilities import FacilityType
 from pvcluster.demand.facilities import (dark_fraction, polysilicon_annual_kwh, process_kw, profile_kw,
                                          street_lights_kw, water_treatment_annual_kwh)
 from pvcluster.demand.growth import compound_factors, facility_factors
 from pvcluster.demand.heating import heat_pump_kw
 from pvcluster.demand.households import average_household_kw, coincidence, village_households_kw
 from pvcluster.weather import Weather
-from pvcluster.weather.calendar import SEASONS, day_off_mask
+from pvcluster.calendar import SEASONS, day_off_mask
 
 __all__ = ["Demand", "Load", "build_demand", "average_household_kw", "village_households_kw",
            "profile_kw", "street_lights_kw", "dark_fraction", "household_shapes", "facility_kw"]
@@ -51,6 +51,12 @@ class Load:
     pilot_candidate: bool
     reference_annual_kwh: float  # the input energy the reference profile sums to
     basis: str  # how the reference energy was set, with its provenance
+    tariff: str = ""  # KEPCO tariff class of its meter(s)
+    contract_kw: float = 0.0  # contract demand per meter (given, or the peak before PV rounded up)
+    meters: int = 1  # identical meters the load is spread over (a village's households)
+    peak_kw_per_meter: float = 0.0  # the largest hourly load of one meter over the project years, before PV
+    bears_vat: bool = True  # households and public bodies pay VAT on electricity; businesses recover it
+    lamps_w: float = 0.0  # street lights: installed W (the flat street-light tariff bills it)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,9 @@ def build_demand(scenario, weather: Weather) -> Demand:
     heat: dict[str, float] = {}
 
     def add(load: Load, kw: np.ndarray, factor: np.ndarray) -> None:
+        if load.peak_kw_per_meter == 0.0:  # one meter: its peak over the project years
+            peak = float(kw.max()) * float(np.max(factor)) if len(kw) else 0.0
+            load = replace(load, peak_kw_per_meter=peak, contract_kw=load.contract_kw or float(np.ceil(peak - 1e-9)))
         columns[load.name] = kw
         loads[load.name] = load
         factors[load.name] = factor
@@ -158,7 +167,9 @@ def build_demand(scenario, weather: Weather) -> Demand:
                   * compound_factors(years, base_year, d.household_kwh_growth_fraction_per_year))
         add(Load(f"{v.name}_households", "households", "households", v.name, False, v.households * annual,
                  f"{v.households} households x 12 x {d.household_kwh_per_month:g} kWh/month "
-                 f"({prov['household_kwh_per_month']['provenance']})"),
+                 f"({prov['household_kwh_per_month']['provenance']})", tariff=v.household_tariff,
+                 contract_kw=v.household_contract_kw, meters=max(v.households, 1),
+                 peak_kw_per_meter=coincidences[v.name]["single_peak_kw_max"] * float(np.max(growth))),
             homes.sum(axis=0), growth)
         if heat_pump_fraction > 0 and v.households:
             hp_kw, heat_kw = heat_pump_kw(weather.data["temp_air"].to_numpy(), d.heating_oil_l_per_household_year,
@@ -178,24 +189,29 @@ def build_demand(scenario, weather: Weather) -> Demand:
             add(Load(f"{v.name}_heat_pumps", "households", "heat_pumps", v.name, False, float(fleet.sum()),
                      f"{n:g} households x {d.heating_oil_l_per_household_year:g} L kerosene x "
                      f"{d.kerosene_kwh_per_l:g} kWh/L x boiler efficiency {d.oil_boiler_efficiency_fraction:g}, "
-                     "over the hourly COP"),
+                     "over the hourly COP", tariff=v.household_tariff, contract_kw=v.household_contract_kw,
+                     meters=max(v.households, 1), peak_kw_per_meter=float(hp_kw.max())),
                 fleet, compound_factors(years, base_year, v.household_growth_fraction_per_year))
         if v.village_hall:
             t = catalogue["village_hall"]
             kw = profile_kw(index, t.annual_kwh, t.workday_shape, t.dayoff_shape, t.month_factors, day_off)
             add(Load(f"{v.name}_hall", "public", "village_hall", v.name, False, t.annual_kwh,
-                     f"catalogue {t.facts['annual_kwh'].provenance}"), kw, np.ones(len(years)))
+                     f"catalogue {t.facts['annual_kwh'].provenance}", tariff=v.hall_tariff,
+                     contract_kw=v.hall_contract_kw), kw, np.ones(len(years)))
         if v.street_lights:
             t = catalogue["street_lights"]
             kw = street_lights_kw(index, v.street_lights, t.lamp_w, 0.0, 0.0, dark=dark)
             add(Load(f"{v.name}_street_lights", "public", "street_lights", v.name, False, float(kw.sum()),
-                     f"{v.street_lights} lamps x {t.lamp_w:g} W x dusk-to-dawn hours"), kw, np.ones(len(years)))
+                     f"{v.street_lights} lamps x {t.lamp_w:g} W x dusk-to-dawn hours", tariff=v.street_light_tariff,
+                     lamps_w=v.street_lights * t.lamp_w), kw, np.ones(len(years)))
 
     for f in scenario.facilities:
         t = catalogue[f.type]
         kw, annual, basis = facility_kw(t, f, index, day_off, dark)
         start = f.start_year or base_year
-        add(Load(f.name, t.load_class, f.type, f.site, f.pilot_candidate, annual, basis), kw,
+        add(Load(f.name, t.load_class, f.type, f.site, f.pilot_candidate, annual, basis, tariff=f.tariff or t.tariff,
+                 contract_kw=f.contract_kw, bears_vat=t.load_class != "industry",
+                 lamps_w=f.lamps * t.lamp_w if t.model == "street_lights" else 0.0), kw,
             facility_factors(years, start, f.ramp_up_fractions, f.growth_fraction_per_year))
 
     reference = pd.DataFrame(columns, index=index)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pvcluster.weather.calendar import day_off_mask, season_index
+from pvcluster.calendar import day_off_mask, season_index
 
 
 def shaped_weights(index: pd.DatetimeIndex, shapes: np.ndarray, month_factors: np.ndarray,

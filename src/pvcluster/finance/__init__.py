@@ -11,6 +11,10 @@
 
 then the jobs of each project (:mod:`.jobs`), the fund that holds the equity of the projects
 the scenario names (:mod:`.fund`), and the roll-up by level and function (:mod:`.portfolio`).
+
+Finance reads the records of the stages before it (generation, demand, the sizing stage's site
+solutions with their dispatch, baseline and meters) and imports none of those stages: a bill
+comes from :mod:`pvcluster.market`, an asset's costs from :mod:`pvcluster.costs`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numpy as np
 from pvcluster.finance.cashflow import corporate_tax, irr, lcoe, npv, payback_year
 from pvcluster.finance.portfolio import DEFAULT_PLACE, PortfolioEntry
 from pvcluster.finance.project import (Debt, FinanceInputError, Project, ProjectResult, Tax, evaluate_project)
-from pvcluster.finance.pv_project import common_terms, plant_project, site_project
+from pvcluster.finance.pv_project import common_terms, farm_project, plant_basis, plant_project, site_project
 
 __all__ = ["Finance", "build_finance", "Project", "ProjectResult", "Debt", "Tax", "evaluate_project",
            "FinanceInputError", "npv", "irr", "lcoe", "payback_year", "corporate_tax", "plant_project"]
@@ -36,6 +40,8 @@ class Finance:
     notes: dict[str, str] = field(default_factory=dict)
     polysilicon: object | None = None
     fund: object | None = None
+    plant_basis: dict = field(default_factory=dict)  # how the Energy Station is valued (pv_project.plant_basis)
+    plant_history: dict = field(default_factory=dict)  # as built: sunk capex, build-year jobs, whole-life IRR
 
     def entry(self, name: str) -> PortfolioEntry:
         return next(e for e in self.portfolio if e.name == name)
@@ -57,7 +63,7 @@ def _places(scenario) -> dict[str, tuple[str, str]]:
 
 
 def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, pv_kwp: float = 0.0,
-              pv_kind: str = "utility", manufacturing=None, staff_fte: float = 0.0):
+              pv_kind: str = "utility", manufacturing=None, staff_fte: float = 0.0, built_kwp: float | None = None):
     from pvcluster.finance import jobs as jobslib
 
     t = result.table
@@ -66,7 +72,7 @@ def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, p
     sells_power = any(k in project.revenue_krw for k in ("electricity", "export"))
     kwargs = dict(name=name, calendar_years=t["calendar_year"].to_numpy(), capex_krw_by_year=t["capex_krw"] / real,
                   operating_fraction_by_year=operating, facts=scenario.facts.jobs, pv_kwp=pv_kwp, pv_kind=pv_kind,
-                  om_spend_krw_by_year=t["opex_krw"] / real)
+                  om_spend_krw_by_year=t["opex_krw"] / real, built_kwp=built_kwp)
     if sells_power:
         sales = sum((t[f"revenue_{k}_krw"] for k in ("electricity", "export") if f"revenue_{k}_krw" in t), 0.0)
         kwargs["electricity_sales_krw_by_year"] = np.clip(sales / real, 0.0, None)
@@ -84,8 +90,6 @@ def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, p
 
 
 def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
-    from pvcluster.sizing import dispatch_without_sizing
-
     notes: dict[str, str] = {}
     places = _places(scenario)
     inputs: dict[str, Project] = {}
@@ -100,15 +104,29 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
         portfolio.append(PortfolioEntry(project.name, level, function, kind, result, jobs, project.capex_krw,
                                         notes.get(project.name, "")))
 
-    plant = plant_project(scenario, generation.plant_annual_mwh() * 1000.0)
-    add(plant, "pv_plant", DEFAULT_PLACE["plant"], pv_kwp=scenario.plant.capacity_kwp, pv_kind="utility")
+    p = scenario.plant
+    first_year_mwh = generation.plant_annual_mwh()
+    plant = plant_project(scenario, first_year_mwh * 1000.0, generation.plant_ac_kw)
+    add(plant, "pv_plant", DEFAULT_PLACE["plant"], pv_kwp=p.capacity_kwp, pv_kind="utility",
+        built_kwp=0.0 if p.valuation == "as_built" else None)
+    basis = plant_basis(scenario)
+    if p.valuation == "as_built":
+        notes[plant.name] = (f"valued as built: commercial operation {basis['commercial_operation_year']}, "
+                             f"{basis['years_run']} years run, {basis['remaining_life_years']} left; capex "
+                             f"{p.as_built_capex_krw / 1e9:,.1f} bn KRW sunk (out of the NPV)")
+        for e in portfolio:
+            if e.name == plant.name:
+                e.note = notes[plant.name]
+    farm = farm_project(scenario)
+    if farm is not None:
+        add(farm, "farm", DEFAULT_PLACE["farm"])
 
     villages = {v.name for v in scenario.villages}
     if sizing is not None:
         for name, solution in sizing.sites.items():
-            site = sizing.site_inputs[name]
-            baseline = dispatch_without_sizing(site)
-            project = site_project(scenario, name, solution, site, baseline)
+            if solution.dispatch is None or solution.baseline is None:
+                continue
+            project = site_project(scenario, name, solution, sizing.site_inputs[name])
             if project is None:
                 continue
             new_kwp = max(solution.sizes.get("pv_new_capacity_kwp", 0.0), 0.0)
@@ -136,12 +154,37 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
         project = cluster_project(scenario, spec)
         add(project, "cluster", (spec.level, spec.function), staff_fte=spec.direct_jobs_fte)
 
-    finance = Finance(results, inputs, portfolio, notes, polysilicon=poly)
+    finance = Finance(results, inputs, portfolio, notes, polysilicon=poly, plant_basis=basis,
+                      plant_history=plant_history(scenario))
     if scenario.fund is not None and scenario.fund.tranches:
         from pvcluster.finance import fund_link
 
         finance.fund = fund_link.build(scenario, finance)
     return finance
+
+
+def plant_history(scenario) -> dict:
+    """What the forward valuation leaves out of an as-built plant: its sunk capex, the construction
+    jobs of its build year, and whether a whole-life IRR can be computed (it needs every year's
+    SMP and REC price since commercial operation, with sources; they are not among the inputs)."""
+    p = scenario.plant
+    if p.valuation != "as_built":
+        return {}
+    from pvcluster.finance import jobs as jobslib
+
+    cod = p.commercial_operation_year or scenario.scenario.base_year
+    built = jobslib.project_jobs(name=p.name, calendar_years=[cod - 1], capex_krw_by_year=[p.as_built_capex_krw],
+                                 operating_fraction_by_year=[0.0], facts=scenario.facts.jobs, pv_kwp=p.capacity_kwp,
+                                 pv_kind="utility")
+    return {
+        "as_built_capex_krw": p.as_built_capex_krw, "farm_capex_krw": p.farm_capex_krw,
+        "construction_year": cod - 1,
+        "construction_job_years": float(built.totals.get("total_job_years", 0.0)),
+        "whole_life_irr_fraction": None,
+        "whole_life_irr_note": ("not available: a whole-life IRR from commercial operation needs the SMP and REC "
+                                f"prices of every year since {cod} with sources; annual means for 2015, 2017 and "
+                                "2021-2024 (SMP) and 2014-2016, 2020 and 2023 (REC) were not found"),
+    }
 
 
 def cluster_project(scenario, spec) -> Project:

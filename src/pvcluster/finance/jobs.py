@@ -1,4 +1,5 @@
-"""Jobs of a project, year by year: direct jobs bottom up, indirect jobs from Bank of Korea coefficients.
+"""Jobs of a project, year by year: direct jobs bottom up, indirect (Type I, supply chain) jobs from Bank of
+Korea coefficients.
 
 Every quantity is a person-year (one full-time job for one year) in calendar year t, so a
 column of :attr:`JobsResult.by_year` is the number of people employed that year and its sum
@@ -19,14 +20,14 @@ Final demand by Bank of Korea sector (KRW bn in the coefficients' prices)::
     D_ele,t = pi * S_e,t / 1e9                      electricity sales
     D_svc,t = pi * X_t * [S_e,t + S_m,t = 0] / 1e9  O&M spending, only for a project that sells nothing
 
-Total, own-site and indirect jobs from the coefficients::
+Total, own-site and indirect (Type I, supply chain) jobs from the coefficients::
 
     r   = d / c_all                                 direct share of total inducement (all industries)
     T_t = sum_s c_s * D_s,t                         BoK total (direct + indirect) = ``bok_total_jobs``
     B_t = r * (T_t - c_mfg * pi * delta * e * K_t / 1e9)
                                                     BoK direct jobs of the demand the project's own
                                                     site produces (all but the purchased equipment)
-    I_t = T_t - B_t                                 indirect = ``indirect_induced_jobs``
+    I_t = T_t - B_t                                 indirect (Type I, supply chain) = ``indirect_jobs``
     J_t = C_t + O_t + M_t + I_t                     ``total_jobs``
 
 How direct and BoK jobs combine (no double counting). A BoK coefficient counts the jobs in the
@@ -73,12 +74,15 @@ Symbols (a sector's coefficient is ``bok_<sector>_persons_per_bn_krw``):
 | C, O, M | direct construction, O&M, manufacturing jobs     | ``direct_*`` columns               | persons      |
 | T_t     | BoK total jobs of final demand                   | ``bok_total_jobs``                 | persons      |
 | B_t     | BoK direct jobs of own-site demand               | ``bok_direct_own``                 | persons      |
-| I_t     | indirect jobs                                    | ``indirect_induced_jobs``          | persons      |
+| I_t     | indirect (Type I, supply chain) jobs             | ``indirect_jobs``                  | persons      |
 | J_t     | total jobs                                       | ``total_jobs``                     | persons      |
 
 Limits, stated rather than hidden: the BoK coefficients come from the open (Type I) Leontief
-model, so the column ``indirect_induced_jobs`` holds supply-chain jobs and no induced jobs from
-the spending of wages (a Type II effect the facts do not give). The coefficients are for
+model, so the column ``indirect_jobs`` (and the total ``indirect_job_years``) holds indirect
+(Type I, supply chain) jobs only: no induced jobs from the spending of wages by households (a
+Type II effect the facts do not give). The BoK calls its coefficients "employment inducement"
+coefficients; here that means jobs per unit of final demand, in the demand's sector and its
+suppliers (:func:`jobs_from_final_demand`), not household-spending effects. The coefficients are for
 2019/2020 and have fallen with productivity (all industries 11.7 in 2015, 9.7 in 2020); they are
 applied unchanged to later years. Displacement (jobs lost at suppliers of the electricity or
 polysilicon a project replaces) is not counted. Electricity a cluster PV project sells to the
@@ -95,52 +99,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from pvcluster.schema import Field
+from pvcluster.facts_finance import JOBS_FACTS
 
-_N = "number"
 
-#: The facts of ``inputs/jobs_korea.toml``, declared in the style of ``pvcluster.facts.FACT_FILES``
-#: (to be registered there as the input kind "jobs").
-FACTS: dict[str, Field] = {
-    "utility_pv_construction_job_years_per_mw": Field(
-        _N, unit="job-years/MW", ge=0, le=100,
-        doc="on-site installation and grid-connection labour per MW of ground-mounted PV"),
-    "rooftop_pv_construction_job_years_per_mw": Field(
-        _N, unit="job-years/MW", ge=0, le=100, doc="installation labour per MW of rooftop PV"),
-    "pv_om_fte_per_mw": Field(_N, unit="FTE/MW", ge=0, le=10,
-                              doc="operation and maintenance staff per MW in each operating year"),
-    "polysilicon_fte_per_1000_t_per_year": Field(
-        _N, unit="FTE per 1,000 t/yr", ge=0, le=2000,
-        doc="polysilicon plant staff per 1,000 t/yr of capacity at full output"),
-    "bok_construction_persons_per_bn_krw": Field(
-        _N, unit="persons/KRW bn", ge=0, le=100,
-        doc="Bank of Korea employment inducement coefficient, construction"),
-    "bok_manufactured_goods_persons_per_bn_krw": Field(
-        _N, unit="persons/KRW bn", ge=0, le=100,
-        doc="Bank of Korea employment inducement coefficient, manufactured goods"),
-    "bok_electricity_persons_per_bn_krw": Field(
-        _N, unit="persons/KRW bn", ge=0, le=100,
-        doc="Bank of Korea employment inducement coefficient, electricity, gas, water and waste"),
-    "bok_services_persons_per_bn_krw": Field(
-        _N, unit="persons/KRW bn", ge=0, le=100,
-        doc="Bank of Korea employment inducement coefficient, services"),
-    "bok_all_industries_persons_per_bn_krw": Field(
-        _N, unit="persons/KRW bn", gt=0, le=100,
-        doc="Bank of Korea employment inducement coefficient, all industries"),
-    "bok_direct_all_industries_persons_per_bn_krw": Field(
-        _N, unit="persons/KRW bn", ge=0, le=100,
-        doc="Bank of Korea direct employment coefficient, all industries (at most the total)"),
-    "pv_equipment_fraction_of_capex": Field(
-        _N, unit="fraction", ge=0, le=1, doc="modules and inverters as a share of PV capex"),
-    "plant_equipment_fraction_of_capex": Field(
-        _N, unit="fraction", ge=0, le=1,
-        doc="manufactured equipment as a share of a non-PV project's capex"),
-    "equipment_domestic_fraction": Field(_N, unit="fraction", ge=0, le=1,
-                                         doc="share of equipment spending made in Korea"),
-    "demand_price_factor_to_coefficient_year": Field(
-        _N, unit="-", gt=0, le=10,
-        doc="converts base-year KRW to the BoK coefficients' 2019/2020 prices"),
-}
+#: The facts of ``inputs/jobs_korea.toml`` (declared in :mod:`pvcluster.facts_finance`).
+FACTS = JOBS_FACTS
 
 #: Bank of Korea sectors that receive final demand, in the order of :attr:`JobsResult.final_demand_krw`.
 SECTORS: tuple[str, ...] = ("construction", "manufactured_goods", "electricity", "services")
@@ -152,7 +115,7 @@ PV_KINDS: dict[str, str] = {
 }
 
 COLUMNS: tuple[str, ...] = ("direct_construction_job_years", "direct_om_fte", "direct_manufacturing_fte",
-                            "indirect_induced_jobs", "total_jobs", "bok_total_jobs")
+                            "indirect_jobs", "total_jobs", "bok_total_jobs")
 
 _BN = 1e9
 
@@ -185,9 +148,13 @@ def manufacturing_jobs(fte_per_1000_t_per_year: float, capacity_t_per_year: floa
     return fte_per_1000_t_per_year * output / 1000.0
 
 
-def induced_jobs(final_demand_krw_by_sector: Mapping[str, ArrayLike],
-                 coefficients: Mapping[str, float]) -> np.ndarray:
-    """T_t = sum_s c_s * D_s,t: Bank of Korea total (direct + indirect) jobs of final demand.
+def jobs_from_final_demand(final_demand_krw_by_sector: Mapping[str, ArrayLike],
+                           coefficients: Mapping[str, float]) -> np.ndarray:
+    """T_t = sum_s c_s * D_s,t: Bank of Korea total (direct + indirect, Type I) jobs of final demand.
+
+    The coefficients are the BoK employment-inducement coefficients of the open (Type I) model:
+    jobs in the sector that meets the demand and in its supply chain, no household-spending
+    (induced, Type II) jobs.
 
     ``final_demand_krw_by_sector`` maps a sector to KRW (already in the coefficients' prices),
     ``coefficients`` maps it to persons per KRW 1 bn. A sector without a coefficient is an error.
@@ -236,7 +203,8 @@ def construction_job_years_per_mw(facts, pv_kind: str) -> float:
 class JobsResult:
     """A project's jobs by calendar year (persons employed that year) and their totals.
 
-    ``by_year`` has the columns of :data:`COLUMNS`; ``total_jobs`` = direct + indirect, and
+    ``by_year`` has the columns of :data:`COLUMNS`; ``total_jobs`` = direct + indirect (Type I,
+    supply chain; ``indirect_jobs``), and
     ``bok_total_jobs`` is the Bank of Korea total of the same final demand, for comparison
     (not to be added). ``final_demand_krw`` is the demand by sector of :data:`SECTORS`, in KRW
     of the coefficients' prices. ``totals`` holds sums over years (job-years) and the peak.
@@ -268,8 +236,9 @@ def project_jobs(*, name: str, calendar_years: ArrayLike, capex_krw_by_year: Arr
                  manufacturing_capacity_t_per_year: float = 0.0,
                  manufacturing_output_t_by_year: ArrayLike | None = None,
                  manufacturing_sales_krw_by_year: ArrayLike | None = None,
-                 equipment_fraction: float | None = None) -> JobsResult:
-    """Direct, indirect and total jobs of one project, year by year (equations in the module docstring).
+                 equipment_fraction: float | None = None, built_kwp: float | None = None) -> JobsResult:
+    """Direct, indirect (Type I, supply chain) and total jobs of one project, year by year (equations in
+    the module docstring).
 
     All ``*_by_year`` arrays align with ``calendar_years``; a scalar is repeated, None means
     zeros. ``operating_fraction_*`` is a 0/1 mask or the share of each year in operation.
@@ -312,13 +281,14 @@ def project_jobs(*, name: str, calendar_years: ArrayLike, capex_krw_by_year: Arr
         "electricity": pi * sales_e,
         "services": pi * np.where(sells, 0.0, om_spend),
     }
-    bok_total = induced_jobs(demand, coefficients)
+    bok_total = jobs_from_final_demand(demand, coefficients)
     own_site = {**demand, "manufactured_goods": pi * sales_m}  # all but the purchased equipment
-    bok_direct_own = r * induced_jobs(own_site, coefficients)
+    bok_direct_own = r * jobs_from_final_demand(own_site, coefficients)
     indirect = bok_total - bok_direct_own
 
     if is_pv:
-        construction = construction_job_years(construction_job_years_per_mw(facts, pv_kind), pv_kwp, capex)
+        built = pv_kwp if built_kwp is None else built_kwp  # an existing plant is not built again
+        construction = construction_job_years(construction_job_years_per_mw(facts, pv_kind), built, capex)
     else:
         construction = r * coefficients["construction"] * demand["construction"] / _BN
     operation = om_fte(facts.pv_om_fte_per_mw, pv_kwp, operating)
@@ -335,7 +305,7 @@ def project_jobs(*, name: str, calendar_years: ArrayLike, capex_krw_by_year: Arr
         "direct_construction_job_years": float(sums["direct_construction_job_years"]),
         "direct_om_job_years": float(sums["direct_om_fte"]),
         "direct_manufacturing_job_years": float(sums["direct_manufacturing_fte"]),
-        "indirect_induced_job_years": float(sums["indirect_induced_jobs"]),
+        "indirect_job_years": float(sums["indirect_jobs"]),
         "total_job_years": float(sums["total_jobs"]),
         "bok_total_job_years": float(sums["bok_total_jobs"]),
         "peak_total_jobs": float(by_year["total_jobs"].max()) if n else 0.0,

@@ -13,7 +13,14 @@ Chinese plants of 2021; below or above the reference size a power law):
 
     X = c_ref * Q_ref * (Q / Q_ref)^b * (1 - f_X)        f_X = FBR capex reduction (0 for Siemens)
 
-Output and electricity in operating year k (ramp-up u_k, 1 after the listed years):
+Timing: the plant operates from calendar year y_s (the facility's ``start_year``, the year the
+demand stage starts its load); it is built in the c years before, after y_s - c - y_0 idle years
+from the base year y_0 (zero capex, no flows):
+
+    t_op = y_s - y_0 = delay + c,   delay = y_s - c - y_0 >= 0     (first operating year index)
+
+Output and electricity in operating year k (ramp-up u_k: the facility's ``ramp_up_fractions``,
+the same list that scales its load in the demand stage; 1 after the listed years):
 
     M_k = 1000 * Q * U * u_k                              (kg)
     E_k = M_k * e,   e = e_S * (1 - f_E)                  (kWh; f_E = FBR electricity reduction)
@@ -26,7 +33,7 @@ Electricity price paid per kWh (share s from cluster PV under a PPA, the rest fr
 Cash cost per kg at full output (k large, u_k = 1):
 
     C_E   = e * p_E                                       electricity (energy)
-    C_D   = 12 * d * P_peak / M                           grid demand charge
+    C_D   = B / M                                         grid basic charge (the meter's bill, all 12 months)
     C_F   = x * (m_Si * p_Si + p_chem)                    feedstock and chemicals
     C_L   = L * w / M,  L = l * Q / 1000 * (1 - f_L)      labour (f_L = FBR labour reduction)
     C_M   = f_M * X / M                                   maintenance, insurance, overheads
@@ -52,7 +59,9 @@ Q_ref     reference capacity                                ``capex_*_reference_
 b         capex scaling exponent                            ``capex_scaling_exponent``              -
 X         capex                                             ``capex_krw``                           KRW
 U         utilisation at full operation                     ``utilisation_fraction``                fraction
-u_k       ramp-up fraction, operating year k                ``ramp_up_fractions``                   fraction
+u_k       ramp-up fraction, operating year k (facility)     ``ramp_up_fractions``                   fraction
+y_s, y_0  first operating year (facility), base year        ``start_year``, ``base_year``           calendar year
+c         construction years                                ``construction_years``                  years
 M_k       output                                            ``output_kg`` (``output_t`` in t)       kg
 e_S, e    electricity per kg: Siemens, this plant           ``electricity_kwh_per_kg``              kWh/kg
 E_k       electricity use                                   ``electricity_kwh``                     kWh
@@ -60,7 +69,7 @@ P_peak    billed demand                                     ``demand_kw``       
 s         share of electricity from cluster PV (PPA)        ``pv_share_fraction``                   fraction
 p_PPA     PPA price                                         ``ppa_price_krw_per_kwh``               KRW/kWh
 p_grid    grid energy tariff, flat-load equivalent          ``grid_tariff_krw_per_kwh``             KRW/kWh
-d         grid demand charge                                ``grid_demand_charge_krw_per_kw_month`` KRW/kW/month
+B         grid basic charge per year (its meter's bill)     ``grid_basic_krw_per_year``             KRW/yr
 x         KRW per USD                                       ``krw_per_usd``                         KRW/USD
 m_Si      metallurgical silicon per kg of polysilicon       ``mg_si_kg_per_kg``                     kg/kg
 p_Si      metallurgical silicon price                       ``mg_si_usd_per_kg``                    USD/kg
@@ -84,10 +93,8 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from pvcluster.finance.project import Debt, Project, ProjectResult, Tax, evaluate_project
-from pvcluster.schema import Field
+from pvcluster.facts_finance import POLYSILICON_FACTS
 
-_N = "number"
-_L = "number_list"
 
 TECHNOLOGIES = ("siemens", "fbr")
 CAPEX_BASES = ("korea", "global")
@@ -97,42 +104,7 @@ PRICE_BRACKET_USD_PER_KG = (0.0, 1000.0)  # wide: ten times the 2008 spot peak (
 ELECTRICITY_BRACKET_KRW_PER_KWH = (0.0, 5000.0)  # wide: about 40 x the industrial tariff
 DEFAULT_ELECTRICITY_PRICES_KRW_PER_KWH = tuple(float(p) for p in range(50, 201, 10))
 
-#: The facts of ``inputs/polysilicon_korea.toml`` (input kind "polysilicon").
-FACTS: dict[str, Field] = {
-    "siemens_capex_korea_krw_per_t_per_year": Field(_N, unit="KRW per t/yr", gt=0,
-                                                    doc="Korean Siemens plants of 2008-11"),
-    "capex_korea_reference_capacity_t": Field(_N, unit="t/yr", gt=0, doc="size of those plants"),
-    "siemens_capex_global_usd_per_kg_per_year": Field(_N, unit="USD per kg/yr", gt=0,
-                                                      doc="modern Chinese Siemens plants (2021)"),
-    "capex_global_reference_capacity_t": Field(_N, unit="t/yr", gt=0, doc="size of those plants"),
-    "capex_scaling_exponent": Field(_N, unit="-", gt=0, le=1.5,
-                                    doc="capex ~ capacity^b around the reference size"),
-    "fbr_capex_reduction_fraction": Field(_N, unit="fraction", ge=0, lt=1, doc="FBR capex below Siemens"),
-    "construction_years": Field(_N, unit="years", ge=1, le=10),
-    "capex_schedule_fractions": Field(_L, unit="fraction", ge=0, le=1,
-                                      doc="capex share per construction year; sums to 1"),
-    "ramp_up_fractions": Field(_L, unit="fraction", ge=0, le=1,
-                               doc="output over full output in operating years 1, 2, ...; then 1"),
-    "operating_years": Field(_N, unit="years", ge=1, le=60),
-    "depreciation_years": Field(_N, unit="years", ge=1, le=50),
-    "working_capital_fraction_of_revenue": Field(_N, unit="fraction", ge=0, lt=1),
-    "utilisation_fraction": Field(_N, unit="fraction", gt=0, le=1, doc="output over nameplate"),
-    "siemens_electricity_kwh_per_kg": Field(_N, unit="kWh/kg", gt=0, le=500),
-    "fbr_electricity_reduction_fraction": Field(_N, unit="fraction", ge=0, lt=1),
-    "mg_si_kg_per_kg": Field(_N, unit="kg/kg", ge=1, le=2, doc="metallurgical Si per kg polysilicon"),
-    "mg_si_usd_per_kg": Field(_N, unit="USD/kg", ge=0),
-    "chemicals_usd_per_kg": Field(_N, unit="USD/kg", ge=0, doc="chemicals and consumables per kg"),
-    "labour_fte_per_1000_t": Field(_N, unit="FTE per 1,000 t/yr", ge=0),
-    "fbr_labour_reduction_fraction": Field(_N, unit="fraction", ge=0, lt=1),
-    "labour_cost_krw_per_fte_year": Field(_N, unit="KRW/FTE/yr", ge=0),
-    "maintenance_fraction_of_capex": Field(_N, unit="fraction/yr", ge=0, le=0.2),
-    "grid_energy_tariff_krw_per_kwh": Field(_N, unit="KRW/kWh", ge=0,
-                                            doc="KEPCO industrial TOU, flat-load equivalent, with add-ons"),
-    "grid_demand_charge_krw_per_kw_month": Field(_N, unit="KRW/kW/month", ge=0),
-    "krw_per_usd": Field(_N, unit="KRW/USD", gt=0),
-    **{f"price_{s}_usd_per_kg": Field(_N, unit="USD/kg", ge=0, doc=f"selling price, {s} scenario")
-       for s in SCENARIOS},
-}
+FACTS = POLYSILICON_FACTS
 
 
 # ------------------------------------------------------------------------------------------------
@@ -180,18 +152,37 @@ def labour_fte(capacity_t: float, technology: str, facts: Any) -> float:
     return fte * (1.0 - float(facts.fbr_labour_reduction_fraction)) if technology == "fbr" else fte
 
 
-def ramp_up(facts: Any, operating_years: int) -> np.ndarray:
-    """u_k for k = 1..N: the listed fractions, then 1."""
+def ramp_up(ramp_up_fractions: Sequence[float], operating_years: int) -> np.ndarray:
+    """u_k for k = 1..N: the listed fractions (the facility's ``ramp_up_fractions``), then 1."""
     u = np.ones(int(operating_years))
-    listed = np.asarray(facts.ramp_up_fractions, dtype=float)[: int(operating_years)]
+    listed = np.asarray(ramp_up_fractions, dtype=float).reshape(-1)[: int(operating_years)]
+    if np.any(~np.isfinite(listed)) or np.any(listed < 0) or np.any(listed > 1):
+        raise ValueError(f"ramp_up_fractions: expected fractions in [0, 1]; found {list(ramp_up_fractions)!r}")
     u[: len(listed)] = listed
     return u
 
 
-def output_t(capacity_t: float, facts: Any, operating_years: int | None = None) -> np.ndarray:
-    """Output per operating year, M_k / 1000 = Q U u_k (t)."""
+def output_t(capacity_t: float, facts: Any, operating_years: int | None = None,
+             ramp_up_fractions: Sequence[float] = ()) -> np.ndarray:
+    """Output per operating year, M_k / 1000 = Q U u_k (t); no ramp-up listed: full output from year 1."""
     n = int(round(facts.operating_years)) if operating_years is None else int(operating_years)
-    return capacity_t * float(facts.utilisation_fraction) * ramp_up(facts, n)
+    return capacity_t * float(facts.utilisation_fraction) * ramp_up(ramp_up_fractions, n)
+
+
+def construction_delay_years(facts: Any, base_year: int, start_year: int | None = None) -> int:
+    """delay = y_s - c - y_0: idle years before construction so that operation starts in y_s.
+
+    ``start_year`` None (or 0) starts construction in the base year (operation in y_0 + c).
+    A plant that would have to be built before the base year is an error.
+    """
+    c = int(round(facts.construction_years))
+    if not start_year:
+        return 0
+    delay = int(start_year) - c - int(base_year)
+    if delay < 0:
+        raise ValueError(f"start_year: expected a year >= {int(base_year) + c} (base year {int(base_year)} + "
+                         f"{c} construction years); found {int(start_year)}")
+    return delay
 
 
 def demand_kw(capacity_t: float, kwh_per_kg: float) -> float:
@@ -216,24 +207,12 @@ def feedstock_krw_per_kg(facts: Any) -> float:
                                        + float(facts.chemicals_usd_per_kg))
 
 
-def flat_tou_tariff_krw_per_kwh(summer: Sequence[float], spring_autumn: Sequence[float], winter: Sequence[float],
-                                band_by_hour_summer_spring_autumn: Sequence[int],
-                                band_by_hour_winter: Sequence[int], adders_krw_per_kwh: float = 0.0) -> float:
-    """Average TOU energy charge of a flat load (every hour alike), plus per-kWh add-ons.
-
-    Seasons as KEPCO's: summer Jun-Aug (92 days), spring/autumn Mar-May and Sep-Oct (153),
-    winter Nov-Feb (120). Each season's rate is the mean over its 24 hours of the band rates
-    (light, mid, peak); weekends and holidays are priced as workdays (KEPCO bills them at
-    light load, so this slightly overstates a flat load's tariff).
-    """
-    def daily_mean(rates, bands) -> float:
-        return float(np.mean(np.asarray(rates, dtype=float)[np.asarray(bands, dtype=int)]))
-
-    days = {"summer": 92, "spring_autumn": 153, "winter": 120}
-    means = {"summer": daily_mean(summer, band_by_hour_summer_spring_autumn),
-             "spring_autumn": daily_mean(spring_autumn, band_by_hour_summer_spring_autumn),
-             "winter": daily_mean(winter, band_by_hour_winter)}
-    return sum(days[s] * means[s] for s in days) / 365.0 + float(adders_krw_per_kwh)
+def _grid(grid_tariff_krw_per_kwh: float | None, grid_basic_krw_per_year: float | None) -> tuple[float, float]:
+    if grid_tariff_krw_per_kwh is None or grid_basic_krw_per_year is None:
+        raise ValueError("grid_tariff_krw_per_kwh and grid_basic_krw_per_year: expected the plant's KEPCO energy "
+                         "price and yearly basic charge (pvcluster.finance.polysilicon_link bills its meter with "
+                         "pvcluster.market); found None")
+    return float(grid_tariff_krw_per_kwh), float(grid_basic_krw_per_year)
 
 
 @dataclass(frozen=True)
@@ -264,16 +243,17 @@ class CashCost:
 
 
 def cash_cost_per_kg(capacity_t: float, technology: str, facts: Any, *,
-                     grid_tariff_krw_per_kwh: float | None = None, pv_share_fraction: float = 0.0,
-                     ppa_price_krw_per_kwh: float | None = None, capex_basis: str = "korea") -> CashCost:
+                     grid_tariff_krw_per_kwh: float | None = None, grid_basic_krw_per_year: float | None = None,
+                     pv_share_fraction: float = 0.0, ppa_price_krw_per_kwh: float | None = None,
+                     capex_basis: str = "korea") -> CashCost:
     """C = C_E + C_D + C_F + C_L + C_M at full output (see the module docstring)."""
-    grid = float(facts.grid_energy_tariff_krw_per_kwh) if grid_tariff_krw_per_kwh is None else grid_tariff_krw_per_kwh
+    grid, basic = _grid(grid_tariff_krw_per_kwh, grid_basic_krw_per_year)
     e = electricity_kwh_per_kg(technology, facts)
     kg = capacity_t * 1000.0 * float(facts.utilisation_fraction)
     x = capex_krw(capacity_t, technology, facts, capex_basis)
     return CashCost(
         electricity_krw_per_kg=e * blended_electricity_price_krw_per_kwh(grid, pv_share_fraction, ppa_price_krw_per_kwh),
-        demand_charge_krw_per_kg=12.0 * float(facts.grid_demand_charge_krw_per_kw_month) * demand_kw(capacity_t, e) / kg,
+        demand_charge_krw_per_kg=basic / kg,
         feedstock_krw_per_kg=feedstock_krw_per_kg(facts),
         labour_krw_per_kg=labour_fte(capacity_t, technology, facts) * float(facts.labour_cost_krw_per_fte_year) / kg,
         maintenance_krw_per_kg=float(facts.maintenance_fraction_of_capex) * x / kg,
@@ -301,37 +281,48 @@ def tax_from_costs(costs: Any, depreciation_years: int) -> Tax:
 
 def polysilicon_project(capacity_t: float, technology: str, facts: Any, *, price_krw_per_kg: float,
                         discount_rate_fraction: float, tax: Tax = Tax(),
-                        grid_tariff_krw_per_kwh: float | None = None, pv_share_fraction: float = 0.0,
+                        grid_tariff_krw_per_kwh: float | None = None, grid_basic_krw_per_year: float | None = None,
+                        pv_share_fraction: float = 0.0,
                         ppa_price_krw_per_kwh: float | None = None, capex_basis: str = "korea",
                         debt: Debt | None = None, capital_grant_krw: float = 0.0,
                         inflation_fraction_per_year: float = 0.0, base_year: int = 2025,
+                        ramp_up_fractions: Sequence[float] = (), start_year: int | None = None,
                         name: str = "polysilicon") -> Project:
     """The engine's Project for one plant at one selling price (real base-year KRW streams).
 
     ``tax`` gives the brackets; its depreciation life is replaced by the plant's
-    ``depreciation_years`` fact. The grid tariff defaults to ``grid_energy_tariff_krw_per_kwh``.
+    ``depreciation_years`` fact. ``grid_tariff_krw_per_kwh`` and ``grid_basic_krw_per_year`` are the
+    plant's KEPCO energy price (energy, climate and fuel charges and the fund, per kWh) and yearly basic
+    charge, from the bill of its meter (:mod:`pvcluster.finance.polysilicon_link`); the basic charge
+    is paid whether the energy comes from the grid or a PV PPA.
+    ``ramp_up_fractions`` and ``start_year`` are the facility's (the scenario's ``[[facilities]]``
+    entry): output in operating year k is Q U u_k, and the first operating year is ``start_year``
+    (None or 0: the base year + the construction years), so the engine's construction period is
+    the idle years plus the ``construction_years`` fact, with zero capex in the idle years.
     """
-    grid = float(facts.grid_energy_tariff_krw_per_kwh) if grid_tariff_krw_per_kwh is None else grid_tariff_krw_per_kwh
+    grid, basic = _grid(grid_tariff_krw_per_kwh, grid_basic_krw_per_year)
     blended_electricity_price_krw_per_kwh(grid, pv_share_fraction, ppa_price_krw_per_kwh)  # checks the inputs
     ppa = 0.0 if ppa_price_krw_per_kwh is None else float(ppa_price_krw_per_kwh)
     n = int(round(facts.operating_years))
-    c = int(round(facts.construction_years))
+    delay = construction_delay_years(facts, base_year, start_year)
+    c = delay + int(round(facts.construction_years))
+    schedule = (0.0,) * delay + tuple(float(f) for f in facts.capex_schedule_fractions)
     e = electricity_kwh_per_kg(technology, facts)
-    kg = output_t(capacity_t, facts, n) * 1000.0
+    kg = output_t(capacity_t, facts, n, ramp_up_fractions) * 1000.0
     kwh = kg * e
     x = capex_krw(capacity_t, technology, facts, capex_basis)
     ones = np.ones(n)
     opex = {
         "electricity_grid": kwh * (1.0 - pv_share_fraction) * grid,
         "electricity_ppa": kwh * pv_share_fraction * ppa,
-        "grid_demand_charge": ones * 12.0 * float(facts.grid_demand_charge_krw_per_kw_month) * demand_kw(capacity_t, e),
+        "grid_basic_charge": ones * basic,
         "feedstock": kg * feedstock_krw_per_kg(facts),
         "labour": ones * labour_fte(capacity_t, technology, facts) * float(facts.labour_cost_krw_per_fte_year),
         "maintenance": ones * float(facts.maintenance_fraction_of_capex) * x,
     }
     return Project(
         name=name, capex_krw=x, operating_years=n, construction_years=c,
-        capex_schedule_fractions=tuple(float(f) for f in facts.capex_schedule_fractions),
+        capex_schedule_fractions=schedule,
         revenue_krw={"polysilicon": kg * float(price_krw_per_kg)}, opex_krw=opex,
         inflation_fraction_per_year=inflation_fraction_per_year, discount_rate_fraction=discount_rate_fraction,
         working_capital_fraction_of_revenue=float(facts.working_capital_fraction_of_revenue),
@@ -440,24 +431,29 @@ def break_even_electricity_price_krw_per_kwh(capacity_t: float, technology: str,
 
 def evaluate_polysilicon(capacity_t: float, technology: str, facts: Any, *, discount_rate_fraction: float,
                          tax: Tax = Tax(), grid_tariff_krw_per_kwh: float | None = None,
+                         grid_basic_krw_per_year: float | None = None,
                          pv_share_fraction: float = 0.0, ppa_price_krw_per_kwh: float | None = None,
                          capex_basis: str = "korea", scenarios: Sequence[str] = SCENARIOS,
                          prices_usd_per_kg: Mapping[str, float] | None = None,
                          electricity_prices_krw_per_kwh: Sequence[float] = DEFAULT_ELECTRICITY_PRICES_KRW_PER_KWH,
                          debt: Debt | None = None, capital_grant_krw: float = 0.0,
                          inflation_fraction_per_year: float = 0.0, base_year: int = 2025,
+                         ramp_up_fractions: Sequence[float] = (), start_year: int | None = None,
                          name: str = "polysilicon") -> PolysiliconResult:
     """Price the plant under each selling-price scenario.
 
     ``prices_usd_per_kg`` adds or replaces scenarios by name (e.g. ``{"custom": 10.0}``);
     otherwise the scenario prices are the ``price_<scenario>_usd_per_kg`` facts.
+    ``ramp_up_fractions`` and ``start_year`` are the facility's (see :func:`polysilicon_project`).
     """
     _check_technology(technology)
     kwargs = dict(discount_rate_fraction=discount_rate_fraction, tax=tax,
-                  grid_tariff_krw_per_kwh=grid_tariff_krw_per_kwh, pv_share_fraction=pv_share_fraction,
+                  grid_tariff_krw_per_kwh=grid_tariff_krw_per_kwh, grid_basic_krw_per_year=grid_basic_krw_per_year,
+                  pv_share_fraction=pv_share_fraction,
                   ppa_price_krw_per_kwh=ppa_price_krw_per_kwh, capex_basis=capex_basis, debt=debt,
                   capital_grant_krw=capital_grant_krw, inflation_fraction_per_year=inflation_fraction_per_year,
-                  base_year=base_year, name=name)
+                  base_year=base_year, ramp_up_fractions=tuple(ramp_up_fractions), start_year=start_year,
+                  name=name)
     fx = float(facts.krw_per_usd)
     prices = {s: scenario_price_usd_per_kg(facts, s) for s in scenarios}
     prices.update(prices_usd_per_kg or {})
@@ -477,9 +473,9 @@ def evaluate_polysilicon(capacity_t: float, technology: str, facts: Any, *, disc
                 capacity_t, technology, facts, price_krw_per_kg=krw, **kwargs),
             project=r)
     be = break_even_price_krw_per_kg(capacity_t, technology, facts, **kwargs)
-    grid = float(facts.grid_energy_tariff_krw_per_kwh) if grid_tariff_krw_per_kwh is None else grid_tariff_krw_per_kwh
+    grid, basic = _grid(grid_tariff_krw_per_kwh, grid_basic_krw_per_year)
     e = electricity_kwh_per_kg(technology, facts)
-    out = output_t(capacity_t, facts)
+    out = output_t(capacity_t, facts, ramp_up_fractions=ramp_up_fractions)
     return PolysiliconResult(
         capacity_t=float(capacity_t), technology=technology, capex_basis=capex_basis,
         capex_krw=capex_krw(capacity_t, technology, facts, capex_basis), electricity_kwh_per_kg=e,
@@ -487,6 +483,7 @@ def evaluate_polysilicon(capacity_t: float, technology: str, facts: Any, *, disc
         electricity_price_krw_per_kwh=blended_electricity_price_krw_per_kwh(grid, pv_share_fraction,
                                                                            ppa_price_krw_per_kwh),
         cash_cost=cash_cost_per_kg(capacity_t, technology, facts, grid_tariff_krw_per_kwh=grid,
+                                   grid_basic_krw_per_year=basic,
                                    pv_share_fraction=pv_share_fraction, ppa_price_krw_per_kwh=ppa_price_krw_per_kwh,
                                    capex_basis=capex_basis),
         break_even_price_krw_per_kg=be, break_even_price_usd_per_kg=None if be is None else be / fx,

@@ -23,6 +23,7 @@ from pvcluster.finance.project import ProjectResult
 #: Level and function of the projects the model builds itself, unless [[projects]] says otherwise.
 DEFAULT_PLACE = {
     "plant": ("L2", "production"),
+    "farm": ("L2", "production"),
     "village": ("L2", "settlement"),
     "county": ("L2", "infrastructure"),
     "industrial_complex": ("L3", "production"),

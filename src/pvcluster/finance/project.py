@@ -121,6 +121,11 @@ class Project:
     debt: Debt | None = None
     tax: Tax = Tax()
     base_year: int = 2025
+    # an existing asset valued forward (construction_years = 0, capex 0): the tax depreciation of its
+    # sunk capex still to come (nominal KRW per operating year), and its outstanding loan
+    existing_depreciation_krw: np.ndarray | tuple = ()
+    existing_debt_krw: float = 0.0  # balance at t = 0, repaid as an annuity at debt.rate_fraction
+    existing_debt_years: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,8 +183,16 @@ def check_project(p: Project) -> list[tuple[str, str, str]]:
     n, c = p.operating_years, p.construction_years
     if not isinstance(n, (int, np.integer)) or n < 1:
         out.append(("operating_years", "an integer >= 1", repr(n)))
-    if not isinstance(c, (int, np.integer)) or c < 1:
-        out.append(("construction_years", "an integer >= 1", repr(c)))
+    if not isinstance(c, (int, np.integer)) or c < 0 or (c == 0 and p.capex_krw > 0):
+        out.append(("construction_years", "an integer >= 1 (0 only for an existing asset without capex)", repr(c)))
+    if p.existing_debt_krw < 0 or (p.existing_debt_krw > 0 and (p.debt is None or p.existing_debt_years < 1
+                                                                or c != 0)):
+        out.append(("existing_debt_krw", "a balance >= 0, with debt terms (its rate), existing_debt_years >= 1 "
+                    "and no construction years", f"{p.existing_debt_krw!r} over {p.existing_debt_years} years"))
+    if len(p.existing_depreciation_krw) and isinstance(n, (int, np.integer)) and \
+            np.asarray(p.existing_depreciation_krw).size != n:
+        out.append(("existing_depreciation_krw", f"{n} values (one per operating year)",
+                    f"{np.asarray(p.existing_depreciation_krw).size}"))
     if not math.isfinite(p.capex_krw) or p.capex_krw < 0:
         out.append(("capex_krw", "a number >= 0", repr(p.capex_krw)))
     if not 0 <= p.capital_grant_krw <= max(p.capex_krw, 0):
@@ -293,7 +306,7 @@ def evaluate_project(p: Project) -> ProjectResult:
         energy[c:] = _stream(p.energy_kwh, n)
 
     shares = (np.asarray(p.capex_schedule_fractions, dtype=float) if p.capex_schedule_fractions
-              else np.full(c, 1.0 / c))
+              else np.full(c, 1.0 / c) if c else np.zeros(0))
     capex = np.zeros(horizon)
     capex[:c] = p.capex_krw * shares * inflation[:c]
     grant = np.zeros(horizon)
@@ -306,15 +319,21 @@ def evaluate_project(p: Project) -> ProjectResult:
     net_capex = capex - grant
     basis0 = float(net_capex.sum()) * p.tax.depreciable_fraction
     ebitda = revenue - opex
-    tax_unlevered = _tax(p, ebitda - _depreciation(p, basis0, horizon))
+    existing_dep = np.zeros(horizon)
+    if len(p.existing_depreciation_krw):
+        existing_dep[c:] = np.asarray(p.existing_depreciation_krw, dtype=float)
+    tax_unlevered = _tax(p, ebitda - _depreciation(p, basis0, horizon) - existing_dep)
     project_flow = -net_capex + ebitda - wc_change - tax_unlevered
 
     debt_terms = p.debt
     loan = _Loan.none(horizon)
-    if debt_terms is not None and (debt_terms.gearing_fraction > 0):
+    if p.existing_debt_krw > 0:
+        loan = _existing_loan(p, horizon)
+    elif debt_terms is not None and (debt_terms.gearing_fraction > 0) and c > 0:
         loan = _size_debt(p, debt_terms, net_capex, ebitda, wc_change, c, n, horizon)
 
-    depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw, horizon)
+    depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw,
+                                 horizon) + existing_dep
     taxable = ebitda - depreciation - loan.interest_operating
     tax = _tax(p, taxable)
     cfads = ebitda - wc_change - tax
@@ -396,6 +415,21 @@ class _Loan:
     def none(cls, horizon: int) -> "_Loan":
         z = np.zeros(horizon)
         return cls(0.0, 0.0, 0.0, z, z, z, z, z, z, z)
+
+
+def _existing_loan(p: Project, horizon: int) -> _Loan:
+    """An outstanding loan of an existing asset, repaid as an annuity from t = 0."""
+    d = p.debt
+    years = min(int(p.existing_debt_years), horizon)
+    sched = debtlib.repayment_schedule(p.existing_debt_krw, d.rate_fraction, years, 0, "annuity", None)
+    z = np.zeros(horizon)
+    interest, principal, balance_end = z.copy(), z.copy(), z.copy()
+    interest[:years] = sched.interest_krw
+    principal[:years] = sched.principal_paid_krw
+    balance_end[:years] = sched.balance_krw - sched.principal_paid_krw
+    service = interest + principal
+    # a reserve of an existing loan is already funded (outside this forward valuation)
+    return _Loan(p.existing_debt_krw, 0.0, 0.0, z, z, interest, principal, service, balance_end, z)
 
 
 def _build_loan(p: Project, d: Debt, amount: float, net_capex: np.ndarray, c: int, horizon: int,

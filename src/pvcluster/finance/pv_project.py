@@ -1,36 +1,46 @@
-"""PV projects under Korea's market: the Energy Station and the PV each sizing site builds.
+"""PV projects under Korea's market: the Energy Station, its farm, and the PV each sizing site builds.
 
-Energy Station (utility plant), operating year k = 1 .. N:
+Energy Station (utility plant), operating year k = 1 .. N (calendar year y_k):
 
-    E_k  = E_1 (1 - d)^(k-1)                                      energy at the meter (kWh)
-    p_k  = SMP + REC / 1000 x w                                   spot sales (KRW/kWh)
-         = SMP + (P_fixed - SMP) x w      for k <= contract years  fixed-price contract (SMP + 1 REC)
-    R_k  = E_k p_k + R_other                                      revenue (KRW)
-    O_k  = om x capex + insurance x kW + lease x kWp + inverters in year y_inv
+    E_k  = E_1 (1 - d)^(a + k - 1)                                energy at the meter (kWh); a = years
+                                                                  already run (as built), 0 (new build)
+    p_k  = SMP_cap f_smp(y_k) + REC / 1000 x w f_rec(y_k)         spot sales (KRW/kWh); SMP_cap is the
+                                                                  SMP the plant's output profile captures
+         = SMP + (P_fixed - SMP) x w      for contract years      fixed-price contract (SMP + 1 REC)
+    R_k  = E_k p_k                                                revenue (KRW)
+    O_k  = O&M + insurance x kWp + lease x kWp + inverters (per kW AC) in their year
 
-A fixed-price contract price P_fixed covers SMP plus one REC; a plant with REC weight w earns
-SMP + (P_fixed - SMP) w per kWh for the contract's years and spot prices after it.
+w is the REC weight of the rule in force in the plant's commercial-operation year (kept for life).
+``valuation = "as_built"`` values an existing plant forward from the base year: its capex is sunk
+(out of the NPV), its life left is the PV life less the years run, its energy has degraded for
+the years run, the tax depreciation of its as-built capex continues where it stands, and an
+outstanding loan (where known) is repaid from the cash flow. ``"new_build"`` builds it now at
+today's cost. The agrivoltaic farm under the trackers is a project of its own (its income per
+hectare and its capital, sunk when the plant is valued as built).
 
-Sizing sites (villages, the county's public roofs, the industrial complex): the project is what
-sizing built there - new PV, storage and pilot retrofits - and its revenue is what it changes:
+Sizing sites (villages, the county, the industrial complex, a plant extension): the project is
+what sizing built there - new PV, storage and pilot retrofits - priced with the same cost records
+the LP used (:mod:`pvcluster.costs`). Its revenue is what it changes, recomputed every year from
+that year's PV output (:func:`pvcluster.market.scale_pv` on the dispatch the LP balanced):
 
-    savings_k = (C_import,base - C_import) (1 - d)^(k-1)    grid bill avoided (TOU energy and demand
-                                                          charges as the site's tariff has them)
-    export_k  = X (1 - d)^(k-1)                            sales at the site's export price
-    pilot_k   = pilot tariff x enrolled energy            what enrolled facilities pay
+    savings_k = sum_meters [bill(baseline_k) - bill(project_k)] f_retail(y_k)   KEPCO bills as billed
+    export_k  = sum_t (X_k,t - X0_k,t) (SMP_t f_smp(y_k) + REC w f_rec(y_k))
+    pilot_k   = pilot tariff x enrolled energy
 
-C_import,base is the site's grid bill with its existing PV only (``dispatch_without_sizing``).
-Degradation is applied to the PV-driven streams as a whole (a simplification: the savings
-of a site whose storage shifts energy degrade a little less in truth). Storage is replaced
-once, at the end of its life, at today's cost.
+with the baseline the site's meters without new PV (from the sizing stage's record). Loads are the
+design year's in every year (the ramp-up of new loads is not in the site projects' cash flows).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from pvcluster.costs import add_streams
 from pvcluster.finance.project import Debt, Project, Tax
-from pvcluster.sizing import rec_weight
+from pvcluster.market import (annual_bill_krw, fixed_price_krw_per_kwh, path_factors, rec_rule_for_year, rec_weight,
+                              scale_pv, smp_hourly_krw_per_kwh)
 
 
 def korean_tax(scenario) -> Tax:
@@ -63,91 +73,172 @@ def common_terms(scenario) -> dict:
                 tax=korean_tax(scenario), base_year=scenario.scenario.base_year)
 
 
-def _decline(first_year: float, degradation: float, n: int) -> np.ndarray:
-    return first_year * (1.0 - degradation) ** np.arange(n)
+def _decline(first_year: float, degradation: float, n: int, already: int = 0) -> np.ndarray:
+    return first_year * (1.0 - degradation) ** (already + np.arange(n))
 
 
-def _in_year(amount: float, year: int, n: int) -> np.ndarray:
-    a = np.zeros(n)
-    if 1 <= year <= n:
-        a[year - 1] = amount
-    return a
+def operating_calendar_years(scenario, construction_years: int, n: int) -> np.ndarray:
+    return scenario.scenario.base_year + construction_years + np.arange(n)
 
 
-def energy_price_krw_per_kwh(scenario, weight: float, n: int) -> np.ndarray:
-    """Price per kWh for each operating year under the scenario's contract choice."""
+def plant_basis(scenario) -> dict:
+    """How the Energy Station is valued: commercial-operation year, years run, life left, REC weight."""
+    p, c = scenario.plant, scenario.facts.costs
+    base = scenario.scenario.base_year
+    life = int(round(c.pv_life_years))
+    if p.valuation == "as_built":
+        cod = p.commercial_operation_year or base
+        run = max(base - cod, 0)
+        n, construction = max(life - run, 0), 0
+    else:
+        construction = scenario.finance.construction_years
+        cod, run, n = base + construction, 0, scenario.finance.analysis_years
+    rule = rec_rule_for_year(scenario.rec_rules, cod)
+    return {"valuation": p.valuation, "commercial_operation_year": cod, "years_run": run, "remaining_life_years": n,
+            "construction_years": construction, "rec_rule": rule.name,
+            "rec_weight": rec_weight(rule, p.installation, p.capacity_kwp),
+            "degradation_so_far_fraction": 1.0 - (1.0 - c.pv_degradation_fraction_per_year) ** run}
+
+
+def captured_smp_krw_per_kwh(scenario, hourly_kw) -> float:
+    """The SMP a generation profile earns on average (the hourly SMP weighted by the output)."""
+    smp = smp_hourly_krw_per_kwh(scenario.facts.market, hourly_kw.index)
+    total = float(hourly_kw.sum())
+    return float(smp @ hourly_kw.to_numpy()) / total if total > 0 else scenario.facts.market.smp_krw_per_kwh
+
+
+def energy_price_krw_per_kwh(scenario, weight: float, years: np.ndarray, smp_captured: float | None = None,
+                             contract_years_left: int | None = None) -> np.ndarray:
+    """Price per kWh in each calendar year under the scenario's contract choice (real base-year KRW)."""
     m, f = scenario.facts.market, scenario.facts.finance
-    spot = m.smp_krw_per_kwh + m.rec_price_krw_per_rec / 1000.0 * weight
-    price = np.full(n, spot)
+    base = scenario.scenario.base_year
+    smp = (m.smp_krw_per_kwh if smp_captured is None else smp_captured) * path_factors(
+        m.smp_real_change_fraction_per_year, base, years)
+    rec = m.rec_price_krw_per_rec / 1000.0 * weight * path_factors(m.rec_real_change_fraction_per_year, base, years)
+    price = smp + rec
     if scenario.finance.contract == "fixed_price":
-        years = min(n, int(round(f.fixed_price_contract_years)))
-        price[:years] = m.smp_krw_per_kwh + (f.fixed_price_contract_krw_per_kwh - m.smp_krw_per_kwh) * weight
+        k = int(round(f.fixed_price_contract_years)) if contract_years_left is None else contract_years_left
+        k = max(0, min(len(years), k))
+        price[:k] = fixed_price_krw_per_kwh(m, f.fixed_price_contract_krw_per_kwh, weight)
     return price
 
 
-def plant_project(scenario, first_year_energy_kwh: float) -> Project:
-    """The Energy Station as a project selling all its energy to the grid."""
+def plant_project(scenario, first_year_energy_kwh: float, hourly_kw=None) -> Project:
+    """The Energy Station as a project selling all its energy to the grid (new build or as built)."""
+    from pvcluster.costs import pv_costs
+
     p, c, f = scenario.plant, scenario.facts.costs, scenario.facts.finance
-    n = scenario.finance.analysis_years
-    capex = p.capex_krw or p.capacity_kwp * c.utility_pv_capex_krw_per_kwp * (1.0 + c.tracker_capex_premium_fraction)
-    ac_kw = p.capacity_kwp / p.dc_ac_ratio
-    energy = _decline(first_year_energy_kwh, c.pv_degradation_fraction_per_year, n)
-    weight = rec_weight(scenario.facts.market, p.installation, p.capacity_kwp)
-    revenue = {"electricity": energy * energy_price_krw_per_kwh(scenario, weight, n)}
+    basis = plant_basis(scenario)
+    n, construction, run = basis["remaining_life_years"], basis["construction_years"], basis["years_run"]
+    years = operating_calendar_years(scenario, construction, n)
+    as_built = p.valuation == "as_built"
+    capex_new = p.capex_krw or p.capacity_kwp * c.utility_pv_capex_krw_per_kwp * (1.0 + c.tracker_capex_premium_fraction)
+    costs = pv_costs(capex_new / p.capacity_kwp, c.pv_fixed_om_fraction_of_capex,
+                     f.pv_insurance_and_tax_krw_per_kwp_year, f.inverter_replacement_krw_per_kw,
+                     int(round(f.inverter_replacement_year)), p.dc_ac_ratio, f.land_lease_krw_per_kwp_year)
+    inverter_year, inverter_cost = costs.one_off_krw_per_unit["inverter_replacement"]
+    if as_built:  # inverters replaced in their year of the whole life, if that is still ahead
+        costs = replace(costs, one_off_krw_per_unit={"inverter_replacement": (inverter_year - run, inverter_cost)})
+    energy = _decline(first_year_energy_kwh, c.pv_degradation_fraction_per_year, n, run)
+    smp = captured_smp_krw_per_kwh(scenario, hourly_kw) if hourly_kw is not None else None
+    contract_left = int(round(f.fixed_price_contract_years)) - run
+    revenue = {"electricity": energy * energy_price_krw_per_kwh(scenario, basis["rec_weight"], years, smp,
+                                                                contract_left)}
     if p.other_revenue_krw_per_year:
         revenue["other"] = np.full(n, p.other_revenue_krw_per_year)
-    opex = {"om": np.full(n, c.pv_fixed_om_fraction_of_capex * capex),
-            "insurance_and_tax": np.full(n, f.pv_insurance_and_tax_krw_per_kw_year * ac_kw),
-            "land_lease": np.full(n, f.land_lease_krw_per_kwp_year * p.capacity_kwp),
-            "inverter_replacement": _in_year(f.inverter_replacement_krw_per_kw * ac_kw,
-                                             int(round(f.inverter_replacement_year)), n)}
-    return Project(name=p.name, capex_krw=capex, energy_kwh=energy, revenue_krw=revenue, opex_krw=opex,
-                   working_capital_fraction_of_revenue=f.working_capital_fraction_of_revenue,
-                   debt=debt_terms(scenario), **common_terms(scenario))
+    opex = costs.streams(p.capacity_kwp, n)
+    terms = common_terms(scenario)
+    terms.update(operating_years=n, construction_years=construction)
+    extra = {}
+    debt = debt_terms(scenario)
+    if as_built:
+        y = int(round(c.depreciation_years))
+        left = max(0, min(y - run, n))
+        dep = np.zeros(n)
+        # nominal KRW of the years they were spent: depreciation is fixed in nominal terms
+        dep[:left] = p.as_built_capex_krw / y
+        extra = dict(existing_depreciation_krw=dep, existing_debt_krw=p.remaining_debt_krw,
+                     existing_debt_years=p.remaining_debt_years)
+        debt = debt if p.remaining_debt_krw > 0 else None
+    return Project(name=p.name, capex_krw=0.0 if as_built else capex_new, energy_kwh=energy, revenue_krw=revenue,
+                   opex_krw=opex, working_capital_fraction_of_revenue=f.working_capital_fraction_of_revenue,
+                   debt=debt, **terms, **extra)
 
 
-def baseline_bill_krw_per_year(site, baseline) -> float:
-    """The site's grid bill with its existing PV only: energy charges plus monthly demand charges."""
-    imp = np.asarray(baseline.hourly["grid_import_kw"], dtype=float)
-    bill = float(baseline.extra["import_cost_krw_per_year"])
-    if site.demand_charge_krw_per_kw_month > 0:
-        peaks = [float(imp[np.asarray(steps, dtype=int)].max()) for steps in site.time.month_steps if len(steps)]
-        bill += site.demand_charge_krw_per_kw_month * sum(peaks)
-    return bill
+def farm_project(scenario) -> Project | None:
+    """The agrivoltaic farm under the Energy Station: its income per hectare over the plant's years."""
+    p, f = scenario.plant, scenario.facts.finance
+    if p.farm_area_ha <= 0:
+        return None
+    basis = plant_basis(scenario)
+    n, construction = basis["remaining_life_years"], basis["construction_years"]
+    terms = common_terms(scenario)
+    terms.update(operating_years=n, construction_years=construction)
+    as_built = p.valuation == "as_built"
+    return Project(name=f"{p.name}_farm", capex_krw=0.0 if as_built else p.farm_capex_krw,
+                   revenue_krw={"net_farm_income": np.full(n, p.farm_area_ha * f.agrivoltaic_farm_income_krw_per_ha_year)},
+                   **terms)
 
 
-def site_project(scenario, name: str, solution, site, baseline) -> Project | None:
-    """What sizing built at one site, as a project; None when it built nothing."""
-    c, f = scenario.facts.costs, scenario.facts.finance
+def site_bills_krw(site, meters: dict, dispatch) -> float:
+    """The site's meters' bills for a year of dispatch (the market's bill function)."""
+    total = 0.0
+    for name, meter in meters.items():
+        if meter is None or name not in dispatch.imports_kw:  # no supply meter without the pilot
+            continue
+        export = dispatch.export_kw if meter.net_metering else None
+        total += annual_bill_krw(meter, dispatch.imports_kw[name], site.tariff_calendar, site.tariff_rules, export,
+                                 load_kw=dispatch.load_kw[name])
+    return total
+
+
+def site_project(scenario, name: str, solution, site) -> Project | None:
+    """What sizing built at one site, as a project; None when it built nothing.
+
+    ``solution`` is the sizing stage's record of the site (sizes, dispatch, baseline, meters) and
+    ``site`` its inputs (segments with their cost records, storage costs, export prices); finance
+    reads both as data and imports nothing of the sizing stage.
+    """
+    c, m = scenario.facts.costs, scenario.facts.market
     n = scenario.finance.analysis_years
     sizes = solution.sizes
     new_kwp = {g.name: max(sizes.get(f"pv_{g.name}_kwp", g.existing_kwp) - g.existing_kwp, 0.0)
                for g in site.segments}
-    pv_capex = sum(g.capex_krw_per_kwp * new_kwp[g.name] for g in site.segments)
-    pv_om = sum(g.fixed_om_krw_per_kwp_year * new_kwp[g.name] for g in site.segments)
-    storage_capex = (site.storage_energy_capex_krw_per_kwh * sizes.get("storage_energy_kwh", 0.0)
-                     + site.storage_power_capex_krw_per_kw * sizes.get("storage_power_kw", 0.0))
+    energy_kwh, power_kw = max(sizes.get("storage_energy_kwh", 0.0), 0.0), max(sizes.get("storage_power_kw", 0.0), 0.0)
     enrolled = set(solution.extra.get("enrolled", ()))
     retrofit = sum(cand.retrofit_krw for cand in site.pilot if cand.name in enrolled)
-    capex = pv_capex + storage_capex + retrofit
-    if capex <= 0:
+    streams = [g.asset_costs.streams(new_kwp[g.name], n) for g in site.segments if new_kwp[g.name] > 0]
+    if energy_kwh > 0:
+        streams += [site.storage_energy_costs.streams(energy_kwh, n), site.storage_power_costs.streams(power_kw, n)]
+    capex = (sum(g.asset_costs.capex_krw_per_unit * new_kwp[g.name] for g in site.segments)
+             + site.storage_energy_capex_krw_per_kwh * energy_kwh + site.storage_power_capex_krw_per_kw * power_kw
+             + retrofit)
+    if capex <= 1e-6:
         return None
-    d = c.pv_degradation_fraction_per_year
-    kw_new = sum(new_kwp.values())
-    savings = baseline_bill_krw_per_year(site, baseline) - solution.extra["import_cost_krw_per_year"]
-    export_new = (solution.extra.get("export_revenue_krw_per_year", 0.0)
-                  - baseline.extra.get("export_revenue_krw_per_year", 0.0))
-    revenue = {"grid_savings": _decline(savings, d, n), "export": _decline(export_new, d, n)}
+    years = operating_calendar_years(scenario, scenario.finance.construction_years, n)
+    base = scenario.scenario.base_year
+    retail = path_factors(m.retail_tariff_real_change_fraction_per_year, base, years)
+    smp_path = path_factors(m.smp_real_change_fraction_per_year, base, years)
+    rec_path = path_factors(m.rec_real_change_fraction_per_year, base, years)
+    degradation = (1.0 - c.pv_degradation_fraction_per_year) ** np.arange(n) / site.pv_output_factor
+    net_metered = any(md.terms.net_metering for md in site.meters)
+    price = np.asarray(site.export_price_krw_per_kwh, dtype=float)
+    smp_part = np.clip(price - site.rec_krw_per_kwh, 0.0, None)
+    savings, export, pv_energy = np.zeros(n), np.zeros(n), np.zeros(n)
+    total_kwp = max(sizes.get("pv_capacity_kwp", 0.0), 1e-9)
+    new_share = sum(new_kwp.values()) / total_kwp
+    for k in range(n):
+        project_k = scale_pv(solution.dispatch, degradation[k])
+        base_k = scale_pv(solution.baseline, degradation[k])
+        if solution.meters:
+            savings[k] = (site_bills_krw(site, solution.meters, base_k)
+                          - site_bills_krw(site, solution.meters, project_k)) * retail[k]
+        if not net_metered:
+            dx = project_k.export_kw - base_k.export_kw
+            export[k] = float(dx @ smp_part) * smp_path[k] + float(dx.sum()) * site.rec_krw_per_kwh * rec_path[k]
+        pv_energy[k] = float(project_k.pv_kw.sum()) * new_share
+    revenue = {"grid_savings": savings, "export": export}
     if enrolled:
         revenue["pilot"] = np.full(n, solution.extra.get("pilot_revenue_krw_per_year", 0.0))
-    life = int(round(site.storage_life_years))
-    opex = {"pv_om": np.full(n, pv_om),
-            "storage_om": np.full(n, site.storage_fixed_om_fraction * storage_capex),
-            "insurance_and_tax": np.full(n, f.pv_insurance_and_tax_krw_per_kw_year * kw_new),
-            "inverter_replacement": _in_year(f.inverter_replacement_krw_per_kw * kw_new,
-                                             int(round(f.inverter_replacement_year)), n),
-            "storage_replacement": _in_year(storage_capex, life + 1, n) if life < n else np.zeros(n)}
-    energy = _decline(float(np.sum(solution.hourly["pv_generation_kw"])) * kw_new
-                      / max(sizes.get("pv_capacity_kwp", 0.0), 1e-9), d, n)
-    return Project(name=f"{name}_pv", capex_krw=capex, energy_kwh=energy, revenue_krw=revenue, opex_krw=opex,
-                   debt=debt_terms(scenario), **common_terms(scenario))
+    return Project(name=f"{name}_pv", capex_krw=capex, energy_kwh=pv_energy, revenue_krw=revenue,
+                   opex_krw=add_streams(*streams), debt=debt_terms(scenario), **common_terms(scenario))

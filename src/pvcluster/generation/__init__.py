@@ -21,7 +21,7 @@ import pandas as pd
 from pvcluster.generation.exceedance import Exceedance, exceedance
 from pvcluster.generation.inventory import CLASSES, generate_inventory, read_inventory, village_counts
 from pvcluster.generation.losses import LossBreakdown, degradation_factors
-from pvcluster.generation.modules import cec_module, module_gamma_pdc_per_c, module_kwp_per_m2
+from pvcluster.pvmodules import cec_module, module_gamma_pdc_per_c, module_kwp_per_m2
 from pvcluster.generation.plant import PlantResult, TrackerPlant, tracker_plant
 from pvcluster.generation.rooftop import RooftopSystem, fixed_tilt_ac_kw_per_kwp, fleet_ac
 from pvcluster.weather import Weather

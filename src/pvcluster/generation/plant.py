@@ -26,7 +26,7 @@ import pvlib
 from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
 from pvcluster.generation.losses import LossBreakdown, monthly_snow_loss_fraction
-from pvcluster.generation.modules import cec_module
+from pvcluster.pvmodules import cec_module
 from pvcluster.weather import Weather
 
 OPEN_RACK = TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"]

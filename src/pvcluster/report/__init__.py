@@ -48,13 +48,18 @@ def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, siz
     }
 
 
+def nominal_names(column: str) -> str:
+    """``revenue_krw`` -> ``revenue_nominal_krw``: a cash-flow table's money columns are nominal."""
+    return column[:-4] + "_nominal_krw" if column.endswith("_krw") and not column.endswith("_nominal_krw") else column
+
+
 def write_finance_extras(tmp: Path, figures: dict, figdir: Path, finance) -> None:
     """Portfolio, jobs and fund tables and figures."""
     from pvcluster.finance import portfolio as pf
 
     pf.table(finance.portfolio).to_csv(tmp / "cashflows" / "portfolio.csv", index=False, float_format="%.6g")
-    pf.cash_by_year(finance.portfolio, "level").to_csv(tmp / "cashflows" / "portfolio_by_level.csv",
-                                                       float_format="%.6f")
+    pf.cash_by_year(finance.portfolio, "level").add_suffix("_project_cash_flow_nominal_krw").to_csv(
+        tmp / "cashflows" / "portfolio_by_level.csv", float_format="%.6f")
     jobs = pf.jobs_by_year(finance.portfolio, "level")
     if not jobs.empty:
         jobs.to_csv(tmp / "jobs_by_year.csv", float_format="%.6g")
@@ -87,8 +92,9 @@ def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, 
         generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
         demand_by_year_table(demand).to_csv(tmp / "demand_by_year.csv", float_format="%.6g")
         (tmp / "cashflows").mkdir()
-        for name, result in finance.projects.items():
-            result.table.to_csv(tmp / "cashflows" / f"{name}.csv", index=False, float_format="%.6f")
+        for name, result in finance.projects.items():  # nominal KRW, and the names say so
+            result.table.rename(columns=nominal_names).to_csv(tmp / "cashflows" / f"{name}.csv", index=False,
+                                                               float_format="%.6f")
         figdir = tmp / "figures"
         figdir.mkdir()
         figures = {

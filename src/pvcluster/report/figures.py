@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pvcluster.weather.calendar import SEASONS, day_off_mask, season_index  # noqa: E402
+from pvcluster.calendar import SEASONS, day_off_mask, season_index  # noqa: E402
 
 _DPI = 100
 _CLASS_COLORS = {"households": "#4a6fa5", "public": "#7aa95c", "industry": "#9b59b6"}

@@ -1,4 +1,4 @@
-"""Figures of the fund waterfall (PNG, matplotlib with the non-interactive Agg backend)."""
+"""Figures of the fund waterfall (PNG, matplotlib with the non-interactive Agg backend); nominal KRW."""
 
 from __future__ import annotations
 
@@ -20,20 +20,23 @@ _STEP_COLORS = {"return_of_capital": "#4a6fa5", "preferred_return": "#7aa95c", "
 
 
 def _scale(values: np.ndarray) -> tuple[float, str]:
-    """Billion KRW when amounts reach 1e9, else KRW as given (small hand-checkable cases)."""
+    """Billion KRW when amounts reach 1e9, else KRW as given (small hand-checkable cases); nominal."""
     top = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
-    return (1e9, "billion KRW") if top >= 1e9 else (1.0, "KRW")
+    return (1e9, "billion KRW, nominal") if top >= 1e9 else (1.0, "KRW, nominal")
 
 
 def plot_waterfall(result: FundResult, path) -> Path:
     """Two panels: distributions by waterfall step (the fund, then each tranche; stacked bars)
-    and each tranche's cumulative net cash flow per year. Saves a PNG at ``path``."""
+    and each tranche's cumulative net cash flow per year, nominal KRW. Saves a PNG at ``path``.
+
+    Idle called cash paid back is in the return-of-capital bar (it earns no pref and no carry)."""
     path = Path(path)
     names = list(result.tranches)
     columns = ["fund"] + names
-    totals = np.array([[float(result.table[f"{s}_krw"].sum()) for s in STEPS]]
-                      + [[result.tranches[n].step_totals_krw()[s] for s in STEPS] for n in names])
-    cumulative = np.array([result.tranches[n].table["cumulative_net_cash_flow_krw"].to_numpy() for n in names])
+    totals = np.array([[float(result.table[f"{s}_nominal_krw"].sum()) for s in STEPS]]
+                      + [[result.tranches[n].step_totals_nominal_krw()[s] for s in STEPS] for n in names])
+    cumulative = np.array([result.tranches[n].table["cumulative_net_cash_flow_nominal_krw"].to_numpy()
+                           for n in names])
     divisor, unit = _scale(np.concatenate([totals.sum(axis=1), cumulative.ravel()]))
 
     fig, (ax_bar, ax_line) = plt.subplots(1, 2, figsize=(13, 4.8))
@@ -54,7 +57,7 @@ def plot_waterfall(result: FundResult, path) -> Path:
     for i, name in enumerate(names):
         label = name.replace("_", " ")
         irr_value = result.tranches[name].irr_fraction
-        label += f" (IRR {irr_value:.1%})" if irr_value is not None else " (no IRR)"
+        label += f" (nominal IRR {irr_value:.1%})" if irr_value is not None else " (no IRR)"
         ax_line.plot(years, cumulative[i] / divisor, marker=".", label=label)
     ax_line.axhline(0, color="grey", lw=0.6)
     ax_line.set_xlabel("fund year")

@@ -110,9 +110,17 @@ def _site_table(name: str, x: dict, objective_unit: str) -> str:
              ("capex", f"{_fmt(x['capex_krw'])} KRW"),
              ("objective", f"{_fmt(x['objective_krw'])} {objective_unit}")]
     rows += [(f"cost: {k}", f"{_fmt(v)} KRW/yr") for k, v in x["costs_krw_per_year"].items()]
-    rows += [("  import energy / demand charge", f"{_fmt(x['import_energy_cost_krw_per_year'])} / "
-                                                  f"{_fmt(x['demand_charge_krw_per_year'])} KRW/yr"),
+    rows += [("  KEPCO bills with / without new PV", f"{_fmt(x['bill_krw_per_year'])} / "
+                                                      f"{_fmt(x['baseline_bill_krw_per_year'])} KRW/yr"),
              ("  export revenue", f"{_fmt(x['export_revenue_krw_per_year'])} KRW/yr")]
+    rows += [(f"  meter {html.escape(k)}", html.escape(v)) for k, v in x.get("meters", {}).items()]
+    margin = x["pilot"].get("margin")
+    if margin:
+        rows += [("pilot energy from local PV / grid", f"{_kwh(margin['from_local_pv_kwh'])} / "
+                                                       f"{_kwh(margin['from_grid_kwh'])}"),
+                 ("pilot margin on resold grid energy", f"{_fmt(margin['margin_on_grid_energy_krw_per_year'])} KRW/yr "
+                                                        f"(revenue {_fmt(margin['revenue_from_grid_krw_per_year'])} "
+                                                        f"less supply bill {_fmt(margin['supply_meter_bill_krw_per_year'])})")]
     pilot = x["pilot"]
     if pilot["candidates"]:
         enrolled = ", ".join(pilot["enrolled"]) or "none"
@@ -218,6 +226,24 @@ def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance
                  "rate (1 + r)(1 + i) - 1. LCOE follows SAM's single-owner definition: owner's costs "
                  "(revenue minus equity cash flow) discounted, over energy at the meter discounted at the "
                  "nominal (LCOE nominal) or real (LCOE real) rate. An IRR that does not exist is shown as None.</p>")
+    basis = fin.get("energy_station_basis")
+    if basis:
+        if basis["valuation"] == "as_built":
+            parts.append(
+                f"<p><b>Energy Station basis: as built.</b> Commercial operation {basis['commercial_operation_year']}; "
+                f"valued forward from the base year over the {basis['remaining_life_years']} years of its life left "
+                f"({basis['years_run']} run, degradation so far {basis['degradation_so_far_fraction']:.1%}); its "
+                f"capex of {_fmt(basis.get('as_built_capex_krw', 0.0))} KRW (and the farm's "
+                f"{_fmt(basis.get('farm_capex_krw', 0.0))} KRW) is sunk and out of the NPV, its tax depreciation "
+                f"runs on; REC weight {basis['rec_weight']:g} ({html.escape(basis['rec_rule'])}, kept for life). "
+                f"Construction jobs of {basis.get('construction_year')}: "
+                f"{_fmt(basis.get('construction_job_years', 0.0))} job-years (before the horizon). Whole-life IRR: "
+                f"{html.escape(basis.get('whole_life_irr_note', ''))}.</p>")
+        else:
+            parts.append(f"<p><b>Energy Station basis: new build</b> from {basis['commercial_operation_year']} "
+                         f"at today's cost; REC weight {basis['rec_weight']:g} ({html.escape(basis['rec_rule'])}).</p>")
+    parts.append(f"<p class='note'>Money: {html.escape(fin['money']['real'])}; nominal: "
+                 f"{html.escape(fin['money']['nominal'])}.</p>")
     projects = {k: v for k, v in fin.items() if isinstance(v, dict) and "level" in v}
     for name, f in projects.items():
         parts.append(f"<h3>{html.escape(name)}</h3>" + _table(f))
@@ -231,8 +257,9 @@ def write_report(path: Path, summary: dict, figures: dict[str, Path], provenance
     if "jobs" in fin:
         jobs = {k: v for k, v in fin["jobs"].items() if not isinstance(v, dict)}
         parts.append("<h2>Jobs</h2><p class='note'>Direct jobs bottom up (per MW, per t of polysilicon, "
-                     "staff); indirect jobs from the Bank of Korea employment inducement coefficients "
-                     "(Type I: supply chain, no induced consumption).</p>" + _table(jobs))
+                     "staff); indirect (Type I, supply chain) jobs (<code>indirect_job_years</code>) from "
+                     "the Bank of Korea employment inducement coefficients: jobs at the suppliers, no induced "
+                     "jobs from household spending.</p>" + _table(jobs))
         if "jobs" in figures:
             parts.append(_image(figures["jobs"], "jobs by year and level"))
     if "polysilicon" in fin:

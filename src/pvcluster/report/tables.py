@@ -226,16 +226,20 @@ def site_summary(site, data) -> dict[str, Any]:
         "capex_krw": _clean(site.capex_krw, 1e-3),
         "objective_krw": float(site.objective_krw),
         "costs_krw_per_year": {k: _clean(x, 1e-3) for k, x in site.costs_krw_per_year.items()},
-        "import_energy_cost_krw_per_year": _clean(extra.get(
-            "import_energy_cost_krw_per_year", extra.get("import_cost_krw_per_year", 0.0)), 1e-3),
-        "demand_charge_krw_per_year": _clean(extra.get("demand_charge_krw_per_year", 0.0), 1e-3),
+        "bill_krw_per_year": _clean(extra.get("bill_krw_per_year", 0.0), 1e-3),
+        "baseline_bill_krw_per_year": _clean(extra.get("baseline_bill_krw_per_year", 0.0), 1e-3),
         "export_revenue_krw_per_year": _clean(extra.get("export_revenue_krw_per_year", 0.0), 1e-3),
+        "meters": {name: (f"{m.tariff.name}, {m.count} x {m.contract_kw:g} kW"
+                          + (", net metering" if m.net_metering else "")) if m is not None else ""
+                   for name, m in site.meters.items()},
+        "tax_rate_fraction": float(getattr(site, "tax_rate_fraction", 0.0)),
         "pilot": {
             "candidates": [c.name for c in getattr(data, "pilot", ())],
             "enrolled": list(extra.get("enrolled", [])),
             "revenue_krw_per_year": _clean(extra.get("pilot_revenue_krw_per_year", 0.0), 1e-3),
             "energy_kwh": _clean(extra.get("pilot_energy_kwh", 0.0)),
             "screening": screening,
+            "margin": extra.get("pilot_margin"),
         },
         "mip_gap_fraction": None if gap is None else float(gap),
         "simultaneous_steps_fixed": int(extra.get("simultaneous_steps_fixed", 0)),
@@ -297,14 +301,16 @@ def finance_summary(finance) -> dict:
         p, r = finance.inputs[e.name], e.result
         t = r.table
         first = t[t["operating_year"] == 1]
+        metrics = r.metrics()
+        metrics["debt_nominal_krw"] = metrics.pop("debt_krw")  # the loan at financial close, nominal
         fin[e.name] = {
             "level": e.level, "function": e.function, "kind": e.kind,
-            **r.metrics(),
+            **metrics,
             "capex_krw": p.capex_krw,  # real base-year KRW (metrics() sums the nominal table)
             "irr_exists": r.irr_fraction is not None,
             "equity_irr_exists": r.equity_irr_fraction is not None,
-            "first_year_revenue_krw": float(first["revenue_krw"].sum()),
-            "first_year_opex_krw": float(first["opex_krw"].sum()),
+            "first_year_revenue_nominal_krw": float(first["revenue_krw"].sum()),
+            "first_year_opex_nominal_krw": float(first["opex_krw"].sum()),
             "first_year_energy_mwh": float(first["energy_kwh"].sum()) / 1000.0,
             "discount_rate_fraction": p.discount_rate_fraction,
             "inflation_fraction_per_year": p.inflation_fraction_per_year,
@@ -312,6 +318,13 @@ def finance_summary(finance) -> dict:
             "jobs_total_job_years": e.jobs.totals.get("total_job_years") if e.jobs is not None else None,
             "note": e.note,
         }
+    fin["money"] = {
+        "real": "every *_krw key not named *_nominal_krw: KRW of the base year; NPVs discount the nominal flows "
+                "at the nominal rate (1 + r)(1 + i) - 1",
+        "nominal": "every *_nominal_krw key, the cash-flow tables (cashflows/*.csv) and the fund: KRW of each year",
+    }
+    if finance.plant_basis:
+        fin["energy_station_basis"] = {**finance.plant_basis, **finance.plant_history}
     by_level = pf.roll_up(finance.portfolio, "level")
     by_function = pf.roll_up(finance.portfolio, "function")
     fin["portfolio"] = {

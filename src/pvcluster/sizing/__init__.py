@@ -5,82 +5,44 @@
 capital budget (:mod:`pvcluster.sizing.cluster`). The sites:
 
 * each village: rooftop PV by building class (house, public, commercial roofs of its
-  inventory), storage, the residential tariff; its self-sufficiency target and RE100 option;
+  inventory), storage, behind the meters its ``behind_pv`` names (the households on the
+  residential block tariff, the hall, the street lights); its self-sufficiency target and RE100;
 * ``county``: the public facilities' own site; the pilot program decides which candidate
-  facilities to enroll; PV on public roofs; a time-of-use tariff with a demand charge;
-* ``industrial_complex``: the polysilicon plant and factories; PV on factory roofs; the
-  industrial time-of-use tariff with its demand charge;
+  facilities to enroll; PV on public roofs; grid energy for enrolled facilities through a supply
+  meter of its own;
+* ``industrial_complex``: the polysilicon plant and factories on their industrial tariffs; PV on
+  factory roofs;
 * ``plant_extension``: more trackers next to the Energy Station, selling SMP + REC.
 
-Villages with ``size = false`` keep their existing PV and are dispatched without optimization.
+Every cost finance charges an asset enters the LP through :mod:`pvcluster.costs` (the same
+records finance prices with), and every bill through the market's tariff records
+(:mod:`pvcluster.market`). Villages with ``size = false`` keep their existing PV and are
+dispatched without optimization. Each site's solution carries its dispatch and its baseline (the
+dispatch without new PV) as :class:`pvcluster.market.Dispatch`, and its meters, which finance bills.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pvcluster.costs import Annualization, marginal_tax_rate, pv_costs
 from pvcluster.errors import InfeasibleError
 from pvcluster.generation.inventory import CLASSES
-from pvcluster.generation.modules import cec_module, module_kwp_per_m2
+from pvcluster.pvmodules import cec_module, module_kwp_per_m2
+from pvcluster.market import (Dispatch, TariffRules, annual_bill_krw, export_price_krw_per_kwh, lp_terms,
+                              path_factors, rec_rule_for_year, rec_weight, tariff_calendar)
 from pvcluster.sizing.cluster import ClusterSolution, solve_decomposed
-from pvcluster.sizing.data import PilotCandidate, PVSegment, SiteData, annuity_factor, capital_recovery_factor
+from pvcluster.sizing.data import MeterData, PilotCandidate, PVSegment, SiteData, capital_recovery_factor
+from pvcluster.sizing.meters import load_meters, site_meter_specs
 from pvcluster.sizing.periods import TimeGrid, typical_days
 from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
-from pvcluster.weather.calendar import season_index
 
 __all__ = ["Sizing", "build_sizing", "site_inputs", "grid_for", "sites_on_grid", "clustering_features", "SiteData",
-           "PVSegment", "PilotCandidate", "capital_recovery_factor", "SolverSettings", "solve_site", "SiteSolution",
-           "rec_weight", "import_price_krw_per_kwh", "export_price_krw_per_kwh", "tou_price_krw_per_kwh"]
-
-
-def import_price_krw_per_kwh(market) -> float:
-    """Marginal residential price a village avoids per kWh of self-consumption (energy charges only)."""
-    return (market.residential_energy_charge_krw_per_kwh + market.climate_environment_charge_krw_per_kwh
-            + market.fuel_cost_adjustment_krw_per_kwh)
-
-
-def tou_price_krw_per_kwh(market, index) -> np.ndarray:
-    """Hourly KEPCO industrial TOU energy charge (plus climate and fuel charges) on an hourly index."""
-    season = season_index(index)
-    hour = index.hour.to_numpy()
-    band = np.where(season == 2, np.asarray(market.tou_band_by_hour_winter)[hour],
-                    np.asarray(market.tou_band_by_hour_summer_spring_autumn)[hour]).astype(int)
-    table = np.array([market.industrial_tou_summer_krw_per_kwh, market.industrial_tou_spring_autumn_krw_per_kwh,
-                      market.industrial_tou_winter_krw_per_kwh])
-    return table[season, band] + market.climate_environment_charge_krw_per_kwh + market.fuel_cost_adjustment_krw_per_kwh
-
-
-def rec_weight(market, installation: str, capacity_kw: float) -> float:
-    """Capacity-weighted REC multiplier of a PV system by installation type and size.
-
-    General land: ``small`` weight for the first 100 kW, ``medium`` up to 3 MW, ``large``
-    above. Buildings: ``small`` up to 3 MW, ``large`` above. Forest land: one weight.
-    """
-    if capacity_kw <= 0:
-        return 0.0
-    if installation == "forest":
-        return market.rec_weight_forest
-    if installation == "building":
-        tiers = [(3000.0, market.rec_weight_building_small), (float("inf"), market.rec_weight_building_large)]
-    else:
-        tiers = [(100.0, market.rec_weight_land_small), (3000.0, market.rec_weight_land_medium),
-                 (float("inf"), market.rec_weight_land_large)]
-    weighted, lower = 0.0, 0.0
-    for upper, weight in tiers:
-        part = max(0.0, min(capacity_kw, upper) - lower)
-        weighted += part * weight
-        lower = upper
-    return weighted / capacity_kw
-
-
-def export_price_krw_per_kwh(market, export_price: str, capacity_kw: float, installation: str = "building") -> float:
-    if export_price == "smp":
-        return market.smp_krw_per_kwh
-    weight = rec_weight(market, installation, capacity_kw)
-    return market.smp_krw_per_kwh + market.rec_price_krw_per_rec / 1000.0 * weight
+           "PVSegment", "PilotCandidate", "MeterData", "capital_recovery_factor", "SolverSettings", "solve_site",
+           "SiteSolution", "annualization", "commissioning_year", "pilot_margin", "baseline"]
 
 
 @dataclass
@@ -103,7 +65,37 @@ class Sizing:
     objective_krw_per_year = objective_krw
 
 
-def _common(scenario) -> dict:
+def commissioning_year(scenario) -> int:
+    """The first operating year of what sizing builds (the REC rule and the price paths start there)."""
+    return scenario.scenario.base_year + scenario.finance.construction_years
+
+
+def annualization(scenario, tax_rate_fraction: float | None = None) -> Annualization:
+    """The discounting, life and tax terms every site's LP and finance's new projects share."""
+    c, f = scenario.facts.costs, scenario.facts.finance
+    if tax_rate_fraction is None:  # the first KRW of profit: the lowest bracket
+        tax_rate_fraction = marginal_tax_rate(0.0, c.corporate_tax_bracket_thresholds_krw,
+                                              c.corporate_tax_rates_fraction, c.local_income_tax_fraction_of_cit)
+    return Annualization(c.discount_rate_fraction, scenario.finance.analysis_years, scenario.finance.construction_years,
+                         f.inflation_fraction_per_year, tax_rate_fraction, int(round(c.depreciation_years)))
+
+
+def _weights(scenario, a: Annualization, export_rec_krw_per_kwh: float = 0.0) -> dict:
+    """The LP's levelized PV output and the weights of its bill and export terms (see pvcluster.costs)."""
+    m, c = scenario.facts.market, scenario.facts.costs
+    base, first = scenario.scenario.base_year, commissioning_year(scenario)
+    years = first + np.arange(a.operating_years)
+    d = c.pv_degradation_fraction_per_year
+    smp = m.smp_krw_per_kwh * path_factors(m.smp_real_change_fraction_per_year, base, years)
+    rec = export_rec_krw_per_kwh * path_factors(m.rec_real_change_fraction_per_year, base, years)
+    total0 = m.smp_krw_per_kwh + export_rec_krw_per_kwh
+    degradation = (1.0 - d) ** np.arange(a.operating_years)
+    return dict(pv_output_factor=a.weight(degradation),
+                import_weight=a.weight(path_factors(m.retail_tariff_real_change_fraction_per_year, base, years)),
+                export_weight=a.weight((smp + rec) / total0) if total0 > 0 else 1.0)
+
+
+def _common(scenario, a: Annualization) -> dict:
     c = scenario.facts.costs
     return dict(
         storage_energy_capex_krw_per_kwh=c.storage_energy_capex_krw_per_kwh,
@@ -114,12 +106,20 @@ def _common(scenario) -> dict:
         storage_min_soc_fraction=c.storage_min_soc_fraction,
         pv_life_years=c.pv_life_years, pilot_life_years=c.pv_life_years,
         discount_rate_fraction=c.discount_rate_fraction, analysis_years=scenario.finance.analysis_years,
-        technologies=tuple(scenario.sizing.technologies))
+        technologies=tuple(scenario.sizing.technologies), annualization=a,
+        tax=(tuple(c.corporate_tax_bracket_thresholds_krw), tuple(c.corporate_tax_rates_fraction),
+             c.local_income_tax_fraction_of_cit),
+        pilot_matching=scenario.pilot.pv_matching)
 
 
-def _segment(name: str, cf: np.ndarray, max_kwp: float, capex: float, om_fraction: float,
-             existing: float = 0.0) -> PVSegment:
-    return PVSegment(name, np.asarray(cf, dtype=float), max_kwp, capex, om_fraction * capex, existing)
+def _segment(scenario, name: str, cf: np.ndarray, max_kwp: float, capex: float, dc_ac_ratio: float,
+             existing: float = 0.0, installation: str = "building", land_lease: float = 0.0) -> PVSegment:
+    c, f = scenario.facts.costs, scenario.facts.finance
+    costs = pv_costs(capex, c.pv_fixed_om_fraction_of_capex, f.pv_insurance_and_tax_krw_per_kwp_year,
+                     f.inverter_replacement_krw_per_kw, int(round(f.inverter_replacement_year)), dc_ac_ratio,
+                     land_lease)
+    return PVSegment(name, np.asarray(cf, dtype=float), max_kwp, capex, sum(costs.fixed_krw_per_unit_year.values()),
+                     existing, costs, installation)
 
 
 def _pilot(scenario, demand, site: str) -> tuple[PilotCandidate, ...]:
@@ -133,25 +133,49 @@ def _pilot(scenario, demand, site: str) -> tuple[PilotCandidate, ...]:
         kw = demand.hourly_kw[name].to_numpy()
         retrofit = entries[name].pilot_retrofit_krw if name in entries else 0.0
         out.append(PilotCandidate(name, kw, p.tariff_krw_per_kwh,
-                                  retrofit or c.pilot_retrofit_krw_per_kw_peak * float(kw.max())))
+                                  retrofit or c.pilot_retrofit_krw_per_kw_peak * float(kw.max()),
+                                  float(np.ceil(kw.max() - 1e-9))))
     return tuple(out)
 
 
-def _base_load(demand, site: str) -> np.ndarray:
-    names = [n for n in demand.names(site=site) if not demand.loads[n].pilot_candidate]
-    return demand.hourly_kw[names].sum(axis=1).to_numpy() if names else np.zeros(len(demand.hourly_kw))
+def _meters(scenario, demand, site: str, calendar, rules, specs_by_name) -> tuple[MeterData, ...]:
+    """The site's meters with their LP terms on the full year (host first, the pilot supply last)."""
+    hours = np.arange(len(demand.hourly_kw))
+    months = tuple(np.flatnonzero(calendar.month == m) for m in range(1, 13))
+    specs = site_meter_specs(scenario, demand, site, specs_by_name)
+    out = []
+    for i, spec in enumerate(specs):
+        load = demand.hourly_kw[list(spec.loads)].sum(axis=1).to_numpy() if spec.loads else np.zeros(len(hours))
+        monthly = np.bincount(calendar.month - 1, weights=load, minlength=12)
+        terms = lp_terms(spec.meter, calendar, rules, hours, months, load_kw=load, fixed_kwh_by_month=monthly)
+        host = i == 0
+        out.append(MeterData(spec.meter.name, load, terms, spec.meter, host, spec.pilot_supply, spec.loads,
+                             spec.pilot_supply and not scenario.pilot.supply_contract_kw))
+    return tuple(out)
 
 
 def site_inputs(scenario, generation, demand) -> dict[str, SiteData]:
     """The full-year (hourly) inputs of every site to size, by site name."""
     c, mkt = scenario.facts.costs, scenario.facts.market
     index = demand.hourly_kw.index
-    common = _common(scenario)
-    roof_capex = c.rooftop_pv_capex_krw_per_kwp
-    om = c.pv_fixed_om_fraction_of_capex
-    flat_import = np.full(len(index), import_price_krw_per_kwh(mkt))
-    tou = tou_price_krw_per_kwh(mkt, index)
+    rules = TariffRules.from_facts(mkt)
+    calendar = tariff_calendar(index, rules)
+    a = annualization(scenario)
+    common = _common(scenario, a)
+    rule = rec_rule_for_year(scenario.rec_rules, commissioning_year(scenario))
+    roof_dc_ac = scenario.facts.rooftops.dc_ac_ratio
+    specs = load_meters(scenario, demand)
+    smp_only = export_price_krw_per_kwh(mkt, index)
     sites: dict[str, SiteData] = {}
+
+    def make(name, segments, meters, export_price, rec_part, **kw) -> SiteData:
+        load = sum((md.load_kw for md in meters if not md.pilot_supply), np.zeros(len(index)))
+        s = SiteData(name=name, load_kw=load, segments=tuple(segments), meters=meters,
+                     import_price_krw_per_kwh=np.zeros(len(index)), export_price_krw_per_kwh=export_price,
+                     tariff_calendar=calendar, tariff_rules=rules, rec_krw_per_kwh=rec_part,
+                     **_weights(scenario, a, rec_part), **common, **kw)
+        return replace(s, baseline_bill_krw_per_year=_bills_krw(s, baseline(s).imports_kw, baseline(s).export_kw))
+
     for v in scenario.villages:
         roofs = generation.rooftops[v.name]
         potential = {cls: roofs.by_class[cls]["capacity_kwp"] for cls in CLASSES}
@@ -160,54 +184,87 @@ def site_inputs(scenario, generation, demand) -> dict[str, SiteData]:
         segments = []
         for cls in CLASSES:
             existing = v.existing_rooftop_kwp if cls == "house" else 0.0
+            capex = c.rooftop_pv_capex_krw_per_kwp if cls == "house" else c.building_pv_capex_krw_per_kwp
             if potential[cls] * scale > 0 or existing > 0:
-                segments.append(_segment(f"{cls}_roofs", roofs.class_ac_kw_per_kwp(cls), potential[cls] * scale,
-                                         roof_capex, om, existing))
-        sites[v.name] = SiteData(
-            name=v.name, load_kw=_base_load(demand, v.name), segments=tuple(segments),
-            import_price_krw_per_kwh=flat_import,
-            export_price_krw_per_kwh=np.full(len(index), export_price_krw_per_kwh(mkt, v.export_price, total * scale)),
+                segments.append(_segment(scenario, f"{cls}_roofs", roofs.class_ac_kw_per_kwp(cls),
+                                         potential[cls] * scale, capex, roof_dc_ac, existing))
+        weight = rec_weight(rule, "building", total * scale)
+        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * weight if v.export_price == "smp_rec" else 0.0
+        price = np.zeros(len(index)) if v.export_price == "net_metering" else smp_only + rec_part
+        sites[v.name] = make(
+            v.name, segments, _meters(scenario, demand, v.name, calendar, rules, specs), price, rec_part,
             import_limit_kw=v.grid_import_limit_kw, export_limit_kw=v.grid_export_limit_kw,
             self_sufficiency_target_fraction=v.self_sufficiency_target_fraction, re100=v.re100,
             storage_min_energy_kwh=v.storage_min_kwh,
             pilot=_pilot(scenario, demand, v.name) if "pilot" in scenario.sizing.technologies else (),
-            pilot_pv_share_fraction=scenario.pilot.pv_share_fraction, **common)
+            pilot_pv_share_fraction=scenario.pilot.pv_share_fraction, net_metering_max_kw=mkt.net_metering_max_kw)
     for site, section, label in (("county", scenario.county, "public_roofs"),
                                  ("industrial_complex", scenario.industrial_complex, "factory_roofs")):
         pilot = _pilot(scenario, demand, site) if "pilot" in scenario.sizing.technologies else ()
-        load = _base_load(demand, site)
-        if not section.size or (not pilot and not load.any() and section.rooftop_kwp <= 0):
+        meters = _meters(scenario, demand, site, calendar, rules, specs)
+        if not section.size or (not pilot and not any(md.load_kw.any() for md in meters) and section.rooftop_kwp <= 0):
             continue
-        segments = (_segment(label, generation.flat_roof_ac_kw_per_kwp, section.rooftop_kwp, roof_capex, om),) \
-            if section.rooftop_kwp > 0 else ()
-        sites[site] = SiteData(
-            name=site, load_kw=load, segments=segments, import_price_krw_per_kwh=tou,
-            demand_charge_krw_per_kw_month=mkt.industrial_demand_charge_krw_per_kw_month,
-            export_price_krw_per_kwh=np.full(len(index), export_price_krw_per_kwh(mkt, "smp_rec", section.rooftop_kwp)),
-            import_limit_kw=section.grid_import_limit_kw, export_limit_kw=section.grid_export_limit_kw,
-            allow_storage=section.storage, pilot=pilot, pilot_pv_share_fraction=scenario.pilot.pv_share_fraction,
-            **common)
+        segments = (_segment(scenario, label, generation.flat_roof_ac_kw_per_kwp, section.rooftop_kwp,
+                             c.building_pv_capex_krw_per_kwp, roof_dc_ac),) if section.rooftop_kwp > 0 else ()
+        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * rec_weight(rule, "building", section.rooftop_kwp)
+        sites[site] = make(site, segments, meters, smp_only + rec_part, rec_part,
+                           import_limit_kw=section.grid_import_limit_kw, export_limit_kw=section.grid_export_limit_kw,
+                           allow_storage=section.storage, pilot=pilot,
+                           pilot_pv_share_fraction=scenario.pilot.pv_share_fraction)
     ext = scenario.plant_extension
     if ext.size and ext.land_m2 > 0:
         p = scenario.plant
+        f = scenario.facts.finance
         max_kwp = ext.land_m2 * p.gcr * module_kwp_per_m2(cec_module(p.module))
         capex = c.utility_pv_capex_krw_per_kwp * (1.0 + c.tracker_capex_premium_fraction)
-        sites["plant_extension"] = SiteData(
-            name="plant_extension", load_kw=np.zeros(len(index)),
-            segments=(_segment("trackers", generation.plant_ac_kw_per_kwp, max_kwp, capex, om),),
-            import_price_krw_per_kwh=flat_import,
-            export_price_krw_per_kwh=np.full(len(index), export_price_krw_per_kwh(mkt, "smp_rec", max_kwp, p.installation)),
-            import_limit_kw=1.0, export_limit_kw=ext.grid_export_limit_kw, allow_storage=False, **common)
+        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * rec_weight(rule, p.installation, max_kwp)
+        sites["plant_extension"] = make(
+            "plant_extension", (_segment(scenario, "trackers", generation.plant_ac_kw_per_kwp, max_kwp, capex,
+                                         p.dc_ac_ratio, installation=p.installation,
+                                         land_lease=f.land_lease_krw_per_kwp_year),),
+            (), smp_only + rec_part, rec_part, import_limit_kw=0.0, export_limit_kw=ext.grid_export_limit_kw,
+            allow_storage=False)
     return sites
+
+
+def baseline(s: SiteData) -> Dispatch:
+    """The site without new PV: existing PV serves its meters' loads (host first), the grid the rest;
+    surplus is exported up to the limit (where exports earn anything), else curtailed."""
+    gen = sum((g.existing_kwp * g.kw_per_kwp * s.pv_output_factor for g in s.segments), np.zeros(s.steps))
+    left = gen.copy()
+    imports, loads = {}, {}
+    for md in s.grid_meters:
+        if md.pilot_supply:
+            continue  # without the pilot there is no supply meter
+        load = np.asarray(md.load_kw, dtype=float)
+        served = np.minimum(load, left)
+        left -= served
+        imports[md.name], loads[md.name] = load - served, load
+    net_metered = any(md.terms.net_metering for md in s.meters)
+    exportable = net_metered or float(np.max(s.export_price_krw_per_kwh, initial=0.0)) > 0
+    exp = np.minimum(left, s.export_limit_kw) if exportable else np.zeros(s.steps)
+    zeros = np.zeros(s.steps)
+    return Dispatch(gen, left - exp, exp, imports, loads, zeros, zeros, s.export_limit_kw)
+
+
+def _bills_krw(s: SiteData, imports: dict[str, np.ndarray], export: np.ndarray) -> float:
+    """The meters' bills for a year of hourly imports (the market's bill function; hand-made sites
+    without meters pay their hourly prices and monthly peak charge)."""
+    if not s.meters:
+        imp = sum(imports.values())
+        peaks = [float(imp[st].max()) for st in s.time.month_steps if len(st)]
+        return s.annual(imp * s.import_price_krw_per_kwh) + s.demand_charge_krw_per_kw_month * sum(peaks)
+    return float(sum(annual_bill_krw(md.meter, imports[md.name], s.tariff_calendar, s.tariff_rules,
+                                     export if md.meter.net_metering else None, load_kw=md.load_kw)
+                     for md in s.meters if md.name in imports))
 
 
 def clustering_features(sites: dict[str, SiteData]) -> tuple[list[np.ndarray], np.ndarray]:
     """The hourly series the typical days are clustered on, and the total load (for the peak day).
 
     Every site contributes its own series: its load (with its pilot candidates' loads), the
-    PV per kWp of each of its segments, and its import and export prices where they vary
-    over the year (the county's and the industrial complex's time-of-use tariffs; a flat
-    tariff carries no information). :func:`~pvcluster.sizing.periods.typical_days` scales
+    PV per kWp of each of its segments, and its meters' energy prices and its export price where
+    they vary over the year (time of use, seasons, days off; a flat price carries no information). :func:`~pvcluster.sizing.periods.typical_days` scales
     each by its largest value, so each counts alike. Clustering on the first site's (flat)
     price alone left the industrial site's load x TOU price -1.1 % off on 24 days; with each
     site's own price, days of different tariff seasons are not merged.
@@ -218,7 +275,9 @@ def clustering_features(sites: dict[str, SiteData]) -> tuple[list[np.ndarray], n
         load = s.load_kw + sum((f.load_kw for f in s.pilot), np.zeros(hours))
         total = total + load
         series = [load] + [g.kw_per_kwp for g in s.segments]
-        series += [p - float(p.min()) for p in (s.import_price_krw_per_kwh, s.export_price_krw_per_kwh)]
+        prices = [s.import_price_krw_per_kwh, s.export_price_krw_per_kwh]
+        prices += [np.asarray(md.terms.energy_krw_per_kwh, dtype=float) for md in s.meters]
+        series += [p - float(p.min()) for p in prices if len(p) == hours]
         features += [a for a in series if float(np.ptp(a)) > 0]  # a constant tells no day from another
     return features, total
 
@@ -241,34 +300,54 @@ def sites_on_grid(sites: dict[str, SiteData], grid: TimeGrid, hours: np.ndarray)
 
 
 def dispatch_without_sizing(s: SiteData, objective: str = "annualized_cost") -> SiteSolution:
-    """Existing PV serves the load first; the grid imports the rest and takes surplus up to its limit.
-
-    The objective is in the sizing objective's units: KRW/yr, or -NPV (KRW) over the analysis years.
-    """
-    gen = sum((g.existing_kwp * g.kw_per_kwp for g in s.segments), np.zeros(s.steps))
-    net = s.load_kw - gen
-    imp = np.clip(net, 0.0, None)
-    exp = np.minimum(np.clip(-net, 0.0, None), s.export_limit_kw)
-    curtail = np.clip(-net, 0.0, None) - exp
+    """A site that is not sized: its baseline (existing PV, the grid for the rest), in the sizing
+    objective's units (after-tax annualized KRW a year, or -NPV)."""
+    base = baseline(s)
+    a = s.annualization
+    imp = sum(base.imports_kw.values()) if base.imports_kw else np.zeros(s.steps)
     if (imp > s.import_limit_kw + 1e-9).any():
         raise InfeasibleError(f"site {s.name!r}: load exceeds grid_import_limit_kw = {s.import_limit_kw:g} "
                               f"by up to {float((imp - s.import_limit_kw).max()):,.1f} kW")
-    zeros = np.zeros_like(gen)
     existing = sum(g.existing_kwp for g in s.segments)
-    pv_cost = sum(g.fixed_om_krw_per_kwp_year * g.existing_kwp for g in s.segments)
-    import_cost = s.annual(imp * s.import_price_krw_per_kwh)
-    export_revenue = s.annual(exp * s.export_price_krw_per_kwh)
+    pv_cost = sum(g.asset_costs.lp_coefficient(a)[1] * g.existing_kwp for g in s.segments)
+    bill = _bills_krw(s, base.imports_kw, base.export_kw)
+    export_revenue = 0.0 if any(md.terms.net_metering for md in s.meters) else s.annual(
+        base.export_kw * s.export_price_krw_per_kwh)
+    zeros = np.zeros(s.steps)
     return SiteSolution(
         name=s.name, status="notSized", build_s=0.0,
-        objective_krw=(pv_cost + import_cost - export_revenue)
-        * (annuity_factor(s.discount_rate_fraction, s.analysis_years) if objective == "npv" else 1.0),
+        objective_krw=(pv_cost + s.import_weight * bill - s.export_weight * export_revenue)
+        * a.objective_scale(objective),
         solve_s=0.0, sizes={"pv_capacity_kwp": existing, "pv_new_capacity_kwp": 0.0,
                             "storage_energy_kwh": 0.0, "storage_power_kw": 0.0},
-        hourly={"pv_generation_kw": gen, "pv_curtailed_kw": curtail, "storage_charge_kw": zeros,
+        hourly={"pv_generation_kw": base.pv_kw, "pv_curtailed_kw": base.curtailed_kw, "storage_charge_kw": zeros,
                 "storage_discharge_kw": zeros, "storage_soc_kwh": zeros, "grid_import_kw": imp,
-                "grid_export_kw": exp, "load_kw": s.load_kw},
-        costs_krw_per_year={"pv": pv_cost, "storage": 0.0, "grid": import_cost - export_revenue},
-        extra={"import_cost_krw_per_year": import_cost, "export_revenue_krw_per_year": export_revenue})
+                "grid_export_kw": base.export_kw, "load_kw": s.load_kw},
+        costs_krw_per_year={"pv": pv_cost, "storage": 0.0, "grid": bill - export_revenue},
+        extra={"bill_krw_per_year": bill, "export_revenue_krw_per_year": export_revenue},
+        dispatch=base, baseline=base, meters={md.name: md.meter for md in s.meters})
+
+
+def pilot_margin(s: SiteData, sol: SiteSolution) -> dict:
+    """Where the pilot's margin comes from: enrolled energy served by local PV and storage, and grid
+    energy the site bought on its supply meter and resold (each hour, the supply meter's import up
+    to the enrolled load is resold grid energy)."""
+    d = sol.dispatch
+    supply = next((md for md in s.meters if md.pilot_supply), None)
+    enrolled = d.load_kw.get(supply.name, np.zeros(s.steps)) if supply is not None else np.zeros(s.steps)
+    bought = d.imports_kw.get(supply.name, np.zeros(s.steps)) if supply is not None else np.zeros(s.steps)
+    from_grid = np.minimum(enrolled, bought)
+    tariff = s.pilot[0].tariff_krw_per_kwh if s.pilot else 0.0
+    meter = sol.meters.get(supply.name) if supply is not None else None  # its contract follows the enrollment
+    supply_bill = annual_bill_krw(meter, bought, s.tariff_calendar, s.tariff_rules) \
+        if meter is not None and sol.extra.get("enrolled") else 0.0
+    grid_kwh, total_kwh = float(from_grid.sum()), float(enrolled.sum())
+    return {"enrolled_kwh": total_kwh, "from_local_pv_kwh": total_kwh - grid_kwh, "from_grid_kwh": grid_kwh,
+            "revenue_from_local_pv_krw_per_year": tariff * (total_kwh - grid_kwh),
+            "revenue_from_grid_krw_per_year": tariff * grid_kwh,
+            "supply_meter_bill_krw_per_year": supply_bill,
+            "margin_on_grid_energy_krw_per_year": tariff * grid_kwh - supply_bill,
+            "matching": s.pilot_matching}
 
 
 def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
@@ -290,7 +369,17 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
     cluster = solve_decomposed(list(to_size.values()), z.capital_budget_krw, settings, processes=processes,
                                progress=progress) if to_size else None
     sites = dict(cluster.sites) if cluster else {}
+    for name, sol in sites.items():
+        sol.baseline = baseline(full[name])
+        for md in full[name].meters:  # the supply meter's contract follows the enrolled facilities
+            if md.contract_follows_enrollment and md.name in sol.meters:
+                enrolled = set(sol.extra.get("enrolled", ()))
+                contract = sum(f.contract_kw for f in full[name].pilot if f.name in enrolled)
+                sol.meters[md.name] = replace(md.meter, contract_kw=contract)
+        if sol.dispatch is not None and full[name].pilot:
+            sol.extra["pilot_margin"] = pilot_margin(full[name], sol)
+        sol.extra["baseline_bill_krw_per_year"] = full[name].baseline_bill_krw_per_year
     for name in fixed:
         sites[name] = dispatch_without_sizing(full[name], z.objective)
     order = [n for n in full if n in sites]
-    return Sizing({n: sites[n] for n in order}, {**full, **to_size}, cluster, grid, time.perf_counter() - t0)
+    return Sizing({n: sites[n] for n in order}, full, cluster, grid, time.perf_counter() - t0)

@@ -29,7 +29,6 @@ def build(b: pyo.Block, s: SiteData) -> None:
     b.net_kw = [-b.curtailed_kw[t] for t in T]
     b.capex_krw = pyo.Expression(expr=0.0)
     b.annual_krw = pyo.Expression(expr=0.0)
-    b.life_years = s.pv_life_years
 
 
 def results(b: pyo.Block, s: SiteData) -> dict:

@@ -11,28 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pvcluster.costs import AssetCosts, Annualization, annuity_factor, capital_recovery_factor, replacement_factor
+from pvcluster.costs import storage_costs
+from pvcluster.market import Meter, MeterTerms
 from pvcluster.sizing.periods import TimeGrid
 
 
-def capital_recovery_factor(rate_fraction: float, years: float) -> float:
-    """CRF = r (1 + r)^n / ((1 + r)^n - 1); 1/n when r = 0. Annualizes an overnight cost."""
-    if years <= 0:
-        raise ValueError("years must be positive")
-    if abs(rate_fraction) < 1e-12:
-        return 1.0 / years
-    growth = (1.0 + rate_fraction) ** years
-    return rate_fraction * growth / (growth - 1.0)
-
-
-def annuity_factor(rate_fraction: float, years: float) -> float:
-    """Present value of 1 KRW a year for ``years`` years: 1 / CRF."""
-    return 1.0 / capital_recovery_factor(rate_fraction, years)
-
-
-def replacement_factor(rate_fraction: float, life_years: float, horizon_years: float) -> float:
-    """Present value of buying an asset now and again at the end of each life within the horizon."""
-    k = np.arange(0.0, horizon_years, life_years)
-    return float(np.sum((1.0 + rate_fraction) ** -k))
+# Annualization lives in the cost layer that finance uses too (one definition).
+__all__ = ["capital_recovery_factor", "annuity_factor", "replacement_factor", "PVSegment", "PilotCandidate",
+           "MeterData", "SiteData"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +32,12 @@ class PVSegment:
     capex_krw_per_kwp: float
     fixed_om_krw_per_kwp_year: float
     existing_kwp: float = 0.0
+    costs: AssetCosts | None = None  # every cost finance charges a kWp; None: capex and fixed O&M only
+    installation: str = "building"  # for the REC weight of what it exports
+
+    @property
+    def asset_costs(self) -> AssetCosts:
+        return self.costs or AssetCosts(self.capex_krw_per_kwp, {"om": self.fixed_om_krw_per_kwp_year})
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,28 @@ class PilotCandidate:
     load_kw: np.ndarray
     tariff_krw_per_kwh: float
     retrofit_krw: float
+    contract_kw: float = 0.0  # its peak, rounded up: what it adds to the supply meter's contract
+
+
+@dataclass(frozen=True)
+class MeterData:
+    """A KEPCO meter (or a group of identical ones) behind the site's PV, with its LP terms.
+
+    ``load_kw`` is what the meter's own loads take on the site's time grid (zero for the pilot
+    supply meter, whose load is the enrolled facilities'); ``host``: the meter through which the
+    storage charges from the grid (one per site); ``pilot_supply``: the meter that buys grid
+    energy for enrolled facilities. ``meter`` is the market's record (tariff, contract, count),
+    which finance bills with.
+    """
+
+    name: str
+    load_kw: np.ndarray
+    terms: MeterTerms
+    meter: Meter | None = None
+    host: bool = False
+    pilot_supply: bool = False
+    loads: tuple[str, ...] = ()  # the named loads of the demand stage on this meter
+    contract_follows_enrollment: bool = False  # pilot supply: contract = sum of the enrolled facilities' peaks
 
 
 @dataclass(frozen=True)
@@ -90,10 +105,49 @@ class SiteData:
     allow_storage: bool = True
     technologies: tuple[str, ...] = ("pv", "storage", "grid", "curtailment", "pilot")
     notes: dict = field(default_factory=dict)
+    # KEPCO meters behind the site's PV; empty: one meter paying import_price_krw_per_kwh by the hour
+    # and demand_charge_krw_per_kw_month on each month's peak (hand-made test sites)
+    meters: tuple[MeterData, ...] = ()
+    annualization: Annualization | None = None  # None: CRF over pv_life_years, no tax (hand-made sites)
+    pv_output_factor: float = 1.0  # levelized PV output over the life / first-year output (degradation)
+    import_weight: float = 1.0  # W of the bills (a real tariff path), see pvcluster.costs
+    export_weight: float = 1.0  # W of export revenue (SMP and REC paths)
+    pilot_matching: str = "share"  # share | annual | hourly (see pvcluster.sizing.model)
+    net_metering_max_kw: float = float("inf")  # PV cap when the host meter nets exports
+    tax: tuple | None = None  # (thresholds_krw, rates_fraction, local_fraction_of_cit): the LP's tax rate follows
+    #                           the project's taxable income (pvcluster.sizing.solve); None: the annualization's
+    baseline_bill_krw_per_year: float = 0.0  # the meters' bills without new PV (for the taxable income)
+    tariff_calendar: object = None  # pvcluster.market.TariffCalendar of the full year (meters' bills)
+    tariff_rules: object = None  # pvcluster.market.TariffRules
+    rec_krw_per_kwh: float = 0.0  # the REC part of the export price (its own price path)
 
     def __post_init__(self):
         if self.time is None:
             object.__setattr__(self, "time", TimeGrid.full_year(len(self.load_kw)))
+        if self.annualization is None:
+            object.__setattr__(self, "annualization", Annualization(
+                self.discount_rate_fraction, operating_years=max(1, int(round(self.pv_life_years)))))
+
+    @property
+    def grid_meters(self) -> tuple[MeterData, ...]:
+        """The meters of the site's grid block: its own, or one simple meter from the price arrays."""
+        if self.meters:
+            return self.meters
+        months = self.time.month_steps
+        terms = MeterTerms("grid", 1, 1.0, np.asarray(self.import_price_krw_per_kwh, dtype=float), None,
+                           self.demand_charge_krw_per_kw_month, tuple(np.asarray(m, dtype=int) for m in months),
+                           (), 0.0, 0.0, False)
+        return (MeterData("grid", self.load_kw, terms, host=True),)
+
+    @property
+    def storage_energy_costs(self) -> AssetCosts:
+        return storage_costs(self.storage_energy_capex_krw_per_kwh, self.storage_fixed_om_fraction,
+                             self.storage_life_years, self.annualization.operating_years)
+
+    @property
+    def storage_power_costs(self) -> AssetCosts:
+        return storage_costs(self.storage_power_capex_krw_per_kw, self.storage_fixed_om_fraction,
+                             self.storage_life_years, self.annualization.operating_years)
 
     @property
     def steps(self) -> int:
@@ -117,7 +171,8 @@ class SiteData:
         candidate's load) is multiplied by one factor so that its weighted sum on the grid equals
         its sum over the year, as tsam does for typical periods (Kotzur et al. 2018): the medoid
         days alone missed the year's PV yield by +0.8 % and the loads by up to -1 % on 24 days.
-        Prices are not rescaled (they are rates, and the clustering keeps them apart).
+        Prices are not rescaled: each typical hour takes the mean price of the days it stands for, so
+        the bill of the typical days expanded to the year is what the LP counts.
         """
         from dataclasses import replace
 
@@ -129,21 +184,27 @@ class SiteData:
                     small = small * (total / represented)
             return small
 
+        def mean_by_day(a: np.ndarray) -> np.ndarray:
+            """A price on typical days: each typical hour's mean over the days it stands for."""
+            if grid.is_full_year:
+                return a[hours]
+            by_day = np.asarray(a, dtype=float)[: len(grid.day_to_period) * 24].reshape(-1, 24)
+            total = np.zeros((grid.periods, 24))
+            np.add.at(total, grid.day_to_period, by_day)
+            return (total / np.bincount(grid.day_to_period, minlength=grid.periods)[:, None]).reshape(-1)
+
+        meters = tuple(replace(md, load_kw=on(md.load_kw),
+                               terms=md.terms.on_days(grid.day_to_period, grid.day_months)
+                               if not grid.is_full_year else md.terms)
+                       for md in self.meters)
+        load = sum((md.load_kw for md in meters), np.zeros(len(hours))) if meters else on(self.load_kw)
         return replace(
-            self, time=grid, load_kw=on(self.load_kw),
-            import_price_krw_per_kwh=self.import_price_krw_per_kwh[hours],
-            export_price_krw_per_kwh=self.export_price_krw_per_kwh[hours],
+            self, time=grid, load_kw=load, meters=meters,
+            import_price_krw_per_kwh=mean_by_day(self.import_price_krw_per_kwh),
+            export_price_krw_per_kwh=mean_by_day(self.export_price_krw_per_kwh),
             segments=tuple(replace(g, kw_per_kwp=on(g.kw_per_kwp)) for g in self.segments),
             pilot=tuple(replace(f, load_kw=on(f.load_kw)) for f in self.pilot))
 
     def annual(self, hourly: np.ndarray) -> float:
         """Annual sum of an hourly array on this site's time grid (kWh for kW)."""
         return float(np.dot(self.time.weights, hourly))
-
-    @property
-    def pv_crf(self) -> float:
-        return capital_recovery_factor(self.discount_rate_fraction, self.pv_life_years)
-
-    @property
-    def storage_crf(self) -> float:
-        return capital_recovery_factor(self.discount_rate_fraction, self.storage_life_years)

@@ -29,6 +29,7 @@ class TimeGrid:
     month_steps: tuple[np.ndarray, ...]  # steps whose hours lie in each month (Jan..Dec)
     day_to_period: np.ndarray | None = None  # typical period of each day of the year
     period_days: np.ndarray | None = None  # the real day (0-based) each typical period is
+    day_months: np.ndarray | None = None  # month (1-12) of every day of the year (typical days)
 
     @property
     def steps(self) -> int:
@@ -48,6 +49,15 @@ class TimeGrid:
         if months is None:
             months = _calendar_months(hours)
         return TimeGrid(np.ones(hours), hours, tuple(np.flatnonzero(months == m) for m in range(1, 13)))
+
+    def month_weights(self, month_index: int) -> np.ndarray:
+        """Hours of month ``month_index`` (0-11) each step stands for (monthly sums on typical days)."""
+        if self.is_full_year:
+            w = np.zeros(self.steps)
+            w[self.month_steps[month_index]] = self.weights[self.month_steps[month_index]]
+            return w
+        days = np.bincount(self.day_to_period[self.day_months == month_index + 1], minlength=self.periods)
+        return np.repeat(days.astype(float), self.period_hours)
 
     def expand(self, values: np.ndarray) -> np.ndarray:
         """An hourly year from values on this grid (each day takes its typical day's hours)."""
@@ -119,4 +129,4 @@ def typical_days(features: list[np.ndarray], n_days: int, months: np.ndarray | N
     for m in range(1, 13):
         periods = np.unique(day_to_period[day_months == m])
         month_steps.append((periods[:, None] * HOURS_PER_DAY + np.arange(HOURS_PER_DAY)).reshape(-1))
-    return TimeGrid(weights, HOURS_PER_DAY, tuple(month_steps), day_to_period, period_days), hours
+    return TimeGrid(weights, HOURS_PER_DAY, tuple(month_steps), day_to_period, period_days, day_months), hours

@@ -45,7 +45,6 @@ def build(b: pyo.Block, s: SiteData) -> None:
     b.capex_krw = pyo.Expression(expr=pyo.quicksum(cands[f].retrofit_krw * b.enrolled[f] for f in b.F))
     b.annual_krw = pyo.Expression(expr=-pyo.quicksum(
         cands[f].tariff_krw_per_kwh * b.energy_kwh[f] * b.enrolled[f] for f in b.F))
-    b.life_years = s.pilot_life_years
 
 
 def results(b: pyo.Block, s: SiteData) -> dict:

@@ -20,10 +20,12 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 
+from pvcluster.costs import marginal_tax_rate
 from pvcluster.errors import InfeasibleError
+from pvcluster.market import Dispatch, residential_basic_krw
 from pvcluster.sizing.data import SiteData
 from pvcluster.sizing.highs import PersistentHighs
-from pvcluster.sizing.model import build_site_model, cost_factors, technologies_for
+from pvcluster.sizing.model import build_site_model, technologies_for
 
 _OPTIMAL = {TerminationCondition.convergenceCriteriaSatisfied}
 _INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
@@ -51,6 +53,10 @@ class SiteSolution:
     costs_krw_per_year: dict  # annualized cost of each block
     extra: dict = field(default_factory=dict)
     capex_krw: float = 0.0
+    dispatch: Dispatch | None = None  # the year the LP balanced, by meter (full year)
+    baseline: Dispatch | None = None  # the same site without new PV
+    meters: dict = field(default_factory=dict)  # meter name -> pvcluster.market.Meter (what finance bills)
+    tax_rate_fraction: float = 0.0  # the marginal tax rate the LP's capex factor used
 
     @property
     def objective_krw_per_year(self) -> float:  # the name sizing's callers used before
@@ -137,15 +143,56 @@ class SiteModel:
         return res.termination_condition
 
     def solve(self, price: float = 0.0) -> tuple[TerminationCondition, float, float]:
-        """Solve at budget price ``price``; return (termination, site cost, site capex)."""
+        """Solve at budget price ``price``; return (termination, site cost, site capex).
+
+        The LP's capex factor depends on the project's marginal tax rate, which depends on its
+        taxable income: after a solve, if the income (:meth:`taxable_income_krw`) falls in another
+        bracket than the rate used, the factor is updated and the LP solved again (at most three
+        times; a rate that would flip back and forth keeps the higher one, which builds less)."""
         m = self.model
         changed = self.solves > 0 and float(m.budget_price.value) != price
         m.budget_price.set_value(price)
         strategy = 4 if changed else 1
-        tc = self._branch_and_bound(strategy) if self.integer else self._solve_lp(strategy)
+        tried = {round(self.data.annualization.tax_rate_fraction, 6)}
+        for _ in range(3):
+            tc = self._branch_and_bound(strategy) if self.integer else self._solve_lp(strategy)
+            if tc not in _OPTIMAL or self.data.tax is None:
+                break
+            rate = marginal_tax_rate(self.taxable_income_krw(), *self.data.tax)
+            if abs(rate - self.data.annualization.tax_rate_fraction) < 1e-9:
+                break
+            if round(rate, 6) in tried:
+                rate = max(rate, self.data.annualization.tax_rate_fraction)
+                if abs(rate - self.data.annualization.tax_rate_fraction) < 1e-9:
+                    break
+            tried.add(round(rate, 6))
+            self.set_tax_rate(rate)
+            strategy = 4
         if tc not in _OPTIMAL:
             return tc, math.nan, math.nan
         return tc, pyo.value(m.cost_krw), pyo.value(m.capex_krw)
+
+    def set_tax_rate(self, rate: float) -> None:
+        """Update the LP's capex factor (and the -NPV scale) for a marginal tax rate."""
+        from pvcluster.sizing.model import cost_factors
+
+        self.data = replace(self.data, annualization=replace(self.data.annualization, tax_rate_fraction=rate))
+        f_capex, scale = cost_factors(self.data, self.settings.objective)
+        self.model.capex_factor.set_value(f_capex)
+        self.model.annual_scale.set_value(scale)
+
+    def taxable_income_krw(self) -> float:
+        """The project's taxable income in a year of the solved dispatch: bills saved, exports and pilot
+        revenue, less yearly costs and straight-line depreciation of its capex (real KRW)."""
+        m, s = self.model, self.data
+        revenue = s.baseline_bill_krw_per_year if s.meters else 0.0
+        if hasattr(m, "grid"):
+            revenue += -pyo.value(m.grid.bill_krw) + pyo.value(m.grid.export_revenue_krw)
+        if hasattr(m, "pilot"):
+            revenue += -pyo.value(m.pilot.annual_krw)
+        costs = sum(pyo.value(getattr(m, t).annual_krw) for t in ("pv", "storage") if hasattr(m, t))
+        depreciation = pyo.value(m.capex_krw) / max(s.annualization.depreciation_years, 1)
+        return revenue - costs - depreciation
 
     def _branch_and_bound(self, first_strategy: int = 1) -> TerminationCondition:
         """Exact branch and bound over the site's few binaries, on warm-started LP relaxations.
@@ -222,7 +269,11 @@ class SiteModel:
 
     def solution(self) -> SiteSolution:
         res = self.result
+        kept = self._basic_charge_on_dispatch()
         sol = extract(self.model, self.data, self.technologies, self.settings.objective)
+        for g, value in kept.items():  # restore: the decomposition compares objective values across prices
+            self.model.grid.fixed_krw[g].set_value(value)
+        sol.tax_rate_fraction = self.data.annualization.tax_rate_fraction
         sol.status = res.termination_condition.name
         sol.build_s, sol.solve_s = self.build_s, self.solve_s
         # branch and bound prunes only nodes that cannot beat the incumbent by mip_gap_fraction,
@@ -234,6 +285,24 @@ class SiteModel:
         if self.screening:
             sol.extra["pilot_screening"] = self.screening
         return sol
+
+
+    def _basic_charge_on_dispatch(self) -> dict[int, float]:
+        """Set each block-tariff meter's basic charge (a constant of the LP, stepping with the block a
+        household reaches) from the solved monthly energy; return the values it replaced."""
+        m = self.model
+        kept = {}
+        if not hasattr(m, "grid"):
+            return kept
+        for g, md in enumerate(self.data.grid_meters):
+            blk = getattr(m.grid, f"blocks_{g}", None)
+            if blk is None or md.meter is None or md.meter.tariff.kind != "blocks":
+                continue
+            monthly = np.array([pyo.value(blk.billed_kwh[i]) if i in blk.billed_kwh.index_set() else 0.0
+                                for i in range(12)])
+            kept[g] = float(m.grid.fixed_krw[g].value)
+            m.grid.fixed_krw[g].set_value(float(residential_basic_krw(md.meter.tariff, md.meter.count, monthly).sum()))
+        return kept
 
 
 def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]:
@@ -268,10 +337,14 @@ def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]
 
 
 def extract(m: pyo.Block, s: SiteData, technologies, objective: str) -> SiteSolution:
-    """Sizes, full-year hourly series and annualized costs by block, from a solved site block."""
+    """Sizes, full-year hourly series, the dispatch by meter and annualized costs by block, from a solved
+    site block."""
+    from pvcluster.sizing.model import cost_factors
+
     sizes, hourly, costs, extra = {}, {}, {}, {}
     year_hours = len(s.time.day_to_period) * s.time.period_hours if not s.time.is_full_year else s.steps
     surplus = np.zeros(s.steps)
+    f_capex = pyo.value(m.capex_factor) / cost_factors(s, objective)[1]  # K, in KRW a year
     for tech in technologies:
         b = getattr(m, tech.NAME)
         r = tech.results(b, s)
@@ -279,7 +352,6 @@ def extract(m: pyo.Block, s: SiteData, technologies, objective: str) -> SiteSolu
         hourly.update(r.pop("hourly"))
         surplus = surplus + r.pop("surplus_kw", 0.0)
         capex, annual = pyo.value(b.capex_krw), pyo.value(b.annual_krw)
-        f_capex, _ = cost_factors(s, b.life_years, "annualized_cost")
         costs[tech.NAME] = f_capex * capex + annual
         extra.update(r)
     for key in ("storage_charge_kw", "storage_discharge_kw", "storage_soc_kwh"):  # a site without storage
@@ -287,15 +359,23 @@ def extract(m: pyo.Block, s: SiteData, technologies, objective: str) -> SiteSolu
     sizes.setdefault("storage_energy_kwh", 0.0)
     sizes.setdefault("storage_power_kw", 0.0)
     hourly["pv_curtailed_kw"] = hourly.get("pv_curtailed_kw", 0.0) + surplus
-    hourly["load_kw"] = s.load_kw + hourly.pop("pilot_load_kw", 0.0)
+    pilot_load = hourly.pop("pilot_load_kw", np.zeros(s.steps))
+    hourly["load_kw"] = s.load_kw + pilot_load
+
+    def full(values):
+        values = np.asarray(values, dtype=float) * np.ones(s.steps) if np.ndim(values) == 0 else np.asarray(values)
+        return values if len(values) == year_hours else s.time.expand(values)
+
     for key, values in list(hourly.items()):
-        values = np.asarray(values, dtype=float) * np.ones(s.steps) if np.ndim(values) == 0 else values
-        hourly[key] = values if len(values) == year_hours else s.time.expand(values)
-    extra.update({"import_cost_krw_per_year": extra.get("import_energy_cost_krw_per_year", 0.0)
-                  + extra.get("demand_charge_krw_per_year", 0.0)})
+        hourly[key] = full(values)
+    imports = {name: full(a) for name, a in extra.pop("imports_by_meter_kw", {}).items()}
+    loads = {md.name: full(pilot_load if md.pilot_supply else md.load_kw) for md in s.grid_meters}
+    dispatch = Dispatch(hourly["pv_generation_kw"], hourly["pv_curtailed_kw"], hourly["grid_export_kw"], imports,
+                        loads, hourly["storage_charge_kw"], hourly["storage_discharge_kw"], s.export_limit_kw)
     return SiteSolution(name=s.name, status="", objective_krw=pyo.value(m.cost_krw), build_s=0.0, solve_s=0.0,
                         sizes=sizes, hourly=hourly, costs_krw_per_year=costs, extra=extra,
-                        capex_krw=pyo.value(m.capex_krw))
+                        capex_krw=pyo.value(m.capex_krw), dispatch=dispatch,
+                        meters={md.name: md.meter for md in s.meters})
 
 
 def diagnose(s: SiteData, settings: SolverSettings) -> str:

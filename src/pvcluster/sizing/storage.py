@@ -6,7 +6,9 @@ Equations (t in time steps; eta = sqrt(RTE), one-way efficiency):
     0 <= S_t <= (1 - s_min) * E                        (usable energy)
     0 <= Ch_t <= P,  0 <= Dis_t <= P                   (power capacity)
     net_t = Dis_t - Ch_t                               (power into the site's bus)
-    capex = c_E * E + c_P * P,  annual = om * capex
+    capex = c_E * E + c_P * P
+    annual = y_E E + y_P P    (O&M, and the replacement at the end of its life within the analysis
+                               period spread over it: :func:`pvcluster.costs.storage_costs`)
     optional minimum size: E_min * z <= E <= E_max * z, z binary (built at least E_min, or not)
 
 Full year: S_prev(0) is the last hour (cyclic). Typical days (Kotzur et al. 2018, "MaxMin"):
@@ -96,8 +98,9 @@ def build(b: pyo.Block, s: SiteData) -> None:
     b.net_kw = [b.discharge_kw[t] - b.charge_kw[t] for t in T]
     b.capex_krw = pyo.Expression(expr=s.storage_energy_capex_krw_per_kwh * b.energy_kwh
                                  + s.storage_power_capex_krw_per_kw * b.power_kw)
-    b.annual_krw = pyo.Expression(expr=s.storage_fixed_om_fraction * b.capex_krw)
-    b.life_years = s.storage_life_years
+    y_e = s.storage_energy_costs.lp_coefficient(s.annualization)[1]
+    y_p = s.storage_power_costs.lp_coefficient(s.annualization)[1]
+    b.annual_krw = pyo.Expression(expr=y_e * b.energy_kwh + y_p * b.power_kw)
 
 
 def remove_simultaneous(charge: np.ndarray, discharge: np.ndarray, eta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

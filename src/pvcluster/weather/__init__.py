@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from pvcluster.weather.calendar import HOURS_PER_YEAR, hourly_index, weekend_mask
+from pvcluster.calendar import HOURS_PER_YEAR, hourly_index, weekend_mask
 from pvcluster.weather.readers import read_weather_file
 from pvcluster.weather.synthetic import synthetic_ensemble, synthetic_year
 

@@ -99,7 +99,7 @@ import pandas as pd
 import pvlib
 
 from pvcluster.errors import InputError, Problem
-from pvcluster.weather.calendar import HOURS_PER_YEAR, hourly_index
+from pvcluster.calendar import HOURS_PER_YEAR, hourly_index
 
 WEATHER_FORMATS = ("epw", "tmy3", "tmy2", "pvgis_csv", "pvgis_json", "psm3", "sam_csv", "csv")
 FORMAT_NAMES = {

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from pvcluster.weather.calendar import hourly_index
+from pvcluster.calendar import hourly_index
 
 _YEAR_STREAM = 7_919  # spawn key of the child stream that draws a year's anomaly
 _KT_LOW = 0.03  # an overcast day still lets a few percent of the extraterrestrial light through

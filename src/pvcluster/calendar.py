@@ -1,6 +1,7 @@
 """The model's calendar: 8760 hour-beginning labels, tz-aware, February 29 dropped.
 
-Every stage uses the same index, so series line up without reindexing. A leap year's
+A bottom-layer module (it imports no stage): weather, demand, sizing and the market's tariff
+calendar use it. Every stage uses the same index, so series line up without reindexing. A leap year's
 February 29 is dropped (the usual TMY convention), which keeps a year at 8760 rows.
 """
 

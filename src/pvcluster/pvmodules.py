@@ -1,4 +1,5 @@
-"""PV modules from the CEC database that ships with pvlib (read once, cached)."""
+"""PV modules from the CEC database that ships with pvlib (read once, cached). A bottom-layer module: the
+scenario loader checks module names with it, generation reads module parameters."""
 
 from __future__ import annotations
 

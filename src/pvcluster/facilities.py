@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from pvcluster.errors import Problem
-from pvcluster.facts import Fact, read_fact, read_toml_file
-from pvcluster.schema import REQUIRED, Context, Field, _suggest, _validate_field
+from pvcluster.facts import CatalogueEntry, Fact
+from pvcluster.facts import load_catalogue as read_catalogue
+from pvcluster.schema import Context, Field
 
 _N, _L, _S = "number", "number_list", "string"
 
@@ -73,18 +74,21 @@ _PLAIN = {
     "class": Field(_S, choices=LOAD_CLASSES, doc="public facilities can join the pilot program"),
     "model": Field(_S, choices=tuple(MODEL_FACTS), doc="the load model"),
     "description": Field(_S, default="", doc="what the type stands for"),
+    "tariff": Field(_S, default="", doc="KEPCO tariff class of a facility of this type (a table of the "
+                                        "tariff catalogue); a facility entry may set its own"),
 }
 
 
 @dataclass(frozen=True)
 class FacilityType:
-    """One load type of the catalogue: its class, model and facts (with provenance)."""
+    """One load type of the catalogue: its class, model, default tariff and facts (with provenance)."""
 
     name: str
     load_class: str
     model: str
     description: str
     facts: dict[str, Fact]
+    tariff: str = ""
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -93,53 +97,14 @@ class FacilityType:
             raise AttributeError(name) from None
 
     def provenance(self) -> dict[str, dict[str, Any]]:
-        return {n: {"value": list(f.value) if isinstance(f.value, tuple) else f.value, "unit": f.unit,
-                    "provenance": f.provenance} for n, f in self.facts.items()}
+        return CatalogueEntry(self.name, {}, self.facts).provenance()
 
 
-def _read_type(name: str, table: Any, ctx: Context) -> FacilityType | None:
-    if not isinstance(table, dict):
-        ctx.add(name, "a table describing a facility type", "a bare value")
-        return None
-    plain: dict[str, Any] = {}
-    for key, spec in _PLAIN.items():
-        if key in table:
-            plain[key] = _validate_field(spec, table[key], f"{name}.{key}", ctx)
-        elif spec.default is REQUIRED:
-            ctx.add(f"{name}.{key}", spec.describe(), "nothing (the key is required)")
-            plain[key] = None
-        else:
-            plain[key] = spec.default
-    model = plain["model"]
-    needed = MODEL_FACTS.get(model, ())
-    facts: dict[str, Fact] = {}
-    for key, entry in table.items():
-        if key in _PLAIN:
-            continue
-        if key not in FACILITY_FACTS:
-            ctx.add(f"{name}.{key}", "a known facility fact",
-                    f"unknown key {key!r}{_suggest(key, list(FACILITY_FACTS) + list(_PLAIN))}")
-            continue
-        if model is not None and key not in needed:
-            ctx.add(f"{name}.{key}", f"only the facts of the {model!r} model ({', '.join(needed)})",
-                    f"{key!r}, which that model does not use")
-            continue
-        fact = read_fact(f"{name}.{key}", entry, FACILITY_FACTS[key], ctx)
-        if fact is None:
-            continue
-        if key.endswith("_shape") and sum(fact.value) <= 0:
-            ctx.add(f"{name}.{key}.value", "an hour-of-day profile with at least one positive weight",
-                    "24 zeros")
-            continue
-        facts[key] = fact
-    for key in needed:
-        if key not in table:
-            what = "an hour-of-day profile" if key.endswith("_shape") else "a fact"
-            ctx.add(f"{name}.{key}", f"{what}: {FACILITY_FACTS[key].describe()}, with a source or an "
-                    f"assumption (the {model!r} model needs it)", "nothing (the fact is missing)")
-    if plain["class"] is None or model is None or any(k not in facts for k in needed):
-        return None
-    return FacilityType(name, plain["class"], model, plain["description"], facts)
+def _check_shape(key: str, fact: Fact, ctx: Context) -> bool:
+    if key.endswith("_shape") and sum(fact.value) <= 0:
+        ctx.add(f"{key}.value", "an hour-of-day profile with at least one positive weight", "24 zeros")
+        return False
+    return True
 
 
 def load_catalogue(path: Path, problems: list[Problem]) -> dict[str, FacilityType | None]:
@@ -148,12 +113,8 @@ def load_catalogue(path: Path, problems: list[Problem]) -> dict[str, FacilityTyp
     A type with problems maps to None, so the scenario's facilities of that type are not also
     reported as being of an unknown type.
     """
-    raw = read_toml_file(path, problems)
-    if raw is None:
-        return {}
-    ctx = Context(where=str(path))
-    types = {}
-    for name, table in raw.items():
-        types[name] = _read_type(name, table, ctx)
-    problems.extend(ctx.problems)
-    return types
+    entries = read_catalogue(path, _PLAIN, FACILITY_FACTS, lambda plain: MODEL_FACTS.get(plain["model"], ()),
+                             problems, check=_check_shape)
+    return {name: None if e is None else FacilityType(name, e.plain["class"], e.plain["model"],
+                                                      e.plain["description"], e.facts, e.plain["tariff"])
+            for name, e in entries.items()}

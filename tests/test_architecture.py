@@ -1,0 +1,66 @@
+"""Data flows one way: a static check of every import, anywhere in a file (inside functions too).
+
+* no module of ``pvcluster.finance`` imports ``pvcluster.sizing``;
+* the bottom layer (scenario, schema, facts, market, costs, calendar, errors, resources) imports no
+  stage (weather, generation, demand, sizing, finance, report, pipeline, cli);
+* a stage imports no later stage.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "pvcluster"
+ORDER = ["weather", "generation", "demand", "sizing", "finance", "report", "pipeline", "cli"]
+BOTTOM = ["scenario", "schema", "facts", "facts_finance", "facilities", "pvmodules", "market", "costs", "calendar",
+          "errors", "resources"]
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of its syntax tree."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+    return out
+
+
+def _files(part: str) -> list[Path]:
+    package = SRC / part
+    return sorted(package.rglob("*.py")) if package.is_dir() else [SRC / f"{part}.py"]
+
+
+def _stage_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "pvcluster" and parts[1] in ORDER else None
+
+
+def test_finance_never_imports_sizing():
+    offenders = [f"{p.relative_to(SRC)}: {m}" for p in _files("finance") for m in _imports(p)
+                 if m == "pvcluster.sizing" or m.startswith("pvcluster.sizing.")]
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("part", BOTTOM)
+def test_bottom_layer_imports_no_stage(part):
+    offenders = [f"{p.relative_to(SRC)}: {m}" for p in _files(part) for m in _imports(p) if _stage_of(m)]
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("stage", ORDER[:-2])
+def test_a_stage_imports_no_later_stage(stage):
+    later = set(ORDER[ORDER.index(stage) + 1:])
+    offenders = [f"{p.relative_to(SRC)}: {m}" for p in _files(stage) for m in _imports(p) if _stage_of(m) in later]
+    assert not offenders, offenders
+
+
+def test_the_check_sees_imports_inside_functions(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("def f():\n    from pvcluster.sizing import build_sizing\n")
+    assert "pvcluster.sizing" in _imports(f)

@@ -1,0 +1,81 @@
+"""Sizing and finance agree: what the LP builds pays off in finance, the LP's bill is the market's bill,
+and every year's bill follows that year's PV output. The default scenario on typical days (the same
+model as the full year, on 16 days)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pvcluster.finance import build_finance
+from pvcluster.finance.pv_project import site_bills_krw
+from pvcluster.market import annual_bill_krw, scale_pv
+from pvcluster.scenario import load_scenario
+from pvcluster.sizing import build_sizing
+
+
+@pytest.fixture(scope="module")
+def chain(generation, demand):
+    scenario = load_scenario(overrides=["sizing.periods=typical_days"])
+    sizing = build_sizing(scenario, generation, demand)
+    return scenario, sizing, build_finance(scenario, generation, demand, sizing)
+
+
+@pytest.mark.parametrize("site", ["nammyeon", "county", "industrial_complex"])
+def test_what_sizing_builds_has_a_finance_npv_of_at_least_minus_half_a_percent_of_capex(chain, site):
+    scenario, sizing, finance = chain
+    data, sol = sizing.site_inputs[site], sizing.sites[site]
+    # no requirement binds at these sites: no self-sufficiency target, no RE100, no facility enrolled
+    assert data.self_sufficiency_target_fraction == 0 and not data.re100 and not sol.extra.get("enrolled")
+    result, project = finance.projects[f"{site}_pv"], finance.inputs[f"{site}_pv"]
+    assert project.capex_krw > 0
+    assert result.npv_krw >= -0.005 * project.capex_krw, (result.npv_krw, project.capex_krw)
+
+
+def test_the_lp_bill_is_the_market_bill_on_its_dispatch(chain):
+    scenario, sizing, _ = chain
+    for name, sol in sizing.sites.items():
+        data = sizing.site_inputs[name]
+        if not data.meters:
+            continue
+        d = sol.dispatch
+        # the meters as finance bills them (a pilot supply meter's contract follows the enrolled facilities)
+        market = sum(annual_bill_krw(sol.meters[md.name], d.imports_kw[md.name], data.tariff_calendar,
+                                     data.tariff_rules, d.export_kw if md.meter.net_metering else None,
+                                     load_kw=d.load_kw[md.name])
+                     for md in data.meters)
+        assert sol.extra["bill_krw_per_year"] == pytest.approx(market, rel=1e-7), name
+
+
+def test_every_year_is_billed_from_that_years_pv(chain):
+    scenario, sizing, finance = chain
+    name = "industrial_complex"
+    sol, data = sizing.sites[name], sizing.site_inputs[name]
+    savings = finance.projects[f"{name}_pv"].table["revenue_grid_savings_krw"].to_numpy()
+    real = finance.projects[f"{name}_pv"].table["year_index"].to_numpy(dtype=float)
+    savings = savings / (1.0 + scenario.facts.finance.inflation_fraction_per_year) ** real
+    operating = savings[scenario.finance.construction_years:]
+    assert np.all(np.diff(operating) < 0)  # PV ages: it saves less each year (the bill rises)
+    d = scenario.facts.costs.pv_degradation_fraction_per_year
+    for k in (0, 24):  # by hand: the bills of that year's dispatch, with and without the new PV
+        factor = (1 - d) ** k / data.pv_output_factor
+        expected = (site_bills_krw(data, sol.meters, scale_pv(sol.baseline, factor))
+                    - site_bills_krw(data, sol.meters, scale_pv(sol.dispatch, factor)))
+        assert operating[k] == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_lp_levelizes_pv_output_as_finance_degrades_it(chain):
+    scenario, sizing, _ = chain
+    data = sizing.site_inputs["county"]
+    d, n, r = scenario.facts.costs.pv_degradation_fraction_per_year, 25, scenario.facts.costs.discount_rate_fraction
+    v = (1 + r) ** -np.arange(1, n + 1)
+    assert data.pv_output_factor == pytest.approx(float(((1 - d) ** np.arange(n)) @ v / v.sum()), rel=1e-12)
+    assert 0.9 < data.pv_output_factor < 1.0
+
+
+def test_sites_report_their_meters_and_tax_rate(chain):
+    _, sizing, _ = chain
+    village = sizing.sites["nammyeon"]
+    assert set(village.meters) == {"nammyeon_households", "nammyeon_hall", "nammyeon_street_lights"}
+    assert village.meters["nammyeon_households"].net_metering and village.meters["nammyeon_households"].count == 50
+    assert village.tax_rate_fraction == pytest.approx(0.099)  # a small project: the lowest bracket
