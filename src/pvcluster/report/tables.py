@@ -60,6 +60,11 @@ def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
             values = site.hourly.get(key)
             values = np.zeros(len(weather.index)) if values is None else np.asarray(values, dtype=float)
             cols[f"{name}_{column}"] = np.where(np.abs(values) < 1e-9, 0.0, values)  # solver noise, -0.0
+        dispatch = getattr(site, "dispatch", None)
+        if dispatch is not None and len(dispatch.imports_kw) > 1:  # by meter, so each bill can be recomputed
+            for meter, values in dispatch.imports_kw.items():
+                values = np.asarray(values, dtype=float)
+                cols[f"{name}_grid_import_{meter}_kw"] = np.where(np.abs(values) < 1e-9, 0.0, values)
     table = pd.DataFrame(cols, index=weather.index)
     table.index.name = "time"
     return table
