@@ -41,3 +41,21 @@ def demand(scenario, weather):
 @pytest.fixture
 def default_text() -> str:
     return (data_root() / "models" / "yeongwol.toml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    """The README's run: the embedded default scenario, full year, through the command line."""
+    from pvcluster.cli import main
+
+    out = tmp_path_factory.mktemp("run") / "yeongwol"
+    assert main(["run", "--out", str(out), "-q"]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def typical_results():
+    """The default scenario on typical days through the Python API, in memory (with its sensitivity)."""
+    import pvcluster
+
+    return pvcluster.run(overrides={"sizing.periods": "typical_days", "weather.ensemble_years": 0})

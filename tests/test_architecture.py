@@ -15,7 +15,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "pvcluster"
 ORDER = ["weather", "generation", "demand", "sizing", "finance", "report", "pipeline", "cli"]
-BOTTOM = ["scenario", "schema", "facts", "facts_finance", "facilities", "pvmodules", "market", "costs", "calendar",
+BOTTOM = ["scenario", "schema", "facts", "facts_finance", "facility_catalogue", "pvmodules", "market", "costs", "calendar",
           "errors", "resources"]
 
 

@@ -18,13 +18,6 @@ from pvcluster.report.writer import atomic_folder
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
-def default_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "yeongwol"
-    assert main(["run", "--out", str(out), "-q"]) == 0
-    return out
-
-
 def test_default_run_writes_every_output(default_run):
     for name in ("summary.json", "hourly.csv", "report.html", "manifest.json", "cashflows/energy_station.csv",
                  "figures/week_summer.png", "figures/week_winter.png", "figures/monthly_energy.png",

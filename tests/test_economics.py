@@ -26,7 +26,7 @@ def test_what_sizing_builds_has_a_finance_npv_of_at_least_minus_half_a_percent_o
     scenario, sizing, finance = chain
     data, sol = sizing.site_inputs[site], sizing.sites[site]
     # no requirement binds at these sites: no self-sufficiency target, no RE100, no facility enrolled
-    assert data.self_sufficiency_target_fraction == 0 and not data.re100 and not sol.extra.get("enrolled")
+    assert data.self_sufficiency_target_fraction == 0 and not data.re100 and not sol.pilot.enrolled
     result, project = finance.projects[f"{site}_pv"], finance.inputs[f"{site}_pv"]
     assert project.capex_krw > 0
     assert result.npv_krw >= -0.005 * project.capex_krw, (result.npv_krw, project.capex_krw)
@@ -40,11 +40,11 @@ def test_the_lp_bill_is_the_market_bill_on_its_dispatch(chain):
             continue
         d = sol.dispatch
         # the meters as finance bills them (a pilot supply meter's contract follows the enrolled facilities)
-        market = sum(annual_bill_krw(sol.meters[md.name], d.imports_kw[md.name], data.tariff_calendar,
+        market = sum(annual_bill_krw(sol.grid.meters[md.name], d.imports_kw[md.name], data.tariff_calendar,
                                      data.tariff_rules, d.export_kw if md.meter.net_metering else None,
                                      load_kw=d.load_kw[md.name])
                      for md in data.meters)
-        assert sol.extra["bill_krw_per_year"] == pytest.approx(market, rel=1e-7), name
+        assert sol.grid.bill_krw_per_year == pytest.approx(market, rel=1e-7), name
 
 
 def test_every_year_is_billed_from_that_years_pv(chain):
@@ -59,8 +59,9 @@ def test_every_year_is_billed_from_that_years_pv(chain):
     d = scenario.facts.costs.pv_degradation_fraction_per_year
     for k in (0, 24):  # by hand: the bills of that year's dispatch, with and without the new PV
         factor = (1 - d) ** k / data.pv_output_factor
-        expected = (site_bills_krw(data, sol.meters, scale_pv(sol.baseline, factor))
-                    - site_bills_krw(data, sol.meters, scale_pv(sol.dispatch, factor)))
+        cal, rules = data.tariff_calendar, data.tariff_rules
+        expected = (site_bills_krw(sol.grid.meters, scale_pv(sol.baseline, factor), cal, rules)
+                    - site_bills_krw(sol.grid.meters, scale_pv(sol.dispatch, factor), cal, rules))
         assert operating[k] == pytest.approx(expected, rel=1e-9)
 
 
@@ -76,6 +77,7 @@ def test_the_lp_levelizes_pv_output_as_finance_degrades_it(chain):
 def test_sites_report_their_meters_and_tax_rate(chain):
     _, sizing, _ = chain
     village = sizing.sites["nammyeon"]
-    assert set(village.meters) == {"nammyeon_households", "nammyeon_hall", "nammyeon_street_lights"}
-    assert village.meters["nammyeon_households"].net_metering and village.meters["nammyeon_households"].count == 50
+    meters = village.grid.meters
+    assert set(meters) == {"nammyeon_households", "nammyeon_hall", "nammyeon_street_lights"}
+    assert meters["nammyeon_households"].net_metering and meters["nammyeon_households"].count == 50
     assert village.tax_rate_fraction == pytest.approx(0.099)  # a small project: the lowest bracket

@@ -218,3 +218,27 @@ def test_irr_reported_as_missing_not_invented(tmp_path, capsys):
     assert main(["finance", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["irr_fraction"] is None and not math.isnan(data["npv_krw"])
+
+
+def test_an_existing_asset_holds_its_working_capital_already():
+    from pvcluster.finance.project import Project, Tax
+
+    base = dict(name="p", capex_krw=0.0, operating_years=3, construction_years=0,
+                revenue_krw={"r": np.full(3, 1200.0)}, working_capital_fraction_of_revenue=0.1,
+                discount_rate_fraction=0.0, tax=Tax())
+
+    new = evaluate_project(Project(**base)).table["working_capital_change_krw"].tolist()
+    old = evaluate_project(Project(**base, existing_working_capital=True)).table["working_capital_change_krw"].tolist()
+    assert new == pytest.approx([120.0, 0.0, -120.0])  # built up in year 1, released at the end
+    assert old == pytest.approx([0.0, 0.0, -120.0])  # already held: only released
+
+
+def test_ad_hoc_temporary_holidays_are_ordinary_days_for_kepco():
+    import pandas as pd
+
+    from pvcluster.market import TariffRules, tariff_calendar
+
+    # 2025-01-27 (a Monday) was a temporary public holiday; 2025-06-03 (election day) a statutory one
+    index = pd.DatetimeIndex(["2025-01-27 10:00", "2025-06-03 14:00"], tz="Asia/Seoul")
+    cal = tariff_calendar(index, TariffRules(band_by_hour=np.full((3, 24), 2, dtype=int)))
+    assert cal.band.tolist() == [2, 0]

@@ -53,9 +53,10 @@ def public_holidays(index: pd.DatetimeIndex, country: str = "KR") -> dict:
     return dict(holidays.country_holidays(country, years=years))
 
 
-def holiday_mask(index: pd.DatetimeIndex, country: str = "KR") -> np.ndarray:
-    """True in every hour of a public holiday."""
-    days = set(public_holidays(index, country))
+def holiday_mask(index: pd.DatetimeIndex, country: str = "KR", temporary: bool = True) -> np.ndarray:
+    """True in every hour of a public holiday; ``temporary = False`` leaves out the ad-hoc temporary
+    public holidays (KEPCO bills those as ordinary days: 기본공급약관 별표, 단서 3호)."""
+    days = {d for d, name in public_holidays(index, country).items() if temporary or "Temporary" not in name}
     dates = index.date
     return np.fromiter((d in days for d in dates), dtype=bool, count=len(index))
 

@@ -1,7 +1,7 @@
 """Command line: parse, call the pipeline, map errors to exit codes.
 
 Exit codes: 0 success; 2 invalid input (scenario, override or data file); 3 optimization
-infeasible or unbounded; 1 anything else. User mistakes get a message, never a traceback
+infeasible or unbounded; 4 ``compare`` found differences; 1 anything else. User mistakes get a message, never a traceback
 (``--debug`` shows one for unexpected errors).
 """
 
@@ -15,9 +15,9 @@ import traceback
 from pathlib import Path
 
 from pvcluster import __version__
-from pvcluster.errors import InputError, PvclusterError
+from pvcluster.errors import InputError, Problem, PvclusterError
 
-EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_DIFFERENT = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value, e.g. --set plant.capacity_kwp=40000 "
                           "or --set villages.0.households=60 (repeatable)")
+    run.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                     help="format of hourly and cash-flow tables (default: %(default)s)")
 
     val = sub.add_parser("validate", parents=[common], help="check a scenario and its data files without running",
                          description="Validate a scenario and every data file it names; report all problems.")
@@ -86,6 +88,17 @@ def _parser() -> argparse.ArgumentParser:
                     help="DC system losses as a fraction, e.g. 0.1408 for 14.08 %% (default: %(default)s)")
     pv.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
 
+    cmp_ = sub.add_parser("compare", parents=[common], help="compare two runs' summaries key by key",
+                          description="Compare two summary.json files (or run folders) key by key and print every "
+                                      "key that differs beyond tolerance with both values. Exit 0 when none differ, "
+                                      "4 when some do, 2 for bad input.")
+    cmp_.add_argument("a", help="summary.json or run folder (A)")
+    cmp_.add_argument("b", help="summary.json or run folder (B, the reference of --rtol)")
+    cmp_.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance for numbers (default: %(default)s)")
+    cmp_.add_argument("--atol", type=float, default=0.0, help="absolute tolerance for numbers (default: %(default)s)")
+    cmp_.add_argument("--keys", nargs="+", metavar="GLOB", help="compare only keys matching these globs, e.g. "
+                                                                "'finance.*.npv_krw' 'sizing.sites.*'")
+
     fin = sub.add_parser("finance", parents=[common], help="cash flow, debt, tax and returns of one project",
                          description="Evaluate one project described in a TOML file (capex, energy, revenue "
                                      "and opex streams, optional [debt] and [tax]; keys in README, 'pvcluster "
@@ -114,24 +127,59 @@ def _cmd_run(args) -> int:
     progress = _progress(args.quiet)
     progress("loading scenario")
     scenario = load_scenario(args.scenario, args.overrides)
-    result = run(scenario, Path(args.out) if args.out else None, progress)
-    s = result.summary
-    plant = next(iter(s["generation"].values()))
-    fin = next(iter(s["finance"].values()))
-    irr = fin["irr_fraction"]
+    result = run(scenario, Path(args.out) if args.out else None, progress, format=args.format)
     if not args.quiet:
-        print(f"wrote {result.out_dir}/ (summary.json, hourly.csv, demand_by_year.csv, roofs.csv, cashflows/, figures/, report.html, "
-              f"manifest.json)", file=sys.stderr)
-    fleet = s["generation"].get("rooftop_fleet", {})
-    p90 = f", P90 {plant['p90_mwh']:,.0f}" if "p90_mwh" in plant else ""
-    roofs = (f"; rooftop fleet {fleet['capacity_kwp']:,.0f} kWp potential, {fleet['annual_mwh']:,.0f} MWh/yr"
-             if fleet else "")
-    print(f"{s['scenario']['name']}: plant {plant['annual_mwh']:,.0f} MWh/yr "
-          f"({plant['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp{p90}){roofs}; sizing {s['sizing']['status']}, "
-          f"{s['sizing']['objective_krw']:,.0f} "
-          f"{'KRW (minus NPV)' if s['sizing'].get('objective') == 'npv' else 'KRW/yr'}; plant NPV {fin['npv_krw'] / 1e9:,.1f} bn KRW, "
-          f"IRR {'does not exist' if irr is None else f'{irr:.1%}'}; outputs in {result.out_dir}")
+        print(f"wrote {result.out_dir}/ (summary.json, hourly, demand_by_year.csv, roofs.csv, cashflows/, figures/, "
+              f"report.html, manifest.json)", file=sys.stderr)
+    print(run_summary(result.summary, result.out_dir))
     return EXIT_OK
+
+
+def _bn(krw: float) -> str:
+    return f"{krw / 1e9:+,.1f} bn" if abs(krw) >= 1e8 else f"{krw / 1e6:+,.0f} M"
+
+
+def run_summary(s: dict, out_dir) -> str:
+    """The run's answer in a few lines: the portfolio, its best and worst projects, what sizing builds."""
+    from pvcluster.report.html import status
+
+    fin = s["finance"]
+    base = s["scenario"]["base_year"]
+    projects = {k: v for k, v in fin.items() if isinstance(v, dict) and "level" in v}
+    port = fin["portfolio"]
+    ranked = sorted(projects.items(), key=lambda kv: kv[1]["npv_krw"])
+    losers = [f"{n} {_bn(p['npv_krw'])}" for n, p in ranked if p["npv_krw"] < 0]
+    winners = [f"{n} {_bn(p['npv_krw'])}" for n, p in reversed(ranked) if p["npv_krw"] >= 0]
+    sites = s["sizing"]["sites"]
+    built = ", ".join(f"{n} {x['pv_new_capacity_kwp']:,.0f} kWp"
+                      + (f" + {x['storage_energy_kwh']:,.0f} kWh" if x.get("storage_energy_kwh", 0) > 0.5 else "")
+                      for n, x in sites.items())
+    lines = [f"{s['scenario']['name']}: portfolio NPV {_bn(port['total_npv_krw'])} KRW (real {base}) on "
+             f"{port['total_capex_krw'] / 1e9:,.1f} bn KRW of capex; {len(winners)} of {len(projects)} projects "
+             f"pay off",
+             f"  gains: {'; '.join(winners) or 'none'}",
+             f"  losses: {'; '.join(losers) or 'none'}",
+             f"  sizing ({status(s['sizing']['status'])}): {built}"]
+    sens = (s.get("sensitivity") or {}).get("parameters") or []
+    if sens:
+        lines.append("  moves the portfolio NPV most (+/-10 %): "
+                     + "; ".join(f"{p['label']} {p['swing_krw'] / 1e9:,.1f} bn" for p in sens[:3]))
+    lines.append(f"  outputs in {out_dir} (report.html)")
+    return "\n".join(lines)
+
+
+def _cmd_compare(args) -> int:
+    from pvcluster.compare import compare
+
+    if args.rtol < 0 or args.atol < 0:
+        raise InputError(Problem("--rtol/--atol", "", "tolerances >= 0", f"rtol {args.rtol}, atol {args.atol}"))
+    differences = compare(args.a, args.b, rtol=args.rtol, atol=args.atol, keys=args.keys)
+    for d in differences:
+        print(d)
+    if not args.quiet:
+        print(f"{len(differences)} key{'s' if len(differences) != 1 else ''} differ beyond rtol {args.rtol:g}, "
+              f"atol {args.atol:g}", file=sys.stderr)
+    return EXIT_DIFFERENT if differences else EXIT_OK
 
 
 def _cmd_validate(args) -> int:
@@ -158,7 +206,6 @@ _PV_OPTIONS = {"capacity_kw": "--capacity-kw", "tilt_deg": "--tilt", "azimuth_de
 def _cmd_pv(args) -> int:
     import json
 
-    from pvcluster.errors import Problem
     from pvcluster.generation.pvwatts import PVWattsSystem, simulate
     from pvcluster.weather.readers import read_weather_file
 
@@ -259,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
-    handler = {"run": _cmd_run, "validate": _cmd_validate, "pv": _cmd_pv, "finance": _cmd_finance}[args.command]
+    handler = {"run": _cmd_run, "validate": _cmd_validate, "pv": _cmd_pv, "finance": _cmd_finance,
+               "compare": _cmd_compare}[args.command]
     try:
         return handler(args)
     except InputError as exc:

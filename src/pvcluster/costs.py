@@ -190,3 +190,32 @@ def storage_costs(capex_krw_per_unit: float, om_fraction_of_capex: float, life_y
     life = int(round(life_years))
     one_off = {"storage_replacement": (life + 1, capex_krw_per_unit)} if life < operating_years else {}
     return AssetCosts(capex_krw_per_unit, {"storage_om": om_fraction_of_capex * capex_krw_per_unit}, one_off)
+
+
+#: What a PV segment is built as, for its costs: a house roof (about 3 kW), another building's roof
+#: (10-100 kW), or single-axis trackers on land.
+PV_COST_KINDS = ("house_roof", "building_roof", "tracker")
+
+
+def pv_kind_costs(costs, finance, kind: str, dc_ac_ratio: float) -> AssetCosts:
+    """A kWp of PV of ``kind`` from the cost and finance facts (sizing and finance both call this)."""
+    if kind == "house_roof":
+        capex, lease = costs.rooftop_pv_capex_krw_per_kwp, 0.0
+    elif kind == "building_roof":
+        capex, lease = costs.building_pv_capex_krw_per_kwp, 0.0
+    elif kind == "tracker":
+        capex = costs.utility_pv_capex_krw_per_kwp * (1.0 + costs.tracker_capex_premium_fraction)
+        lease = finance.land_lease_krw_per_kwp_year
+    else:
+        raise ValueError(f"kind: expected one of {', '.join(PV_COST_KINDS)}; found {kind!r}")
+    return pv_costs(capex, costs.pv_fixed_om_fraction_of_capex, finance.pv_insurance_and_tax_krw_per_kwp_year,
+                    finance.inverter_replacement_krw_per_kw, int(round(finance.inverter_replacement_year)),
+                    dc_ac_ratio, lease)
+
+
+def storage_kind_costs(costs, operating_years: int) -> tuple[AssetCosts, AssetCosts]:
+    """(a kWh, a kW) of storage from the cost facts."""
+    return (storage_costs(costs.storage_energy_capex_krw_per_kwh, costs.storage_fixed_om_fraction_of_capex,
+                          costs.storage_life_years, operating_years),
+            storage_costs(costs.storage_power_capex_krw_per_kw, costs.storage_fixed_om_fraction_of_capex,
+                          costs.storage_life_years, operating_years))

@@ -385,6 +385,32 @@ class Facts:
             for kind, facts in self._by_kind.items()
         }
 
+    def value(self, key: str) -> Any:
+        """The value of ``"<kind>.<fact>"``."""
+        kind, name = key.split(".", 1)
+        return self._by_kind[kind][name].value
+
+    def replaced(self, values: dict[str, Any], origin: str = "study") -> Facts:
+        """New facts with ``{"<kind>.<fact>": value}`` replaced, each checked by its declaration;
+        raises InputError listing every bad key or value."""
+        from pvcluster.errors import InputError
+
+        by_kind = {kind: dict(facts) for kind, facts in self._by_kind.items()}
+        ctx = Context(where=origin)
+        for key, value in values.items():
+            kind, _, name = key.partition(".")
+            declared = FACT_FILES.get(kind, {})
+            if name not in declared:
+                known = [f"{k}.{n}" for k, d in FACT_FILES.items() for n in d]
+                ctx.add(key, "a fact as <kind>.<name>", f"unknown fact {key!r}{_suggest(key, known)}")
+                continue
+            v = _validate_field(declared[name], value, key, ctx)
+            if v is not None:
+                by_kind.setdefault(kind, {})[name] = Fact(v, declared[name].unit, f"{origin} override")
+        if ctx.problems:
+            raise InputError(ctx.problems)
+        return Facts(by_kind)
+
 
 class _Values:
     def __init__(self, facts: dict[str, Fact]):

@@ -1,7 +1,9 @@
-"""The chain: scenario -> weather -> generation and demand -> sizing -> finance -> report.
+"""The chain: scenario -> weather -> generation and demand -> sizing -> finance -> sensitivity.
 
-Each stage reads only what the stages before it produced. ``run`` times every stage and
-reports progress through a callback (the command line prints it on stderr).
+:func:`compute` runs every stage in memory and returns :class:`Results` (each stage's frozen record,
+the summary, the hourly and cash-flow tables); it writes nothing. :func:`run` computes and writes the
+output folder, as the command line does. Each stage reads only what the stages before it produced;
+``progress`` receives a line per stage (the command line prints them on stderr).
 """
 
 from __future__ import annotations
@@ -9,26 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from pvcluster.demand import build_demand
-from pvcluster.finance import build_finance
-from pvcluster.generation import build_generation
-from pvcluster.report import write_outputs
+import pandas as pd
+
 from pvcluster.scenario import Scenario
-from pvcluster.sizing import build_sizing
-from pvcluster.weather import build_weather
 
 
 def _quiet(message: str) -> None:
     pass
-
-
-@dataclass
-class RunResult:
-    out_dir: Path
-    summary: dict
-    timings_s: dict[str, float] = field(default_factory=dict)
 
 
 def check_meters_or_raise(scenario: Scenario, demand) -> None:
@@ -42,17 +34,86 @@ def check_meters_or_raise(scenario: Scenario, demand) -> None:
                                             f" in scenario {scenario.path}")
 
 
+@dataclass(frozen=True)
+class Results:
+    """Everything a run computed, in memory.
+
+    Attributes
+    ----------
+    scenario : pvcluster.scenario.Scenario
+        The validated scenario (settings and facts with provenance).
+    weather, generation, demand, sizing, finance
+        Each stage's frozen record (:class:`pvcluster.weather.Weather`, :class:`pvcluster.generation.Generation`,
+        :class:`pvcluster.demand.Demand`, :class:`pvcluster.sizing.Sizing` with a
+        :class:`pvcluster.sizing.results.SiteResult` per site, :class:`pvcluster.finance.Finance`).
+    sensitivity : pandas.DataFrame
+        One-at-a-time swings of the portfolio NPV (real KRW) for +/- a share of key inputs, the sizing
+        held fixed (:mod:`pvcluster.sensitivity`); empty when it was not computed.
+    summary : dict
+        The headline results, as written to ``summary.json`` (units in key names).
+    timings_s : dict
+        Seconds per stage (they vary run to run; ``manifest.json`` holds them).
+    """
+
+    scenario: Scenario
+    weather: object
+    generation: object
+    demand: object
+    sizing: object
+    finance: object
+    sensitivity: pd.DataFrame
+    summary: dict
+    timings_s: dict = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def hourly(self) -> pd.DataFrame:
+        """One row per hour (tz-aware, hour-beginning): weather, generation, demand and every site's dispatch,
+        the columns of ``hourly.csv``."""
+        from pvcluster.report.tables import hourly_table
+
+        return hourly_table(self.weather, self.generation, self.demand, self.sizing)
+
+    @cached_property
+    def cashflows(self) -> dict[str, pd.DataFrame]:
+        """Project name -> its yearly cash-flow table (money columns nominal KRW, ``*_nominal_krw``)."""
+        from pvcluster.report import nominal_names
+
+        return {name: r.table.rename(columns=nominal_names) for name, r in self.finance.projects.items()}
+
+    def write(self, out_dir: str | Path | None = None, format: str = "csv") -> Path:
+        """Write the output folder (atomically) and return its path; ``format`` csv or parquet for the
+        hourly and cash-flow tables."""
+        from pvcluster.report import write_outputs
+
+        out = Path(out_dir) if out_dir is not None else default_out_dir(self.scenario)
+        write_outputs(out, self, format=format)
+        return out
+
+    def report_html(self) -> str:
+        """The self-contained HTML report as a string (figures embedded)."""
+        from pvcluster.report import report_html
+
+        return report_html(self)
+
+
 def default_out_dir(scenario: Scenario) -> Path:
     return Path("outputs") / scenario.scenario.name
 
 
-def run(scenario: Scenario, out_dir: Path | None = None,
-        progress: Callable[[str], None] = _quiet) -> RunResult:
-    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
+def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True) -> Results:
+    """Run every stage in memory; nothing is written."""
+    from pvcluster.demand import build_demand
+    from pvcluster.finance import build_finance
+    from pvcluster.generation import build_generation
+    from pvcluster.report.tables import summary_dict
+    from pvcluster.sizing import build_sizing
+    from pvcluster.weather import build_weather
+
     timings: dict[str, float] = {}
+    steps = 6 if sensitivity else 5
 
     def stage(name: str, fn, *args, **kwargs):
-        progress(f"[{len(timings) + 1}/6] {name} ...")
+        progress(f"[{len(timings) + 1}/{steps}] {name} ...")
         t0 = time.perf_counter()
         result = fn(*args, **kwargs)
         timings[name] = time.perf_counter() - t0
@@ -68,9 +129,33 @@ def run(scenario: Scenario, out_dir: Path | None = None,
     sizing = stage("sizing", build_sizing, scenario, generation, demand,
                    progress=lambda m: progress(f"      {m}"))
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)
+    table = pd.DataFrame()
+    if sensitivity:
+        from pvcluster.sensitivity import portfolio_oat
+
+        table = stage("sensitivity", portfolio_oat, scenario, generation, demand, sizing, finance)
+    summary = summary_dict(scenario, weather, generation, demand, sizing, finance, table)
+    return Results(scenario, weather, generation, demand, sizing, finance, table, summary, timings)
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    summary: dict
+    results: Results
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str], None] = _quiet,
+        format: str = "csv") -> RunResult:
+    """Compute and write the output folder (the command line's ``pvcluster run``)."""
+    results = compute(scenario, progress)
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     t0 = time.perf_counter()
-    progress("[6/6] report ...")
-    summary = write_outputs(out_dir, scenario, weather, generation, demand, sizing, finance, timings)
-    timings["report"] = time.perf_counter() - t0
-    progress(f"      report done in {timings['report']:.2f} s")
-    return RunResult(out_dir=out_dir, summary=summary, timings_s=timings)
+    progress("      writing the outputs ...")
+    from pvcluster.report import write_outputs
+
+    write_outputs(out_dir, results, format=format)
+    results.timings_s["report"] = time.perf_counter() - t0
+    progress(f"      report done in {results.timings_s['report']:.2f} s")
+    return RunResult(out_dir=out_dir, summary=results.summary, results=results, timings_s=results.timings_s)

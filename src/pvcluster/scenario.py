@@ -379,6 +379,16 @@ class Scenario:
     def design_year(self) -> int:
         return self.settings["demand"].design_year or self.settings["scenario"].base_year
 
+    def with_facts(self, values: dict[str, Any], origin: str = "study") -> Scenario:
+        """The same scenario with facts replaced (``{"market.smp_krw_per_kwh": 120.0}``), validated by
+        their declarations; the hash records the change."""
+        from dataclasses import replace
+
+        facts = self.facts.replaced(values, origin)
+        change = ";".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+        digest = hashlib.sha256((self.sha256 + change).encode()).hexdigest()
+        return replace(self, facts=facts, sha256=digest)
+
     def __getattr__(self, name: str) -> Any:  # scn.plant, scn.villages ...
         try:
             return self.settings[name]
@@ -394,7 +404,7 @@ VILLAGE_LOADS = ("households", "heat_pumps", "hall", "street_lights")
 
 def _check_loads(settings: Section, catalogue: dict, ctx: Context) -> list[Problem]:
     """Cross-checks of facilities against the catalogue, the villages and the project years."""
-    from pvcluster.facilities import MODEL_INSTANCE_KEYS, SIZE_KEYS
+    from pvcluster.facility_catalogue import MODEL_INSTANCE_KEYS, SIZE_KEYS
     from pvcluster.schema import _suggest
 
     out: list[Problem] = []
@@ -616,7 +626,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
 
     catalogue = {}
     if settings is not None and settings.inputs is not None and settings.inputs.facilities is not None:
-        from pvcluster.facilities import load_catalogue
+        from pvcluster.facility_catalogue import load_catalogue
 
         input_paths["facilities"] = settings.inputs.facilities
         catalogue = load_catalogue(settings.inputs.facilities, problems)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from pvcluster.facilities import FacilityType
+from pvcluster.facility_catalogue import FacilityType
 from pvcluster.demand.facilities import (dark_fraction, polysilicon_annual_kwh, process_kw, profile_kw,
                                          street_lights_kw, water_treatment_annual_kwh)
 from pvcluster.demand.growth import compound_factors, facility_factors

@@ -32,8 +32,11 @@ __all__ = ["Finance", "build_finance", "Project", "ProjectResult", "Debt", "Tax"
            "FinanceInputError", "npv", "irr", "lcoe", "payback_year", "corporate_tax", "plant_project"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finance:
+    """The finance stage's record: every project's inputs and result (nominal cash-flow tables, real NPVs),
+    the portfolio entries with their jobs, the polysilicon plant, the fund, and the Energy Station's basis."""
+
     projects: dict[str, ProjectResult]
     inputs: dict[str, Project]
     portfolio: list[PortfolioEntry] = field(default_factory=list)
@@ -107,29 +110,33 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
     p = scenario.plant
     first_year_mwh = generation.plant_annual_mwh()
     plant = plant_project(scenario, first_year_mwh * 1000.0, generation.plant_ac_kw)
-    add(plant, "pv_plant", DEFAULT_PLACE["plant"], pv_kwp=p.capacity_kwp, pv_kind="utility",
-        built_kwp=0.0 if p.valuation == "as_built" else None)
     basis = plant_basis(scenario)
     if p.valuation == "as_built":
         notes[plant.name] = (f"valued as built: commercial operation {basis['commercial_operation_year']}, "
                              f"{basis['years_run']} years run, {basis['remaining_life_years']} left; capex "
                              f"{p.as_built_capex_krw / 1e9:,.1f} bn KRW sunk (out of the NPV)")
-        for e in portfolio:
-            if e.name == plant.name:
-                e.note = notes[plant.name]
+    add(plant, "pv_plant", DEFAULT_PLACE["plant"], pv_kwp=p.capacity_kwp, pv_kind="utility",
+        built_kwp=0.0 if p.valuation == "as_built" else None)
     farm = farm_project(scenario)
     if farm is not None:
+        if p.valuation == "as_built":
+            notes[farm.name] = (f"valued as built with the plant: its capital of {p.farm_capex_krw / 1e9:,.1f} bn KRW "
+                                f"is sunk; {p.farm_area_ha:g} ha at the forest-crop income per hectare")
         add(farm, "farm", DEFAULT_PLACE["farm"])
 
     villages = {v.name for v in scenario.villages}
     if sizing is not None:
-        for name, solution in sizing.sites.items():
-            if solution.dispatch is None or solution.baseline is None:
+        from pvcluster.market import TariffRules, tariff_calendar
+
+        index = generation.plant_ac_kw.index
+        calendar = tariff_calendar(index, TariffRules.from_facts(scenario.facts.market))
+        for name, site in sizing.sites.items():
+            if site.dispatch is None or site.baseline is None:
                 continue
-            project = site_project(scenario, name, solution, sizing.site_inputs[name])
+            project = site_project(scenario, name, site, sizing.site_inputs[name], index, calendar)
             if project is None:
                 continue
-            new_kwp = max(solution.sizes.get("pv_new_capacity_kwp", 0.0), 0.0)
+            new_kwp = site.pv.new_capacity_kwp
             place = (DEFAULT_PLACE["village"] if name in villages
                      else DEFAULT_PLACE.get(name, DEFAULT_PLACE["county"]))
             kind = "utility" if name == "plant_extension" else "rooftop"
@@ -154,13 +161,15 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
         project = cluster_project(scenario, spec)
         add(project, "cluster", (spec.level, spec.function), staff_fte=spec.direct_jobs_fte)
 
-    finance = Finance(results, inputs, portfolio, notes, polysilicon=poly, plant_basis=basis,
-                      plant_history=plant_history(scenario))
+    fund = None
     if scenario.fund is not None and scenario.fund.tranches:
+        from types import SimpleNamespace
+
         from pvcluster.finance import fund_link
 
-        finance.fund = fund_link.build(scenario, finance)
-    return finance
+        fund = fund_link.build(scenario, SimpleNamespace(projects=results, inputs=inputs))
+    return Finance(results, inputs, portfolio, notes, polysilicon=poly, fund=fund, plant_basis=basis,
+                   plant_history=plant_history(scenario))
 
 
 def plant_history(scenario) -> dict:

@@ -39,9 +39,8 @@ def _pv_share(sizing) -> float:
     site = sizing.sites.get("industrial_complex") if sizing is not None else None
     if site is None:
         return 0.0
-    h = site.hourly
-    load = float(np.sum(h["load_kw"]))
-    served = float(np.sum(h["pv_generation_kw"] - h["grid_export_kw"] - h["pv_curtailed_kw"]))
+    load = float(np.sum(site.served_load_kw))
+    served = float(np.sum(site.pv.generation_kw - site.grid.export_kw - site.pv.curtailed_kw))
     return float(np.clip(served / load, 0.0, 1.0)) if load > 0 else 0.0
 
 

@@ -31,7 +31,7 @@ DEFAULT_PLACE = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class PortfolioEntry:
     name: str
     level: str

@@ -126,6 +126,7 @@ class Project:
     existing_depreciation_krw: np.ndarray | tuple = ()
     existing_debt_krw: float = 0.0  # balance at t = 0, repaid as an annuity at debt.rate_fraction
     existing_debt_years: int = 0
+    existing_working_capital: bool = False  # its receivables are already held: no build-up in the first year
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,8 @@ def evaluate_project(p: Project) -> ProjectResult:
 
     working_capital = p.working_capital_fraction_of_revenue * revenue
     working_capital[-1] = 0.0  # released at the end of the life
-    wc_change = np.diff(np.concatenate([[0.0], working_capital]))
+    opening = working_capital[0] if p.existing_working_capital else 0.0  # an existing asset holds it already
+    wc_change = np.diff(np.concatenate([[opening], working_capital]))
 
     net_capex = capex - grant
     basis0 = float(net_capex.sum()) * p.tax.depreciable_fraction

@@ -158,7 +158,7 @@ def plant_project(scenario, first_year_energy_kwh: float, hourly_kw=None) -> Pro
         # nominal KRW of the years they were spent: depreciation is fixed in nominal terms
         dep[:left] = p.as_built_capex_krw / y
         extra = dict(existing_depreciation_krw=dep, existing_debt_krw=p.remaining_debt_krw,
-                     existing_debt_years=p.remaining_debt_years)
+                     existing_debt_years=p.remaining_debt_years, existing_working_capital=True)
         debt = debt if p.remaining_debt_krw > 0 else None
     return Project(name=p.name, capex_krw=0.0 if as_built else capex_new, energy_kwh=energy, revenue_krw=revenue,
                    opex_krw=opex, working_capital_fraction_of_revenue=f.working_capital_fraction_of_revenue,
@@ -180,39 +180,52 @@ def farm_project(scenario) -> Project | None:
                    **terms)
 
 
-def site_bills_krw(site, meters: dict, dispatch) -> float:
-    """The site's meters' bills for a year of dispatch (the market's bill function)."""
+def site_bills_krw(meters: dict, dispatch, calendar, rules) -> float:
+    """The meters' KEPCO bills for a year of a site's dispatch (the market's bill function); a meter the
+    dispatch does not use (a pilot supply meter without the pilot) bills nothing."""
     total = 0.0
     for name, meter in meters.items():
-        if meter is None or name not in dispatch.imports_kw:  # no supply meter without the pilot
+        if meter is None or name not in dispatch.imports_kw:
             continue
         export = dispatch.export_kw if meter.net_metering else None
-        total += annual_bill_krw(meter, dispatch.imports_kw[name], site.tariff_calendar, site.tariff_rules, export,
+        total += annual_bill_krw(meter, dispatch.imports_kw[name], calendar, rules, export,
                                  load_kw=dispatch.load_kw[name])
     return total
 
 
-def site_project(scenario, name: str, solution, site) -> Project | None:
+def priced_meters(scenario, meters: dict) -> dict:
+    """The sizing stage's meters with the scenario's tariff records (a study may change the rates)."""
+    return {name: (replace(m, tariff=scenario.tariffs.get(m.tariff.name, m.tariff)) if m is not None else None)
+            for name, m in meters.items()}
+
+
+def site_project(scenario, name: str, site, data, index, calendar=None) -> Project | None:
     """What sizing built at one site, as a project; None when it built nothing.
 
-    ``solution`` is the sizing stage's record of the site (sizes, dispatch, baseline, meters) and
-    ``site`` its inputs (segments with their cost records, storage costs, export prices); finance
-    reads both as data and imports nothing of the sizing stage.
+    ``site`` is the sizing stage's record of the site (:class:`pvcluster.sizing.results.SiteResult`:
+    sizes, dispatch, baseline, meters) and ``data`` its inputs (segments, pilot candidates, what its
+    exports earn), ``index`` the hourly index of the year and ``calendar`` its tariff calendar (built
+    from it when not given). Costs and prices come from the scenario's facts through the cost layer
+    and the market, so a fixed design can be priced again under other facts; finance imports nothing
+    of the sizing stage.
     """
-    c, m = scenario.facts.costs, scenario.facts.market
+    from pvcluster.costs import pv_kind_costs, storage_kind_costs
+    from pvcluster.market import TariffRules, tariff_calendar
+
+    c, m, f = scenario.facts.costs, scenario.facts.market, scenario.facts.finance
     n = scenario.finance.analysis_years
-    sizes = solution.sizes
-    new_kwp = {g.name: max(sizes.get(f"pv_{g.name}_kwp", g.existing_kwp) - g.existing_kwp, 0.0)
-               for g in site.segments}
-    energy_kwh, power_kw = max(sizes.get("storage_energy_kwh", 0.0), 0.0), max(sizes.get("storage_power_kw", 0.0), 0.0)
-    enrolled = set(solution.extra.get("enrolled", ()))
-    retrofit = sum(cand.retrofit_krw for cand in site.pilot if cand.name in enrolled)
-    streams = [g.asset_costs.streams(new_kwp[g.name], n) for g in site.segments if new_kwp[g.name] > 0]
+    new_kwp = dict(site.pv.new_segments_kwp)
+    segment_costs = {g.name: (pv_kind_costs(c, f, g.cost_kind, g.dc_ac_ratio) if g.cost_kind else g.asset_costs)
+                     for g in data.segments}
+    energy_costs, power_costs = storage_kind_costs(c, n)
+    energy_kwh, power_kw = site.storage.energy_kwh, site.storage.power_kw
+    enrolled = set(site.pilot.enrolled)
+    retrofit = sum(cand.retrofit_krw for cand in data.pilot if cand.name in enrolled)
+    streams = [segment_costs[g].streams(kwp, n) for g, kwp in new_kwp.items() if kwp > 0]
     if energy_kwh > 0:
-        streams += [site.storage_energy_costs.streams(energy_kwh, n), site.storage_power_costs.streams(power_kw, n)]
-    capex = (sum(g.asset_costs.capex_krw_per_unit * new_kwp[g.name] for g in site.segments)
-             + site.storage_energy_capex_krw_per_kwh * energy_kwh + site.storage_power_capex_krw_per_kw * power_kw
-             + retrofit)
+        streams += [energy_costs.streams(energy_kwh, n), power_costs.streams(power_kw, n)]
+    capex = (sum(segment_costs[g].capex_krw_per_unit * kwp for g, kwp in new_kwp.items())
+             + energy_costs.capex_krw_per_unit * energy_kwh + power_costs.capex_krw_per_unit * power_kw + retrofit)
     if capex <= 1e-6:
         return None
     years = operating_calendar_years(scenario, scenario.finance.construction_years, n)
@@ -220,25 +233,27 @@ def site_project(scenario, name: str, solution, site) -> Project | None:
     retail = path_factors(m.retail_tariff_real_change_fraction_per_year, base, years)
     smp_path = path_factors(m.smp_real_change_fraction_per_year, base, years)
     rec_path = path_factors(m.rec_real_change_fraction_per_year, base, years)
-    degradation = (1.0 - c.pv_degradation_fraction_per_year) ** np.arange(n) / site.pv_output_factor
-    net_metered = any(md.terms.net_metering for md in site.meters)
-    price = np.asarray(site.export_price_krw_per_kwh, dtype=float)
-    smp_part = np.clip(price - site.rec_krw_per_kwh, 0.0, None)
+    degradation = (1.0 - c.pv_degradation_fraction_per_year) ** np.arange(n) / data.pv_output_factor
+    rules = TariffRules.from_facts(m)
+    calendar = calendar if calendar is not None else tariff_calendar(index, rules)
+    meters = priced_meters(scenario, site.grid.meters)
+    smp = smp_hourly_krw_per_kwh(m, index)
+    rec_krw_per_kwh = m.rec_price_krw_per_rec / 1000.0 * data.rec_weight if data.export_kind != "net_metering" else 0.0
+    exports_earn = data.export_kind != "net_metering"
     savings, export, pv_energy = np.zeros(n), np.zeros(n), np.zeros(n)
-    total_kwp = max(sizes.get("pv_capacity_kwp", 0.0), 1e-9)
-    new_share = sum(new_kwp.values()) / total_kwp
+    new_share = site.pv.new_capacity_kwp / max(site.pv.capacity_kwp, 1e-9)
     for k in range(n):
-        project_k = scale_pv(solution.dispatch, degradation[k])
-        base_k = scale_pv(solution.baseline, degradation[k])
-        if solution.meters:
-            savings[k] = (site_bills_krw(site, solution.meters, base_k)
-                          - site_bills_krw(site, solution.meters, project_k)) * retail[k]
-        if not net_metered:
+        project_k = scale_pv(site.dispatch, degradation[k])
+        base_k = scale_pv(site.baseline, degradation[k])
+        if meters:
+            savings[k] = (site_bills_krw(meters, base_k, calendar, rules)
+                          - site_bills_krw(meters, project_k, calendar, rules)) * retail[k]
+        if exports_earn:
             dx = project_k.export_kw - base_k.export_kw
-            export[k] = float(dx @ smp_part) * smp_path[k] + float(dx.sum()) * site.rec_krw_per_kwh * rec_path[k]
+            export[k] = float(dx @ smp) * smp_path[k] + float(dx.sum()) * rec_krw_per_kwh * rec_path[k]
         pv_energy[k] = float(project_k.pv_kw.sum()) * new_share
     revenue = {"grid_savings": savings, "export": export}
     if enrolled:
-        revenue["pilot"] = np.full(n, solution.extra.get("pilot_revenue_krw_per_year", 0.0))
+        revenue["pilot"] = np.full(n, scenario.pilot.tariff_krw_per_kwh * site.pilot.energy_kwh)
     return Project(name=f"{name}_pv", capex_krw=capex, energy_kwh=pv_energy, revenue_krw=revenue,
                    opex_krw=add_streams(*streams), debt=debt_terms(scenario), **common_terms(scenario))

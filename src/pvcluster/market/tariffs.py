@@ -270,11 +270,12 @@ class TariffCalendar:
 
 
 def tariff_calendar(index: pd.DatetimeIndex, rules: TariffRules, holidays: np.ndarray | None = None) -> TariffCalendar:
-    """The tariff calendar of an hourly index (public holidays from the ``holidays`` package)."""
+    """The tariff calendar of an hourly index (public holidays from the ``holidays`` package, without the
+    ad-hoc temporary holidays, which KEPCO bills as ordinary days)."""
     month = index.month.to_numpy()
     season = SEASON_OF_MONTH[month - 1]
     band = rules.band_by_hour[season, index.hour.to_numpy()].astype(int)
-    holiday = holiday_mask(index) if holidays is None else np.asarray(holidays, dtype=bool)
+    holiday = holiday_mask(index, temporary=False) if holidays is None else np.asarray(holidays, dtype=bool)
     sunday = np.asarray(index.day_of_week == 6)
     saturday = np.asarray(index.day_of_week == 5) & ~holiday
     band = np.where(saturday & (band == PEAK), MID, band)

@@ -16,7 +16,8 @@ from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly
                                      solver_times, summary_dict)
 from pvcluster.report.writer import atomic_folder
 
-__all__ = ["write_outputs", "summary_dict", "hourly_table", "round_floats", "atomic_folder"]
+__all__ = ["write_outputs", "report_html", "render_figures", "summary_dict", "hourly_table", "round_floats",
+           "atomic_folder", "nominal_names"]
 
 _PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib", "holidays")
 
@@ -60,70 +61,136 @@ def write_finance_extras(tmp: Path, figures: dict, figdir: Path, finance) -> Non
     pf.table(finance.portfolio).to_csv(tmp / "cashflows" / "portfolio.csv", index=False, float_format="%.6g")
     pf.cash_by_year(finance.portfolio, "level").add_suffix("_project_cash_flow_nominal_krw").to_csv(
         tmp / "cashflows" / "portfolio_by_level.csv", float_format="%.6f")
-    jobs = pf.jobs_by_year(finance.portfolio, "level")
+    jobs = _jobs_figure(finance, figdir, figures)
     if not jobs.empty:
         jobs.to_csv(tmp / "jobs_by_year.csv", float_format="%.6g")
-        figures["jobs"] = figdir / "jobs.png"
-        jobs_figure(jobs, figures["jobs"])
-    if finance.fund is not None:
-        from pvcluster.report.fund_figures import plot_waterfall
-
+    if _fund_figure(finance, figdir, figures) is not None:
         finance.fund.table.to_csv(tmp / "cashflows" / "fund.csv", float_format="%.6f")
-        figures["fund_waterfall"] = figdir / "fund_waterfall.png"
-        plot_waterfall(finance.fund, figures["fund_waterfall"])
     if finance.polysilicon is not None and getattr(finance.polysilicon, "electricity_table", None) is not None:
         finance.polysilicon.electricity_table.to_csv(tmp / "polysilicon_npv_by_electricity_price.csv",
                                                      index=False, float_format="%.6g")
 
 
-def write_outputs(out_dir: Path, scenario, weather, generation, demand, sizing, finance,
-                  timings_s: dict[str, float]) -> dict:
-    """Write every output of a run into ``out_dir`` atomically; return the summary."""
-    summary = summary_dict(scenario, weather, generation, demand, sizing, finance)
-    hourly = hourly_table(weather, generation, demand, sizing)
+def render_figures(results, figdir: Path) -> dict[str, Path]:
+    """Every figure of a run as PNG files in ``figdir``; returns name -> path."""
+    generation, demand, finance = results.generation, results.demand, results.finance
+    summary, hourly = results.summary, results.hourly
     plant_col = f"{generation.plant_name}_ac_kw"
     site_sizes = summary["sizing"]["sites"]
     # sites with something to show: a load they serve or PV
     shown = [n for n, s in site_sizes.items() if s["served_load_kwh"] > 0 or s["pv_generation_kwh"] > 0]
     storage = {n: s["storage_energy_kwh"] for n, s in site_sizes.items() if s.get("storage_energy_kwh", 0.0) > 1e-6}
+    figures = {
+        "week_summer": figdir / "week_summer.png",
+        "week_winter": figdir / "week_winter.png",
+        "monthly_energy": figdir / "monthly_energy.png",
+        "demand_profiles": figdir / "demand_profiles.png",
+        "load_duration": figdir / "load_duration.png",
+        "sizing": figdir / "sizing.png",
+    }
+    week_figure(hourly, plant_col, shown, 7, 14, "Summer week (14-20 July)", figures["week_summer"])
+    week_figure(hourly, plant_col, shown, 1, 13, "Winter week (13-19 January)", figures["week_winter"])
+    monthly_energy_figure(hourly, plant_col, shown, figures["monthly_energy"])
+    class_kw = demand.class_kw()
+    demand_profiles_figure(class_kw, figures["demand_profiles"])
+    load_duration_figure(class_kw, figures["load_duration"])
+    sizing_figure(site_sizes, figures["sizing"])
+    if storage:
+        figures["soc_heatmap"] = figdir / "soc_heatmap.png"
+        soc_heatmap_figure(hourly, storage, figures["soc_heatmap"])
+    for name, result in finance.projects.items():
+        figures[f"cashflow_{name}"] = figdir / f"cashflow_{name}.png"
+        cashflow_figure(result.table, name, figures[f"cashflow_{name}"])
+    if summary.get("sensitivity"):
+        from pvcluster.report.figures import tornado_figure
+
+        figures["tornado"] = figdir / "tornado.png"
+        tornado_figure(summary["sensitivity"], figures["tornado"])
+    return figures
+
+
+def _provenance(scenario) -> dict:
+    provenance = scenario.facts.provenance()
+    provenance["facilities"] = {f"{t.name}.{k}": v for t in scenario.facility_types.values()
+                                for k, v in t.provenance().items()}
+    provenance["tariffs"] = {f"{t.name}.{k}": v for t in scenario.tariffs.values() for k, v in t.provenance.items()}
+    provenance["rec_weights"] = {f"{r.name}.{k}": v for r in scenario.rec_rules.values()
+                                 for k, v in r.provenance.items()}
+    return provenance
+
+
+def report_html(results) -> str:
+    """The self-contained report of a run as a string (figures rendered in a temporary folder)."""
+    import tempfile
+
+    from pvcluster.report.html import build_report
+
+    with tempfile.TemporaryDirectory(prefix="pvcluster-figures-") as tmp:
+        figures = render_figures(results, Path(tmp))
+        _jobs_figure(results.finance, Path(tmp), figures)
+        _fund_figure(results.finance, Path(tmp), figures)
+        return build_report(results.summary, figures, _provenance(results.scenario))
+
+
+def _jobs_figure(finance, figdir: Path, figures: dict):
+    from pvcluster.finance import portfolio as pf
+
+    jobs = pf.jobs_by_year(finance.portfolio, "level")
+    if not jobs.empty:
+        figures["jobs"] = figdir / "jobs.png"
+        jobs_figure(jobs, figures["jobs"])
+    return jobs
+
+
+def _fund_figure(finance, figdir: Path, figures: dict):
+    if finance.fund is None:
+        return None
+    from pvcluster.report.fund_figures import plot_waterfall
+
+    figures["fund_waterfall"] = figdir / "fund_waterfall.png"
+    plot_waterfall(finance.fund, figures["fund_waterfall"])
+    return finance.fund
+
+
+FORMATS = ("csv", "parquet")
+
+
+def _table_out(table, path: Path, format: str, **csv_kwargs) -> None:
+    """A table as CSV (``path`` with .csv) or Parquet (.parquet, its index kept as columns)."""
+    if format == "parquet":
+        table.to_parquet(path.with_suffix(".parquet"), index=csv_kwargs.get("index", True) is not False)
+    else:
+        table.to_csv(path.with_suffix(".csv"), **csv_kwargs)
+
+
+def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
+    """Write every output of a run into ``out_dir`` atomically; return the summary.
+
+    ``format`` is ``csv`` (default) or ``parquet`` for the hourly and cash-flow tables (the other tables
+    stay CSV)."""
+    if format not in FORMATS:
+        raise ValueError(f"format: expected one of {', '.join(FORMATS)}; found {format!r}")
+    scenario, generation, demand, sizing, finance = (results.scenario, results.generation, results.demand,
+                                                     results.sizing, results.finance)
+    summary = results.summary
     with atomic_folder(out_dir) as tmp:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        hourly.to_csv(tmp / "hourly.csv", float_format="%.6g", date_format="%Y-%m-%dT%H:%M:%S%z")
+        _table_out(results.hourly, tmp / "hourly.csv", format, float_format="%.6g",
+                   date_format="%Y-%m-%dT%H:%M:%S%z")
         generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
         demand_by_year_table(demand).to_csv(tmp / "demand_by_year.csv", float_format="%.6g")
         (tmp / "cashflows").mkdir()
-        for name, result in finance.projects.items():  # nominal KRW, and the names say so
-            result.table.rename(columns=nominal_names).to_csv(tmp / "cashflows" / f"{name}.csv", index=False,
-                                                               float_format="%.6f")
+        for name, table in results.cashflows.items():  # nominal KRW, and the names say so
+            _table_out(table, tmp / "cashflows" / f"{name}.csv", format, index=False, float_format="%.6f")
+        if not results.sensitivity.empty:
+            results.sensitivity.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
         figdir = tmp / "figures"
         figdir.mkdir()
-        figures = {
-            "week_summer": figdir / "week_summer.png",
-            "week_winter": figdir / "week_winter.png",
-            "monthly_energy": figdir / "monthly_energy.png",
-            "demand_profiles": figdir / "demand_profiles.png",
-            "load_duration": figdir / "load_duration.png",
-            "sizing": figdir / "sizing.png",
-        }
-        week_figure(hourly, plant_col, shown, 7, 14, "Summer week (14-20 July)", figures["week_summer"])
-        week_figure(hourly, plant_col, shown, 1, 13, "Winter week (13-19 January)", figures["week_winter"])
-        monthly_energy_figure(hourly, plant_col, shown, figures["monthly_energy"])
-        class_kw = demand.class_kw()
-        demand_profiles_figure(class_kw, figures["demand_profiles"])
-        load_duration_figure(class_kw, figures["load_duration"])
-        sizing_figure(site_sizes, figures["sizing"])
-        if storage:
-            figures["soc_heatmap"] = figdir / "soc_heatmap.png"
-            soc_heatmap_figure(hourly, storage, figures["soc_heatmap"])
-        for name, result in finance.projects.items():
-            figures[f"cashflow_{name}"] = figdir / f"cashflow_{name}.png"
-            cashflow_figure(result.table, name, figures[f"cashflow_{name}"])
+        figures = render_figures(results, figdir)
         write_finance_extras(tmp, figures, figdir, finance)
-        provenance = scenario.facts.provenance()
-        provenance["facilities"] = {f"{t.name}.{k}": v for t in scenario.facility_types.values()
-                                    for k, v in t.provenance().items()}
-        write_report(tmp / "report.html", summary, figures, provenance)
-        manifest = manifest_dict(scenario, timings_s, solver_times(sizing), cluster_times(sizing))
+        write_report(tmp / "report.html", summary, figures, _provenance(scenario))
+        manifest = manifest_dict(scenario, results.timings_s, solver_times(sizing), cluster_times(sizing))
+        manifest["format"] = format
         manifest["files"] = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         (tmp / "manifest.json").write_text(json.dumps(round_floats(manifest), indent=2) + "\n", encoding="utf-8")
     return summary

@@ -99,6 +99,7 @@ def monthly_energy_figure(hourly: pd.DataFrame, plant_column: str, sites: list[s
         ax.set_ylabel("MWh")
     for ax in axes[:n]:
         ax.set_xticks(months)
+        ax.set_xticklabels([m[0] for m in _MONTHS])  # J F M A M J J A S O N D
         ax.tick_params(labelsize=8)
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -132,7 +133,9 @@ def soc_heatmap_figure(hourly: pd.DataFrame, storage_kwh: dict[str, float], path
 
 
 _SEGMENT_COLORS = {"house_roofs": "#4a6fa5", "public_roofs": "#7aa95c", "commercial_roofs": "#e67e22",
-                   "factory_roofs": "#9b59b6", "trackers": "#f2a900", "existing": "#999999"}
+                   "factory_roofs": "#8c564b", "trackers": "#f2a900", "existing": "#999999"}
+_STORAGE_COLOR = "#17a2b8"  # not a PV segment's colour
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _NOT_SEGMENTS = {"pv_capacity_kwp", "pv_new_capacity_kwp", "pv_potential_kwp"}
 
 
@@ -173,7 +176,7 @@ def sizing_figure(sites: dict[str, dict], path: Path) -> None:
     ax = axes[1]
     energy = np.array([sites[n].get("storage_energy_kwh", 0.0) for n in names])
     power = np.array([sites[n].get("storage_power_kw", 0.0) for n in names])
-    ax.bar(x, energy, 0.6, color="#9b59b6")
+    ax.bar(x, energy, 0.6, color=_STORAGE_COLOR)
     etop = max(float(energy.max(initial=0.0)), 1.0)
     for xi, e, pw in zip(x, energy, power):
         ax.text(xi, e + 0.01 * etop, f"{e:,.0f} kWh\n{pw:,.0f} kW" if e > 1e-6 else "none", ha="center",
@@ -193,9 +196,11 @@ def cashflow_figure(table: pd.DataFrame, project: str, path: Path) -> None:
     """Project and equity cash flow (bars) and cumulative project cash flow (line), in billion KRW."""
     fig, ax = plt.subplots(figsize=(10, 4))
     years = table["calendar_year"].to_numpy()
-    flow = table["project_cash_flow_krw"] / 1e9
+    flow = (table["project_cash_flow_krw"] / 1e9).to_numpy()
     equity = table["equity_cash_flow_krw"] / 1e9
-    ax.bar(years - 0.2, flow, width=0.4, color=np.where(flow >= 0, "#7aa95c", "#c0392b"), label="project (after tax)")
+    # one bar series per colour, so the legend shows each colour it uses
+    ax.bar(years - 0.2, np.where(flow >= 0, flow, 0.0), width=0.4, color="#7aa95c", label="project in (after tax)")
+    ax.bar(years - 0.2, np.where(flow < 0, flow, 0.0), width=0.4, color="#c0392b", label="project out (after tax)")
     ax.bar(years + 0.2, equity, width=0.4, color="#5b8db8", label="equity (after debt service)")
     ax.plot(years, table["cumulative_project_cash_flow_krw"] / 1e9, color="black", marker=".",
             label="cumulative project")
@@ -296,5 +301,27 @@ def load_duration_figure(hourly_kw_by_site_or_class: pd.DataFrame, path: Path) -
         ax.grid(alpha=0.3, which="both")
     fig.legend(loc="lower center", ncol=min(4, len(series)), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+
+
+def tornado_figure(sensitivity: dict, path: Path) -> None:
+    """The portfolio NPV with each input low and high (bars from the NPV as given), largest swing on top."""
+    rows = [p for p in sensitivity["parameters"] if p["npv_low_krw"] is not None][::-1]
+    base = sensitivity["portfolio_npv_krw"] / 1e9
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.4))
+    y = np.arange(len(rows))
+    low = np.array([p["npv_low_krw"] for p in rows]) / 1e9 - base
+    high = np.array([p["npv_high_krw"] for p in rows]) / 1e9 - base
+    d = sensitivity.get("delta_fraction") or 0.1
+    ax.barh(y, low, left=base, color="#c0392b", label=f"input -{100 * d:.0f} %")
+    ax.barh(y, high, left=base, color="#5b8db8", label=f"input +{100 * d:.0f} %")
+    ax.axvline(base, color="black", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([p["label"] for p in rows], fontsize=8)
+    ax.set_xlabel("portfolio NPV, billion KRW (real)")
+    ax.set_title("What moves the portfolio NPV (sizing held fixed)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
     fig.savefig(path, dpi=_DPI)
     plt.close(fig)

@@ -30,12 +30,8 @@ def round_floats(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
 
 
 #: Hourly series of every sized site, written as ``<site>_<column>`` in hourly.csv.
-HOURLY_SITE_KEYS = {
-    "pv_generation_kw": "pv_generation_kw", "pv_curtailed_kw": "pv_curtailed_kw",
-    "storage_charge_kw": "storage_charge_kw", "storage_discharge_kw": "storage_discharge_kw",
-    "storage_soc_kwh": "storage_soc_kwh", "grid_import_kw": "grid_import_kw", "grid_export_kw": "grid_export_kw",
-    "load_kw": "served_load_kw",
-}
+HOURLY_SITE_KEYS = ("pv_generation_kw", "pv_curtailed_kw", "storage_charge_kw", "storage_discharge_kw",
+                    "storage_soc_kwh", "grid_import_kw", "grid_export_kw", "served_load_kw")
 
 
 def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
@@ -56,15 +52,12 @@ def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
     for site in demand.sites:
         cols[f"{site}_demand_total_kw"] = demand.site_kw(site).to_numpy()
     for name, site in sizing.sites.items():
-        for key, column in HOURLY_SITE_KEYS.items():
-            values = site.hourly.get(key)
-            values = np.zeros(len(weather.index)) if values is None else np.asarray(values, dtype=float)
-            cols[f"{name}_{column}"] = np.where(np.abs(values) < 1e-9, 0.0, values)  # solver noise, -0.0
-        dispatch = getattr(site, "dispatch", None)
-        if dispatch is not None and len(dispatch.imports_kw) > 1:  # by meter, so each bill can be recomputed
-            for meter, values in dispatch.imports_kw.items():
-                values = np.asarray(values, dtype=float)
-                cols[f"{name}_grid_import_{meter}_kw"] = np.where(np.abs(values) < 1e-9, 0.0, values)
+        series = site.hourly
+        for key in HOURLY_SITE_KEYS:
+            cols[f"{name}_{key}"] = series[key]
+        if len(site.grid.imports_by_meter_kw) > 1:  # by meter, so each bill can be recomputed
+            for meter, values in site.grid.imports_by_meter_kw.items():
+                cols[f"{name}_grid_import_{meter}_kw"] = values
     table = pd.DataFrame(cols, index=weather.index)
     table.index.name = "time"
     return table
@@ -192,62 +185,60 @@ def _clean(x: float, tol: float = 1e-6) -> float:
     return 0.0 if abs(x) < tol else x
 
 
-def _annual_kwh(hourly: dict, key: str) -> float:
-    values = hourly.get(key)
-    return 0.0 if values is None else _clean(np.sum(values))
+def _kwh(values) -> float:
+    return _clean(np.sum(values))
 
 
 def site_summary(site, data) -> dict[str, Any]:
-    """One site's sizes, annual energy, self-sufficiency, costs and pilot enrollment.
+    """One site's sizes, annual energy, self-sufficiency, costs, meters and pilot enrollment.
 
-    ``site`` is a :class:`~pvcluster.sizing.SiteSolution`, ``data`` its
+    ``site`` is a :class:`~pvcluster.sizing.results.SiteResult`, ``data`` its
     :class:`~pvcluster.sizing.SiteData` (or None). No solve times: they vary run to run.
     """
-    h, extra = site.hourly, site.extra
-    sizes = {k: _clean(x) for k, x in site.sizes.items()}
-    if "pilot_enrolled_count" in sizes:
-        sizes["pilot_enrolled_count"] = int(round(sizes["pilot_enrolled_count"]))
-    served = _annual_kwh(h, "load_kw")
-    imported = _annual_kwh(h, "grid_import_kw")
-    segments = data.segments if data is not None else ()
-    screening = extra.get("pilot_screening")
-    if screening is not None:  # its seconds go to manifest.json
-        screening = {k: v for k, v in screening.items() if k != "seconds"}
-    gap = extra.get("mip_gap_fraction")
-    return {
+    pv, st, g, p = site.pv, site.storage, site.grid, site.pilot
+    out = {
         "status": site.status,
-        **sizes,
-        "pv_potential_kwp": float(sum(max(g.max_kwp, g.existing_kwp) for g in segments)),
-        "pv_generation_kwh": _annual_kwh(h, "pv_generation_kw"),
-        "pv_curtailed_kwh": _annual_kwh(h, "pv_curtailed_kw"),
-        "grid_import_kwh": imported,
-        "grid_export_kwh": _annual_kwh(h, "grid_export_kw"),
-        "storage_charge_kwh": _annual_kwh(h, "storage_charge_kw"),
-        "storage_discharge_kwh": _annual_kwh(h, "storage_discharge_kw"),
+        "pv_capacity_kwp": pv.capacity_kwp, "pv_new_capacity_kwp": pv.new_capacity_kwp,
+        **{f"pv_{name}_kwp": v for name, v in pv.segments_kwp.items()},
+        "storage_energy_kwh": st.energy_kwh, "storage_power_kw": st.power_kw,
+        "grid_peak_import_kw": g.peak_import_kw,
+    }
+    if p.candidates:
+        out["pilot_enrolled_count"] = len(p.enrolled)
+    served = _kwh(site.served_load_kw)
+    return {
+        **out,
+        "pv_potential_kwp": pv.potential_kwp,
+        "pv_generation_kwh": _kwh(pv.generation_kw),
+        "pv_curtailed_kwh": _kwh(pv.curtailed_kw),
+        "grid_import_kwh": _kwh(g.import_kw),
+        "grid_export_kwh": _kwh(g.export_kw),
+        "storage_charge_kwh": _kwh(st.charge_kw),
+        "storage_discharge_kwh": _kwh(st.discharge_kw),
         "served_load_kwh": served,
-        "self_sufficiency_fraction": 1.0 - imported / served if served > 0 else 0.0,
+        "self_sufficiency_fraction": site.self_sufficiency_fraction,
         "self_sufficiency_target_fraction": float(getattr(data, "self_sufficiency_target_fraction", 0.0)),
         "re100": bool(getattr(data, "re100", False)),
-        "capex_krw": _clean(site.capex_krw, 1e-3),
-        "objective_krw": float(site.objective_krw),
-        "costs_krw_per_year": {k: _clean(x, 1e-3) for k, x in site.costs_krw_per_year.items()},
-        "bill_krw_per_year": _clean(extra.get("bill_krw_per_year", 0.0), 1e-3),
-        "baseline_bill_krw_per_year": _clean(extra.get("baseline_bill_krw_per_year", 0.0), 1e-3),
-        "export_revenue_krw_per_year": _clean(extra.get("export_revenue_krw_per_year", 0.0), 1e-3),
+        "capex_krw": site.capex_krw,
+        "objective_krw": site.objective_krw,
+        "costs_krw_per_year": dict(site.costs_krw_per_year),
+        "bill_krw_per_year": g.bill_krw_per_year,
+        "baseline_bill_krw_per_year": g.baseline_bill_krw_per_year,
+        "export_revenue_krw_per_year": g.export_revenue_krw_per_year,
         "meters": {name: (f"{m.tariff.name}, {m.count} x {m.contract_kw:g} kW"
                           + (", net metering" if m.net_metering else "")) if m is not None else ""
-                   for name, m in site.meters.items()},
-        "tax_rate_fraction": float(getattr(site, "tax_rate_fraction", 0.0)),
+                   for name, m in g.meters.items()},
+        "tax_rate_fraction": site.tax_rate_fraction,
         "pilot": {
-            "candidates": [c.name for c in getattr(data, "pilot", ())],
-            "enrolled": list(extra.get("enrolled", [])),
-            "revenue_krw_per_year": _clean(extra.get("pilot_revenue_krw_per_year", 0.0), 1e-3),
-            "energy_kwh": _clean(extra.get("pilot_energy_kwh", 0.0)),
-            "screening": screening,
-            "margin": extra.get("pilot_margin"),
+            "candidates": list(p.candidates),
+            "enrolled": list(p.enrolled),
+            "revenue_krw_per_year": p.revenue_krw_per_year,
+            "energy_kwh": p.energy_kwh,
+            "screening": p.screening,
+            "margin": p.margin,
         },
-        "mip_gap_fraction": None if gap is None else float(gap),
-        "simultaneous_steps_fixed": int(extra.get("simultaneous_steps_fixed", 0)),
+        "mip_gap_fraction": None if site.mip_gap_fraction is None else float(site.mip_gap_fraction),
+        "simultaneous_steps_fixed": st.simultaneous_steps_fixed,
     }
 
 
@@ -272,17 +263,8 @@ def sizing_summary(scenario, sizing) -> dict[str, Any]:
 
 def solver_times(sizing) -> dict[str, dict[str, Any]]:
     """Per-site build and solve seconds, solve counts and pilot screening time (for manifest.json)."""
-    out = {}
-    for name, site in sizing.sites.items():
-        t = {"build_s": round(float(site.build_s), 3), "solve_s": round(float(site.solve_s), 3)}
-        for key in ("solves", "branch_and_bound_nodes"):
-            if key in site.extra:
-                t[key] = int(site.extra[key])
-        screening = site.extra.get("pilot_screening")
-        if screening is not None:
-            t["pilot_screening_s"] = round(float(screening.get("seconds", 0.0)), 3)
-        out[name] = t
-    return out
+    return {name: {k: round(v, 3) if isinstance(v, float) else v for k, v in site.solver.items()}
+            for name, site in sizing.sites.items()}
 
 
 def cluster_times(sizing) -> dict[str, Any]:
@@ -361,7 +343,26 @@ def finance_summary(finance) -> dict:
     return fin
 
 
-def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict:
+def sensitivity_summary(table) -> dict:
+    """The one-at-a-time swings of the portfolio NPV, largest first (:mod:`pvcluster.sensitivity`)."""
+    if table is None or table.empty:
+        return {}
+    rows = table[table["output"] == "portfolio_npv_krw"]
+    first = rows.iloc[0]
+    return {
+        "method": "one at a time, the sizing held fixed (finance evaluated again)",
+        "delta_fraction": float(first["high_value"] / first["base_value"] - 1.0) if first["base_value"] else None,
+        "portfolio_npv_krw": float(first["output_base"]),
+        "parameters": [{"parameter": r.parameter, "label": r.label, "base_value": float(r.base_value),
+                        "low_value": float(r.low_value), "high_value": float(r.high_value),
+                        "npv_low_krw": None if r.output_low is None else float(r.output_low),
+                        "npv_high_krw": None if r.output_high is None else float(r.output_high),
+                        "swing_krw": float(r.swing), "note": r.note}
+                       for r in rows.itertuples()],
+    }
+
+
+def summary_dict(scenario, weather, generation, demand, sizing, finance, sensitivity=None) -> dict:
     gen = generation_summary(scenario, weather, generation)
     dem = demand_summary(scenario, demand)
     fin = finance_summary(finance)
@@ -386,6 +387,7 @@ def summary_dict(scenario, weather, generation, demand, sizing, finance) -> dict
         "demand": dem,
         "sizing": sizing_summary(scenario, sizing),
         "finance": fin,
+        "sensitivity": sensitivity_summary(sensitivity),
     }
     # Solve times vary run to run: they are in manifest.json (solver_times), not in this summary.
     return round_floats(summary)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pvcluster.costs import Annualization, marginal_tax_rate, pv_costs
+from pvcluster.costs import Annualization, marginal_tax_rate, pv_kind_costs
 from pvcluster.errors import InfeasibleError
 from pvcluster.generation.inventory import CLASSES
 from pvcluster.pvmodules import cec_module, module_kwp_per_m2
@@ -38,16 +38,20 @@ from pvcluster.sizing.cluster import ClusterSolution, solve_decomposed
 from pvcluster.sizing.data import MeterData, PilotCandidate, PVSegment, SiteData, capital_recovery_factor
 from pvcluster.sizing.meters import load_meters, site_meter_specs
 from pvcluster.sizing.periods import TimeGrid, typical_days
+from pvcluster.sizing.results import SiteResult, site_result
 from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
 
 __all__ = ["Sizing", "build_sizing", "site_inputs", "grid_for", "sites_on_grid", "clustering_features", "SiteData",
            "PVSegment", "PilotCandidate", "MeterData", "capital_recovery_factor", "SolverSettings", "solve_site",
-           "SiteSolution", "annualization", "commissioning_year", "pilot_margin", "baseline"]
+           "SiteSolution", "SiteResult", "annualization", "commissioning_year", "pilot_margin", "baseline"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Sizing:
-    sites: dict[str, SiteSolution]
+    """The sizing stage's record: every site's :class:`~pvcluster.sizing.results.SiteResult`, the sites'
+    full-year inputs, how the cluster was solved (budget, price, method) and on which time grid."""
+
+    sites: dict[str, SiteResult]
     site_inputs: dict[str, SiteData]
     cluster: ClusterSolution | None
     time: TimeGrid
@@ -61,8 +65,6 @@ class Sizing:
     @property
     def objective_krw(self) -> float:
         return float(sum(s.objective_krw for s in self.sites.values()))
-
-    objective_krw_per_year = objective_krw
 
 
 def commissioning_year(scenario) -> int:
@@ -112,14 +114,11 @@ def _common(scenario, a: Annualization) -> dict:
         pilot_matching=scenario.pilot.pv_matching)
 
 
-def _segment(scenario, name: str, cf: np.ndarray, max_kwp: float, capex: float, dc_ac_ratio: float,
-             existing: float = 0.0, installation: str = "building", land_lease: float = 0.0) -> PVSegment:
-    c, f = scenario.facts.costs, scenario.facts.finance
-    costs = pv_costs(capex, c.pv_fixed_om_fraction_of_capex, f.pv_insurance_and_tax_krw_per_kwp_year,
-                     f.inverter_replacement_krw_per_kw, int(round(f.inverter_replacement_year)), dc_ac_ratio,
-                     land_lease)
-    return PVSegment(name, np.asarray(cf, dtype=float), max_kwp, capex, sum(costs.fixed_krw_per_unit_year.values()),
-                     existing, costs, installation)
+def _segment(scenario, name: str, cf: np.ndarray, max_kwp: float, kind: str, dc_ac_ratio: float,
+             existing: float = 0.0, installation: str = "building") -> PVSegment:
+    costs = pv_kind_costs(scenario.facts.costs, scenario.facts.finance, kind, dc_ac_ratio)
+    return PVSegment(name, np.asarray(cf, dtype=float), max_kwp, costs.capex_krw_per_unit,
+                     sum(costs.fixed_krw_per_unit_year.values()), existing, costs, installation, kind, dc_ac_ratio)
 
 
 def _pilot(scenario, demand, site: str) -> tuple[PilotCandidate, ...]:
@@ -156,7 +155,7 @@ def _meters(scenario, demand, site: str, calendar, rules, specs_by_name) -> tupl
 
 def site_inputs(scenario, generation, demand) -> dict[str, SiteData]:
     """The full-year (hourly) inputs of every site to size, by site name."""
-    c, mkt = scenario.facts.costs, scenario.facts.market
+    mkt = scenario.facts.market
     index = demand.hourly_kw.index
     rules = TariffRules.from_facts(mkt)
     calendar = tariff_calendar(index, rules)
@@ -184,15 +183,16 @@ def site_inputs(scenario, generation, demand) -> dict[str, SiteData]:
         segments = []
         for cls in CLASSES:
             existing = v.existing_rooftop_kwp if cls == "house" else 0.0
-            capex = c.rooftop_pv_capex_krw_per_kwp if cls == "house" else c.building_pv_capex_krw_per_kwp
+            kind = "house_roof" if cls == "house" else "building_roof"
             if potential[cls] * scale > 0 or existing > 0:
                 segments.append(_segment(scenario, f"{cls}_roofs", roofs.class_ac_kw_per_kwp(cls),
-                                         potential[cls] * scale, capex, roof_dc_ac, existing))
-        weight = rec_weight(rule, "building", total * scale)
-        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * weight if v.export_price == "smp_rec" else 0.0
+                                         potential[cls] * scale, kind, roof_dc_ac, existing))
+        weight = rec_weight(rule, "building", total * scale) if v.export_price == "smp_rec" else 0.0
+        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * weight
         price = np.zeros(len(index)) if v.export_price == "net_metering" else smp_only + rec_part
         sites[v.name] = make(
             v.name, segments, _meters(scenario, demand, v.name, calendar, rules, specs), price, rec_part,
+            export_kind=v.export_price, rec_weight=weight,
             import_limit_kw=v.grid_import_limit_kw, export_limit_kw=v.grid_export_limit_kw,
             self_sufficiency_target_fraction=v.self_sufficiency_target_fraction, re100=v.re100,
             storage_min_energy_kwh=v.storage_min_kwh,
@@ -205,25 +205,25 @@ def site_inputs(scenario, generation, demand) -> dict[str, SiteData]:
         if not section.size or (not pilot and not any(md.load_kw.any() for md in meters) and section.rooftop_kwp <= 0):
             continue
         segments = (_segment(scenario, label, generation.flat_roof_ac_kw_per_kwp, section.rooftop_kwp,
-                             c.building_pv_capex_krw_per_kwp, roof_dc_ac),) if section.rooftop_kwp > 0 else ()
-        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * rec_weight(rule, "building", section.rooftop_kwp)
-        sites[site] = make(site, segments, meters, smp_only + rec_part, rec_part,
+                             "building_roof", roof_dc_ac),) if section.rooftop_kwp > 0 else ()
+        weight = rec_weight(rule, "building", section.rooftop_kwp)
+        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * weight
+        sites[site] = make(site, segments, meters, smp_only + rec_part, rec_part, export_kind="smp_rec",
+                           rec_weight=weight,
                            import_limit_kw=section.grid_import_limit_kw, export_limit_kw=section.grid_export_limit_kw,
                            allow_storage=section.storage, pilot=pilot,
                            pilot_pv_share_fraction=scenario.pilot.pv_share_fraction)
     ext = scenario.plant_extension
     if ext.size and ext.land_m2 > 0:
         p = scenario.plant
-        f = scenario.facts.finance
         max_kwp = ext.land_m2 * p.gcr * module_kwp_per_m2(cec_module(p.module))
-        capex = c.utility_pv_capex_krw_per_kwp * (1.0 + c.tracker_capex_premium_fraction)
-        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * rec_weight(rule, p.installation, max_kwp)
+        weight = rec_weight(rule, p.installation, max_kwp)
+        rec_part = mkt.rec_price_krw_per_rec / 1000.0 * weight
         sites["plant_extension"] = make(
-            "plant_extension", (_segment(scenario, "trackers", generation.plant_ac_kw_per_kwp, max_kwp, capex,
-                                         p.dc_ac_ratio, installation=p.installation,
-                                         land_lease=f.land_lease_krw_per_kwp_year),),
+            "plant_extension", (_segment(scenario, "trackers", generation.plant_ac_kw_per_kwp, max_kwp, "tracker",
+                                         p.dc_ac_ratio, installation=p.installation),),
             (), smp_only + rec_part, rec_part, import_limit_kw=0.0, export_limit_kw=ext.grid_export_limit_kw,
-            allow_storage=False)
+            allow_storage=False, export_kind="smp_rec", rec_weight=weight)
     return sites
 
 
@@ -324,7 +324,8 @@ def dispatch_without_sizing(s: SiteData, objective: str = "annualized_cost") -> 
                 "storage_discharge_kw": zeros, "storage_soc_kwh": zeros, "grid_import_kw": imp,
                 "grid_export_kw": base.export_kw, "load_kw": s.load_kw},
         costs_krw_per_year={"pv": pv_cost, "storage": 0.0, "grid": bill - export_revenue},
-        extra={"bill_krw_per_year": bill, "export_revenue_krw_per_year": export_revenue},
+        extra={"bill_krw_per_year": bill, "export_revenue_krw_per_year": export_revenue,
+               "baseline_bill_krw_per_year": bill},
         dispatch=base, baseline=base, meters={md.name: md.meter for md in s.meters})
 
 
@@ -382,4 +383,5 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
     for name in fixed:
         sites[name] = dispatch_without_sizing(full[name], z.objective)
     order = [n for n in full if n in sites]
-    return Sizing({n: sites[n] for n in order}, full, cluster, grid, time.perf_counter() - t0)
+    records = {n: site_result(sites[n], full[n]) for n in order}
+    return Sizing(records, full, cluster, grid, time.perf_counter() - t0)

@@ -34,6 +34,8 @@ class PVSegment:
     existing_kwp: float = 0.0
     costs: AssetCosts | None = None  # every cost finance charges a kWp; None: capex and fixed O&M only
     installation: str = "building"  # for the REC weight of what it exports
+    cost_kind: str = ""  # house_roof, building_roof or tracker (pvcluster.costs.pv_kind_costs)
+    dc_ac_ratio: float = 1.0
 
     @property
     def asset_costs(self) -> AssetCosts:
@@ -120,6 +122,8 @@ class SiteData:
     tariff_calendar: object = None  # pvcluster.market.TariffCalendar of the full year (meters' bills)
     tariff_rules: object = None  # pvcluster.market.TariffRules
     rec_krw_per_kwh: float = 0.0  # the REC part of the export price (its own price path)
+    export_kind: str = "smp"  # smp, smp_rec or net_metering: what its exports earn
+    rec_weight: float = 0.0  # the REC weight of its exports (the rule of its commissioning year)
 
     def __post_init__(self):
         if self.time is None:

@@ -1,0 +1,71 @@
+"""The report in a real browser: headless Chromium (Debian's package, installed by .ci/run) renders the
+default run's report.html. The answer shows in the first screen, nothing is wider than the window,
+and no image is broken. Screenshots of the first screen and of the whole page are kept in the test's
+output folder (printed with -s)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+WIDTH, HEIGHT = 1280, 900
+
+_CHECK = """<script>
+window.addEventListener('load', () => {
+  const images = [...document.images];
+  const broken = images.filter(i => !(i.complete && i.naturalWidth > 0)).length;
+  const head = document.getElementById('headline').getBoundingClientRect();
+  const wide = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.right > window.innerWidth + 1 && !el.closest('.scroll')) wide.push(el.tagName + '.' + el.className);
+  }
+  const out = {images: images.length, broken: broken, headline_bottom: head.bottom, height: window.innerHeight,
+               width: window.innerWidth, scroll_width: document.documentElement.scrollWidth, too_wide: wide.slice(0, 10),
+               page_height: document.documentElement.scrollHeight};
+  const pre = document.createElement('pre'); pre.id = 'pvcheck'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _chromium(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--virtual-time-budget=10000", *args], capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
+def test_report_renders_answer_first_within_the_window(default_run, tmp_path):
+    report = default_run / "report.html"
+    html = report.read_text(encoding="utf-8")
+    assert "<script" not in html and 'src="http' not in html  # self-contained
+    probe = tmp_path / "probe.html"
+    probe.write_text(html.replace("</body>", _CHECK + "</body>"), encoding="utf-8")
+    dom = _chromium(f"--window-size={WIDTH},{HEIGHT}", "--dump-dom", probe.as_uri()).stdout
+    found = re.search(r'<pre id="pvcheck">([^<]*)</pre>', dom)
+    assert found, "the browser did not run the check"
+    check = json.loads(found.group(1).replace("&quot;", '"'))
+    assert check["images"] >= 15 and check["broken"] == 0
+    assert check["headline_bottom"] <= check["height"], check  # the answer's figures in the first screen
+    assert check["scroll_width"] <= check["width"] and not check["too_wide"], check
+    first, whole = tmp_path / "report_first_screen.png", tmp_path / "report_whole_page.png"
+    _chromium(f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={first}", report.as_uri())
+    _chromium(f"--window-size={WIDTH},{check['page_height']}", f"--screenshot={whole}", report.as_uri())
+    assert first.stat().st_size > 10_000 and whole.stat().st_size > first.stat().st_size
+    print(f"screenshots: {first} {whole}")
+
+
+def test_report_reads_as_a_decision_document(default_run):
+    html = (default_run / "report.html").read_text(encoding="utf-8")
+    answer, contents = html.index("id='answer'"), html.index("<nav>")
+    assert answer < contents < html.index("id='sizing'") < html.index("id='inputs'")
+    for text in ("What to build", "Every project", "What moves the portfolio NPV most", "portfolio NPV, real",
+                 "Energy Station basis", "as built", "<details>"):
+        assert text in html, text
+    assert "convergenceCriteriaSatisfied" not in html[:html.index("<nav>")]  # no solver jargon in the answer
+    assert re.search(r"-?\d+\.\d bn KRW", html)  # money in bn KRW
