@@ -171,6 +171,7 @@ def test_atomic_folder_keeps_old_output_on_crash(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
     (target / "summary.json").write_text("old")
+    (target / "manifest.json").write_text('{"pvcluster_version": "0", "files": ["summary.json"]}')  # a previous run
     with pytest.raises(RuntimeError):
         with atomic_folder(target) as tmp:
             (tmp / "summary.json").write_text("new, half written")
@@ -179,6 +180,7 @@ def test_atomic_folder_keeps_old_output_on_crash(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     with atomic_folder(target) as tmp:
         (tmp / "summary.json").write_text("new")
+        (tmp / "manifest.json").write_text('{"pvcluster_version": "0", "files": ["summary.json"]}')
     assert (target / "summary.json").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 

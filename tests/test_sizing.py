@@ -579,3 +579,24 @@ def test_pilot_hourly_matching_serves_the_facility_from_pv_and_storage_only():
     # with storage out of reach, hourly matching leaves the facility out: the grid cannot serve it
     dear = solve_site(_matching_site("hourly", 1e5), SETTINGS)
     assert dear.extra["enrolled"] == []
+
+
+def test_pyomo_fallback_interface_gives_the_same_optimum(monkeypatch):
+    from pvcluster.sizing.highs import FALLBACK_ENV, PersistentHighs, fast_transfer_status, solver_interface
+
+    fast = solve_site(site(), SETTINGS)
+    monkeypatch.setenv(FALLBACK_ENV, "1")
+    used, why = fast_transfer_status()
+    assert not used and FALLBACK_ENV in why and not isinstance(solver_interface(), PersistentHighs)
+    slow = solve_site(site(), SETTINGS)
+    assert slow.objective_krw == pytest.approx(fast.objective_krw, rel=1e-9)
+
+
+def test_fast_transfer_only_on_the_tested_pyomo_release(monkeypatch):
+    import pyomo.version
+
+    from pvcluster.sizing import highs
+
+    monkeypatch.setattr(pyomo.version, "version_info", (6, 99, 0, "final", 0))
+    used, why = highs.fast_transfer_status()
+    assert not used and "not a release the fast transfer was tested with" in why

@@ -18,6 +18,7 @@ from pvcluster import __version__
 from pvcluster.errors import InputError, Problem, PvclusterError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_DIFFERENT = 0, 1, 2, 3, 4
+CASHFLOW_CSV_START = "year_index,calendar_year,"  # the first line of a cash-flow table pvcluster writes
 
 
 class _Parser(argparse.ArgumentParser):
@@ -186,12 +187,11 @@ def _cmd_validate(args) -> int:
     from pvcluster.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides + ["weather.ensemble_years=0"])
-    # the loads of one weather year, to check every meter's contract against its class and peak
-    from pvcluster.demand import build_demand
-    from pvcluster.pipeline import check_meters_or_raise
-    from pvcluster.weather import build_weather
+    # every data file through the readers the run uses (weather, roof inventories, measured loads), the
+    # meters' contracts against their classes and peaks, and the sites' loads against their grid limits
+    from pvcluster.pipeline import prechecks
 
-    check_meters_or_raise(scenario, build_demand(scenario, build_weather(scenario)))
+    prechecks(scenario)
     print(f"{scenario.path}: valid ({len(scenario.villages)} villages, inputs: "
           + ", ".join(f"{k}={p.name}" for k, p in scenario.input_paths.items()) + ")")
     return EXIT_OK
@@ -214,6 +214,8 @@ def _cmd_pv(args) -> int:
         array_type=args.array_type, dc_ac_ratio=args.dc_ac_ratio, losses_fraction=args.losses_fraction,
         gcr=args.gcr, max_angle_deg=args.max_angle, backtrack=args.backtrack)
     problems = [Problem(_PV_OPTIONS.get(p.key, p.key), "", p.expected, p.found) for p in system.problems()]
+    if not 1900 <= args.year <= 2100:  # the calendar the weather is laid on (pandas dates end in 2262)
+        problems.append(Problem("--year", "", "a calendar year from 1900 to 2100", repr(args.year)))
     if problems:
         raise InputError(problems, headline="invalid PV system options")
     path = Path(args.weather)
@@ -262,11 +264,19 @@ def _cmd_finance(args) -> int:
     from pvcluster.finance.project_file import evaluate_file
     from pvcluster.report.tables import round_floats
 
+    from pvcluster.report.writer import check_output_file
+
+    if args.csv:
+        check_output_file(args.csv, "--csv", CASHFLOW_CSV_START)
     project, result = evaluate_file(args.project)
     metrics = result.metrics()
     metrics["capex_krw"] = project.capex_krw
     if args.csv:
-        result.table.to_csv(args.csv, index=False, float_format="%.6f")
+        try:
+            result.table.to_csv(args.csv, index=False, float_format="%.6f")
+        except OSError as exc:
+            raise InputError(Problem(str(args.csv), "--csv", "a file pvcluster can write",
+                                     exc.strerror or str(exc))) from None
     if args.json:
         table = result.table.replace({float("nan"): None})
         print(json.dumps(round_floats({"project": project.name, **metrics,
@@ -314,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.format(), file=sys.stderr)
         return EXIT_INPUT
     except PvclusterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(exc.format() if hasattr(exc, "format") else f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted; no output folder was changed", file=sys.stderr)

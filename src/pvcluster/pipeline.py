@@ -34,6 +34,22 @@ def check_meters_or_raise(scenario: Scenario, demand) -> None:
                                             f" in scenario {scenario.path}")
 
 
+def prechecks(scenario: Scenario) -> None:
+    """What ``pvcluster validate`` checks beyond the scenario file, with the run's own readers and bounds:
+    the weather file, the roof inventories and measured loads, every meter's contract, and loads against
+    grid limits (InputError exit 2, InfeasibleError exit 3). Costs a few seconds, no sizing."""
+    from pvcluster.demand import build_demand
+    from pvcluster.generation import build_generation
+    from pvcluster.sizing import precheck, site_inputs
+    from pvcluster.weather import build_weather
+
+    weather = build_weather(scenario)
+    demand = build_demand(scenario, weather)
+    check_meters_or_raise(scenario, demand)
+    generation = build_generation(scenario, weather)
+    precheck(site_inputs(scenario, generation, demand))
+
+
 @dataclass(frozen=True)
 class Results:
     """Everything a run computed, in memory.
@@ -149,8 +165,11 @@ class RunResult:
 def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str], None] = _quiet,
         format: str = "csv") -> RunResult:
     """Compute and write the output folder (the command line's ``pvcluster run``)."""
-    results = compute(scenario, progress)
+    from pvcluster.report.writer import check_target
+
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
+    check_target(out_dir)  # a folder pvcluster may not write fails now, not after the sizing
+    results = compute(scenario, progress)
     t0 = time.perf_counter()
     progress("      writing the outputs ...")
     from pvcluster.report import write_outputs

@@ -39,12 +39,22 @@ def resolve_data_path(raw: str, relative_to: Path | None) -> tuple[Path | None, 
     """
     path = Path(raw).expanduser()
     if path.is_absolute():
-        return (path if path.is_file() else None), [path]
+        return (path if _is_file(path) else None), [path]
     candidates = []
-    if relative_to is not None:
-        candidates.append((relative_to / path).resolve())
-    candidates.append((data_root() / path).resolve())
+    for base in ([relative_to] if relative_to is not None else []) + [data_root()]:
+        try:
+            candidates.append((base / path).resolve())
+        except (OSError, RuntimeError):  # a name too long for the file system, a symlink loop
+            candidates.append(base / path)
     for candidate in candidates:
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate, candidates
     return None, candidates
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the file system cannot even look the name up (too long, ...)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False

@@ -48,8 +48,14 @@ def _check_site(site: Section) -> list[tuple[str, str, str]]:
     return []
 
 
+#: Names that become folder names or output column names: letters, digits, _ (and - for a scenario), no
+#: separators, not empty, at most 64 characters.
+IDENTIFIER = dict(pattern=r"[A-Za-z0-9_]{1,64}", pattern_doc="1-64 letters, digits or underscores")
+FOLDER_NAME = dict(pattern=r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}",
+                   pattern_doc="1-64 letters, digits, '_' or '-' (it names the output folder), no separators")
+
 VILLAGE = Table({
-    "name": Field(_S, doc="identifier, used in output column names"),
+    "name": Field(_S, doc="identifier, used in output column names", **IDENTIFIER),
     "households": Field(_I, ge=0, doc="number of households (one house roof each)"),
     "public_buildings": Field(_I, default=0, ge=0, doc="public roofs besides the village hall"),
     "commercial_buildings": Field(_I, default=0, ge=0, doc="shop, warehouse and farm-building roofs"),
@@ -106,7 +112,7 @@ def _site_table(rooftop_doc: str, import_kw: float, export_kw: float) -> Table:
 OTHER_SITES = ("county", "industrial_complex")
 
 FACILITY = Table({
-    "name": Field(_S, doc="identifier (letters, digits, _), used in output column names"),
+    "name": Field(_S, doc="identifier (letters, digits, _), used in output column names", **IDENTIFIER),
     "type": Field(_S, doc="a type from the facility catalogue (inputs.facilities)"),
     "site": Field(_S, default="county",
                   doc="where the load connects: a village name, 'county' or 'industrial_complex'"),
@@ -129,6 +135,15 @@ FACILITY = Table({
     "contract_kw": Field(_N, default=0.0, unit="kW", ge=0,
                          doc="contract demand of its meter; 0 = its peak before PV over the project years, "
                              "rounded up to a whole kW"),
+    "load_file": Field(_P, default="", optional_path=True,
+                       doc="a CSV of the facility's measured load (hourly or 15-minute steps, with or without "
+                           "timestamps): its hourly load comes from the file instead of the type's model, scaled "
+                           "to annual_kwh when that is > 0; empty = the type's model"),
+    "load_file_unit": Field(_S, default="", choices=("kw", "kwh"),
+                            doc="unit of the load_file values: kw (mean kW of each step) or kwh (kWh per step); "
+                                "required with load_file"),
+    "load_file_column": Field(_S, default="",
+                              doc="the load_file column that holds the load; empty = the file's only numeric column"),
 })
 
 WEATHER_FORMATS = ("auto", "epw", "tmy3", "tmy2", "pvgis_csv", "pvgis_json", "psm3", "sam_csv", "csv")
@@ -166,7 +181,7 @@ def _check_module(section: Section) -> list[tuple[str, str, str]]:
 
 SCENARIO_SCHEMA = Table({
     "scenario": Table({
-        "name": Field(_S, doc="short name; the default output folder is outputs/<name>"),
+        "name": Field(_S, doc="short name; the default output folder is outputs/<name>", **FOLDER_NAME),
         "title": Field(_S, default="", doc="a longer title for the report"),
         "base_year": Field(_I, ge=2000, le=2100, doc="year of money values and the weather calendar"),
         "seed": Field(_I, ge=0, doc="seed of every random draw (weather, household diversity)"),
@@ -471,7 +486,78 @@ def _check_loads(settings: Section, catalogue: dict, ctx: Context) -> list[Probl
     if check_years and design and not base_year <= design <= last_year:
         add("demand.design_year", f"0 or a year from {base_year} to {last_year} (the project years)",
             str(design))
+    out += _check_references(settings, catalogue, add, (base_year, last_year) if check_years else None)
+    _check_load_files(settings, catalogue, ctx, out, add)
     return out
+
+
+def _check_load_files(settings: Section, catalogue: dict, ctx: Context, out: list[Problem], add) -> None:
+    """Facilities with a measured load (``load_file``): the unit is required, and the type's model sizes
+    nothing. The file itself is read by the demand stage (``pvcluster.demand.measured``), which
+    ``pvcluster validate`` runs too.
+
+    A measured load takes its energy from the file, or from ``annual_kwh`` whatever the type's model, so
+    the model's rules above about ``annual_kwh`` and the water-treatment flow (used for the load only) do
+    not apply to it and their problems are withdrawn; street lamps (billed per W) and a polysilicon
+    plant's capacity (priced by finance) stay required."""
+    for i, f in enumerate(settings.facilities or ()):
+        if f is None:
+            continue
+        key = f"facilities.{i}"
+        broken = any(p.key == f"{key}.load_file" for p in ctx.problems)  # given, but no such file
+        if f.load_file is None and not broken:
+            for name in ("load_file_unit", "load_file_column"):
+                if f[name]:
+                    add(f"{key}.{name}", f"no {name} (it describes a load_file, which this entry does not give)",
+                        repr(f[name]))
+            continue
+        if not f.load_file_unit and not any(p.key == f"{key}.load_file_unit" for p in ctx.problems):
+            add(f"{key}.load_file_unit", "'kw' (kW, the mean of each step) or 'kwh' (kWh per step): required "
+                "with load_file", "nothing")
+        ftype = catalogue.get(f.type) if f.type is not None else None
+        if ftype is None:
+            continue
+        replaced = {f"{key}.annual_kwh"} | ({f"{key}.flow_m3_per_day"} if ftype.model == "water_treatment" else set())
+        out[:] = [p for p in out if p.key not in replaced]
+        if ftype.model == "water_treatment" and f.flow_m3_per_day:
+            add(f"{key}.flow_m3_per_day", "no flow_m3_per_day: the load comes from load_file (annual_kwh scales it)",
+                repr(f.flow_m3_per_day))
+
+
+def _check_references(settings: Section, catalogue: dict, add, years) -> list[Problem]:
+    """Names that point at other entries: the polysilicon facility, the fund's projects, project years."""
+    from pvcluster.schema import _suggest
+
+    facilities = {f.name: f for f in settings.facilities or () if f is not None and f.name}
+    poly = settings.polysilicon
+    if poly is not None:
+        plants = sorted(n for n, f in facilities.items() if catalogue.get(f.type) is not None
+                        and catalogue[f.type].model == "polysilicon")
+        if poly.facility in facilities and poly.facility not in plants:
+            add("polysilicon.facility", "a facility of a polysilicon type", f"{poly.facility!r}, a "
+                f"{facilities[poly.facility].type!r} facility")
+        elif poly.facility not in facilities and plants:
+            add("polysilicon.facility", "the name of the scenario's polysilicon facility (" + ", ".join(plants) + ")",
+                f"{poly.facility!r}{_suggest(poly.facility, plants)}")
+    names = set()
+    if settings.plant is not None:
+        names.add(settings.plant.name)
+        if settings.plant.farm_area_ha:
+            names.add(f"{settings.plant.name}_farm")
+    names |= {f"{v.name}_pv" for v in settings.villages or () if v is not None}
+    names |= {f"{site}_pv" for site in (*OTHER_SITES, "plant_extension")}
+    names |= set(facilities) | {p.name for p in settings.projects or () if p is not None}
+    fund = settings.fund
+    for i, name in enumerate(fund.projects if fund is not None else ()):
+        if name not in names:
+            add(f"fund.projects.{i}", "a project of the scenario (" + ", ".join(sorted(names)) + ")",
+                f"{name!r}{_suggest(name, sorted(names))}")
+    if years is not None:
+        for i, p in enumerate(settings.projects or ()):
+            if p is not None and p.start_year and not years[0] <= p.start_year <= years[1]:
+                add(f"projects.{i}.start_year", f"0 or a year from {years[0]} to {years[1]} (the project years)",
+                    str(p.start_year))
+    return []
 
 
 def _check_tariff_names(settings: Section, catalogue: dict, tariffs: dict, ctx: Context) -> list[Problem]:
@@ -529,6 +615,17 @@ def _check_tariff_names(settings: Section, catalogue: dict, tariffs: dict, ctx: 
     return out
 
 
+def _cross_check(problems: list[Problem], check) -> list[Problem]:
+    """Run a check across sections; where an entry is already reported as broken (a wrong type, a missing
+    key), the check may trip over it: its own problem is enough, so the check adds nothing."""
+    try:
+        return check()
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+        if problems:
+            return []
+        raise
+
+
 _SET_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)=(.*)$", re.S)
 
 
@@ -577,11 +674,21 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
     if not path.is_file():
         raise InputError(Problem(str(path), "", "an existing scenario file (.toml)",
                                  "no such file"), headline="cannot read the scenario")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(str(path), "", "a TOML file in UTF-8", f"byte {exc.object[exc.start]:#04x} at "
+                                 f"position {exc.start}, which is not UTF-8"), headline="cannot read the scenario") from None
+    except OSError as exc:
+        raise InputError(Problem(str(path), "", "a readable scenario file", exc.strerror or str(exc)),
+                         headline="cannot read the scenario") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(toml_error(path, exc), headline="cannot parse the scenario") from None
+    except RecursionError:
+        raise InputError(Problem(str(path), "", "TOML nested to a sensible depth", "nesting too deep to parse"),
+                         headline="cannot parse the scenario") from None
 
     origins: dict[str, str] = {}
     for item in overrides or []:
@@ -631,7 +738,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
         input_paths["facilities"] = settings.inputs.facilities
         catalogue = load_catalogue(settings.inputs.facilities, problems)
         if settings.facilities is not None:
-            problems += _check_loads(settings, catalogue, ctx)
+            problems += _cross_check(problems, lambda: _check_loads(settings, catalogue, ctx))
 
     tariffs, rec_rules = {}, {}
     if settings is not None and settings.inputs is not None:
@@ -640,7 +747,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
         if settings.inputs.tariffs is not None:
             input_paths["tariffs"] = settings.inputs.tariffs
             tariffs = load_tariffs(settings.inputs.tariffs, problems)
-            problems += _check_tariff_names(settings, catalogue, tariffs, ctx)
+            problems += _cross_check(problems, lambda: _check_tariff_names(settings, catalogue, tariffs, ctx))
         if settings.inputs.rec_weights is not None:
             input_paths["rec_weights"] = settings.inputs.rec_weights
             rec_rules = load_rec_rules(settings.inputs.rec_weights, problems)

@@ -59,6 +59,8 @@ class Field:
     choices: tuple[str, ...] | None = None
     length: int | None = None  # exact length of a list
     optional_path: bool = False
+    pattern: str | None = None  # a string must match this regular expression (fully)
+    pattern_doc: str = ""  # what the pattern allows, in words
 
     def describe(self) -> str:
         words = _KIND_WORDS[self.kind]
@@ -80,6 +82,8 @@ class Field:
             words += " " + " and ".join(bounds)
         if self.choices:
             words = "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.pattern_doc:
+            words = f"{words}: {self.pattern_doc}"
         if self.unit:
             words += f" (unit: {self.unit})"
         return words
@@ -196,6 +200,9 @@ def _validate_field(f: Field, value: Any, key: str, ctx: Context) -> Any:
             return None
         return value
     if f.kind == "string":
+        if isinstance(value, str) and f.pattern and not re.fullmatch(f.pattern, value):
+            ctx.add(key, expected, _found(value))
+            return None
         if not isinstance(value, str) or (f.choices and value not in f.choices):
             found = _found(value)
             if isinstance(value, str) and f.choices:
@@ -210,6 +217,9 @@ def _validate_field(f: Field, value: Any, key: str, ctx: Context) -> Any:
             ctx.add(key, expected, _found(value))
             return None
         if value == "" and f.optional_path:
+            return None
+        if ".." in Path(value).parts:
+            ctx.add(key, "a path inside the scenario's folder or the package's data (no '..')", repr(value))
             return None
         found_path, looked = resolve_data_path(value, ctx.base_dir)
         if found_path is None:
@@ -272,6 +282,7 @@ def _validate_table(t: Table, raw: Any, prefix: str, ctx: Context) -> Section | 
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 ctx.add(key, "an array of tables", _found(items))
                 ok = False
+                out[name] = None
                 continue
             if len(items) < spec.min_items:
                 ctx.add(key, f"at least {spec.min_items} entr{'y' if spec.min_items == 1 else 'ies'}",
@@ -282,6 +293,8 @@ def _validate_table(t: Table, raw: Any, prefix: str, ctx: Context) -> Section | 
                 seen: dict[Any, int] = {}
                 for i, item in enumerate(items):
                     v = item.get(spec.unique_key)
+                    if not isinstance(v, str):  # a wrong type is reported by the field itself
+                        continue
                     if v in seen:
                         ctx.add(f"{key}.{i}.{spec.unique_key}", "a name not used before",
                                 f"{v!r}, already used by entry {seen[v]}")
@@ -293,6 +306,7 @@ def _validate_table(t: Table, raw: Any, prefix: str, ctx: Context) -> Section | 
                 if spec.default is REQUIRED:
                     ctx.add(key, spec.describe(), "nothing (the key is required)")
                     ok = False
+                    out[name] = None
                     continue
                 value = spec.default
                 if spec.kind == "path" and value:

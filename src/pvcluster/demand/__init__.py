@@ -16,6 +16,10 @@ Loads, by class:
 * public: ``<village>_hall``, ``<village>_street_lights`` and every public ``[[facilities]]``
   entry (water treatment plant, hospital, county offices ...), the pilot-program candidates;
 * industry: ``[[facilities]]`` of industrial types (the polysilicon plant, factories).
+
+A ``[[facilities]]`` entry with a ``load_file`` takes its hourly load from that measured CSV
+(:mod:`pvcluster.demand.measured`) instead of its type's model; its type still gives the class and
+the default tariff. Every measured file's problems are collected and raised in one ``InputError``.
 """
 
 from __future__ import annotations
@@ -30,12 +34,15 @@ from pvcluster.demand.facilities import (dark_fraction, polysilicon_annual_kwh, 
                                          street_lights_kw, water_treatment_annual_kwh)
 from pvcluster.demand.growth import compound_factors, facility_factors
 from pvcluster.demand.heating import heat_pump_kw
+from pvcluster.demand.measured import MeasuredLoad, measured_kw, read_load_file
 from pvcluster.demand.households import average_household_kw, coincidence, village_households_kw
+from pvcluster.errors import InputError
 from pvcluster.weather import Weather
 from pvcluster.calendar import SEASONS, day_off_mask
 
 __all__ = ["Demand", "Load", "build_demand", "average_household_kw", "village_households_kw",
-           "profile_kw", "street_lights_kw", "dark_fraction", "household_shapes", "facility_kw"]
+           "profile_kw", "street_lights_kw", "dark_fraction", "household_shapes", "facility_kw",
+           "MeasuredLoad", "read_load_file", "measured_kw"]
 
 CLASSES = ("households", "public", "industry")
 
@@ -105,8 +112,18 @@ def household_shapes(d) -> np.ndarray:
 
 
 def facility_kw(ftype: FacilityType, entry, index: pd.DatetimeIndex, day_off: np.ndarray,
-                dark: np.ndarray) -> tuple[np.ndarray, float, str]:
-    """Reference hourly load of one facility, its annual energy and the basis of that energy."""
+                dark: np.ndarray, timezone: str | None = None,
+                key: str = "load_file") -> tuple[np.ndarray, float, str]:
+    """Reference hourly load of one facility, its annual energy and the basis of that energy.
+
+    An entry with a ``load_file`` is measured: its load is read from the file (naive timestamps in
+    ``timezone``; ``key`` names the entry's ``load_file`` in problems) and scaled to its
+    ``annual_kwh`` when that is > 0, whatever the type's model.
+    """
+    if getattr(entry, "load_file", None) is not None:
+        measured = read_load_file(entry.load_file, index, entry.load_file_unit, entry.load_file_column or None,
+                                  timezone=timezone, key=key)
+        return measured_kw(measured, entry.annual_kwh)
     model = ftype.model
     if model == "street_lights":
         kw = street_lights_kw(index, entry.lamps, ftype.lamp_w, 0.0, 0.0, dark=dark)
@@ -205,15 +222,28 @@ def build_demand(scenario, weather: Weather) -> Demand:
                      f"{v.street_lights} lamps x {t.lamp_w:g} W x dusk-to-dawn hours", tariff=v.street_light_tariff,
                      lamps_w=v.street_lights * t.lamp_w), kw, np.ones(len(years)))
 
-    for f in scenario.facilities:
+    measured_problems = []
+    for i, f in enumerate(scenario.facilities):
         t = catalogue[f.type]
-        kw, annual, basis = facility_kw(t, f, index, day_off, dark)
+        try:
+            kw, annual, basis = facility_kw(t, f, index, day_off, dark, timezone=scenario.site.timezone,
+                                            key=f"facilities.{i}.load_file")
+        except InputError as exc:  # a measured load file: go on, to list every file's problems at once
+            measured_problems.append((f"facilities.{i} ({f.name})", exc))
+            continue
         start = f.start_year or base_year
         add(Load(f.name, t.load_class, f.type, f.site, f.pilot_candidate, annual, basis, tariff=f.tariff or t.tariff,
                  contract_kw=f.contract_kw, bears_vat=t.load_class != "industry",
                  lamps_w=f.lamps * t.lamp_w if t.model == "street_lights" else 0.0), kw,
             facility_factors(years, start, f.ramp_up_fractions, f.growth_fraction_per_year))
 
+    if measured_problems:
+        if len(measured_problems) == 1:
+            entry, exc = measured_problems[0]
+            raise InputError(exc.problems, headline=f"{exc.headline}, the load of {entry}")
+        problems = [p for _, exc in measured_problems for p in exc.problems]
+        raise InputError(problems, headline=f"{len(problems)} problems in the measured load files of "
+                         + ", ".join(entry for entry, _ in measured_problems))
     reference = pd.DataFrame(columns, index=index)
     year_factors = pd.DataFrame(factors, index=pd.Index(years, name="year"))
     return Demand(reference, loads, year_factors, scenario.design_year, coincidences, heat)

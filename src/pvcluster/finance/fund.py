@@ -238,6 +238,8 @@ class FundResult:
     terminal_nav_nominal_krw: float = 0.0
     gp_name: str | None = None
     irr_fraction: float | None = None  # all investors together (fees as contributions), nominal
+    projects: tuple[str, ...] = ()  # the projects it holds
+    not_built: tuple[str, ...] = ()  # projects the scenario lists that sizing built nothing at
 
     def to_summary(self) -> dict:
         """JSON-ready headline numbers; money keys end in ``_nominal_krw`` (sums of nominal KRW)."""
@@ -246,6 +248,8 @@ class FundResult:
         distributions = float(t["distributions_nominal_krw"].sum())
         commitment = float(sum(r.commitment_nominal_krw for r in self.tranches.values()))
         return {
+            "projects": list(self.projects),
+            "projects_not_built": list(self.not_built),
             "commitment_nominal_krw": commitment,
             "contributions_nominal_krw": contributions,
             "uncalled_commitment_nominal_krw": max(0.0, commitment - contributions),

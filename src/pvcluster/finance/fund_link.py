@@ -32,14 +32,18 @@ def flows_for(finance, names) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build(scenario, finance):
+    """The fund over the projects ``fund.projects`` names (checked against the scenario when it loads);
+    a site project sizing built nothing at holds nothing and is listed in ``not_built``. None when the
+    fund holds no built project at all."""
     f = scenario.fund
     where = str(scenario.path)
-    unknown = [n for n in f.projects if n not in finance.projects]
-    if unknown or not f.projects:
-        known = ", ".join(sorted(finance.projects))
-        raise InputError(Problem(where, "fund.projects", f"names of the scenario's priced projects ({known})",
-                                 f"{list(f.projects)}" if f.projects else "an empty list"))
-    existing = [n for n in f.projects if finance.inputs[n].capex_krw <= 0 and finance.inputs[n].construction_years == 0]
+    if not f.projects:
+        raise InputError(Problem(where, "fund.projects", "names of the scenario's priced projects", "an empty list"))
+    held = [n for n in f.projects if n in finance.projects]
+    not_built = [n for n in f.projects if n not in finance.projects]
+    if not held:
+        return None
+    existing = [n for n in held if finance.inputs[n].capex_krw <= 0 and finance.inputs[n].construction_years == 0]
     if existing:
         raise InputError(Problem(where, "fund.projects", "projects the fund invests in (new capital)",
                                  f"{existing}: valued as built, with no investment to hold (its capex is sunk)"))
@@ -50,11 +54,11 @@ def build(scenario, finance):
                       call_schedule_fractions=schedule, call_mode="as_needed")
     tranches = [Tranche(t.name, t.commitment_krw, role=t.role, public=t.public, first_loss=t.first_loss,
                         return_cap_fraction=t.return_cap_fraction or None) for t in f.tranches]
-    investments, proceeds = flows_for(finance, f.projects)
+    investments, proceeds = flows_for(finance, held)
     problems = check_fund_inputs(terms, tranches, investments, proceeds)
     if problems:
         raise InputError([Problem(where, "fund", "fund terms the held projects can be paid from", p)
                           for p in problems])
     result = run_fund(terms, tranches, investments, proceeds)
-    result.projects = tuple(f.projects)
+    result.projects, result.not_built = tuple(held), tuple(not_built)
     return result

@@ -61,6 +61,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from pvcluster.errors import PvclusterError
 from pvcluster.finance import debt as debtlib
 from pvcluster.finance.cashflow import (corporate_tax, declining_balance_depreciation, irr, npv,
                                         payback_year, straight_line_depreciation)
@@ -163,12 +164,23 @@ class ProjectResult:
         }
 
 
-class FinanceInputError(ValueError):
-    """Project numbers that cannot be evaluated; ``problems`` lists (key, expected, found)."""
+class FinanceInputError(ValueError, PvclusterError):
+    """Project numbers that cannot be evaluated; ``problems`` lists (key, expected, found).
 
-    def __init__(self, problems: list[tuple[str, str, str]]):
+    An input error (exit 2 on the command line, not an internal bug); a ValueError too, for callers of
+    the engine."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[tuple[str, str, str]], project: str = ""):
         self.problems = problems
+        self.project = project
         super().__init__("; ".join(f"{k}: expected {e}; found {f}" for k, e, f in problems))
+
+    def format(self) -> str:
+        where = f" of project {self.project!r}" if self.project else ""
+        return "\n".join([f"error: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} in the "
+                          f"finance inputs{where}:"] + [f"  - {k}: expected {e}; found {f}" for k, e, f in self.problems])
 
 
 def _stream(values, n: int) -> np.ndarray:
@@ -285,7 +297,7 @@ def evaluate_project(p: Project) -> ProjectResult:
     """Cash flow, debt, tax and returns of one project (raises FinanceInputError on bad numbers)."""
     problems = check_project(p)
     if problems:
-        raise FinanceInputError(problems)
+        raise FinanceInputError(problems, p.name)
     c, n = int(p.construction_years), int(p.operating_years)
     horizon = c + n
     t = np.arange(horizon)

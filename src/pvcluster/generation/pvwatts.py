@@ -90,6 +90,7 @@ import pvlib
 
 from pvcluster.errors import Problem
 
+MAX_CAPACITY_KW = 1e7  # 10 GWp: above any single PV system built (the largest are ~5 GWp); bounds the arithmetic
 TRACKING_MODES = ("fixed", "single-axis")
 ARRAY_TYPES = ("open_rack", "roof_mount")
 WEATHER_COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed", "albedo")
@@ -157,8 +158,8 @@ class PVWattsSystem:
         def number(value) -> bool:
             return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
-        if not number(self.capacity_kw) or self.capacity_kw <= 0:
-            bad("capacity_kw", "a positive number of kWp", self.capacity_kw)
+        if not number(self.capacity_kw) or not 0 < self.capacity_kw <= MAX_CAPACITY_KW:
+            bad("capacity_kw", f"a positive number of kWp, at most {MAX_CAPACITY_KW:,.0f} (10 GWp)", self.capacity_kw)
         if not number(self.tilt_deg) or not 0 <= self.tilt_deg <= 90:
             bad("tilt_deg", "degrees from 0 (flat) to 90 (vertical)", self.tilt_deg)
         if not number(self.azimuth_deg) or not 0 <= self.azimuth_deg <= 360:

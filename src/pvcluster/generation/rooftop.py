@@ -144,7 +144,7 @@ def _chunk_ac(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, shading: np.ndar
     t_cell = effective * (sky.temp_factor + np.float32(CLOSE_MOUNT["deltaT"] / 1000.0)) + sky.temp_air
     dc = effective * np.float32(1.0 / 1000.0) * (1.0 + np.float32(system.gamma_pdc_per_c) * (t_cell - 25.0))
     dc *= np.float32(1.0 - system.dc_loss_fraction)
-    if any(system.snowfall_cm):
+    if any(system.snowfall_cm) and dc.shape[1]:  # a year without light has no hours to reduce
         poa_month = np.add.reduceat(poa * unshaded, sky.month_starts, axis=1, dtype=np.float64)
         snow = monthly_snow_loss_fraction(
             snowfall_cm=np.asarray(system.snowfall_cm), snow_events=np.asarray(system.snow_events),

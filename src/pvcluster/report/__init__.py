@@ -26,6 +26,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _interface() -> str:
+    from pvcluster.sizing.highs import fast_transfer_status
+
+    return fast_transfer_status()[1]
+
+
 def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, sizing_times: dict | None = None) -> dict:
     versions = {}
     for name in _PACKAGES:
@@ -46,6 +52,7 @@ def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, siz
         "stage_timings_s": {k: round(v, 3) for k, v in timings_s.items()},
         "solver_times_s": solver_times,  # per site: build_s, solve_s, solves, nodes, pilot screening
         "sizing_times_s": sizing_times or {},  # the whole sizing stage and the shared-budget solve
+        "solver_interface": _interface(),  # pvcluster's fast transfer to HiGHS, or Pyomo's own (fallback)
     }
 
 

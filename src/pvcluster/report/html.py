@@ -392,6 +392,11 @@ def _fund(fin: dict, figures: dict) -> str:
     if not f:
         return ""
     out = "<section id='fund'><h2>Fund</h2><p class='note'>Nominal KRW; capital is called as the projects need it.</p>"
+    held = ", ".join(f.get("projects", []))
+    unbuilt = ", ".join(f.get("projects_not_built", []))
+    if held:
+        out += f"<p>It holds {esc(held)}." + (f" Listed but not built (sizing built nothing there): {esc(unbuilt)}."
+                                             if unbuilt else "") + "</p>"
     out += kv_table({k: v for k, v in f.items() if not isinstance(v, (dict, list))})
     tr = f.get("tranches", {})
     if tr:

@@ -43,7 +43,7 @@ from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
 
 __all__ = ["Sizing", "build_sizing", "site_inputs", "grid_for", "sites_on_grid", "clustering_features", "SiteData",
            "PVSegment", "PilotCandidate", "MeterData", "capital_recovery_factor", "SolverSettings", "solve_site",
-           "SiteSolution", "SiteResult", "annualization", "commissioning_year", "pilot_margin", "baseline"]
+           "SiteSolution", "SiteResult", "annualization", "commissioning_year", "pilot_margin", "baseline", "precheck"]
 
 
 @dataclass(frozen=True)
@@ -329,6 +329,35 @@ def dispatch_without_sizing(s: SiteData, objective: str = "annualized_cost") -> 
         dispatch=base, baseline=base, meters={md.name: md.meter for md in s.meters})
 
 
+def precheck(sites: dict[str, SiteData]) -> None:
+    """Fail before any solve where a bound already proves a site infeasible (InfeasibleError, exit 3).
+
+    The energy a site's own loads need above its import limit must come from local PV, directly or
+    through storage: sum_t max(0, L_t - I_max) <= sum_t PV_max,t (the PV potential's output); without
+    storage the same holds hour by hour. Pilot loads are left out (the program may enroll none).
+    """
+    messages = []
+    for name, s in sites.items():
+        over = np.clip(np.asarray(s.load_kw, dtype=float) - s.import_limit_kw, 0.0, None)
+        if not over.any():
+            continue
+        pv = sum((max(g.max_kwp, g.existing_kwp) * g.kw_per_kwp * s.pv_output_factor for g in s.segments),
+                 np.zeros(s.steps))
+        storage = s.allow_storage and "storage" in s.technologies
+        short = float(over.sum() - pv.sum()) if storage else float(np.clip(over - pv, 0.0, None).sum())
+        if short > 1e-6:
+            worst = int(np.argmax(over - (0 if storage else pv)))
+            messages.append(
+                f"site {name!r}: its loads exceed grid_import_limit_kw = {s.import_limit_kw:g} kW by up to "
+                f"{float(over.max()):,.1f} kW ({float(over.sum()):,.0f} kWh a year above the limit, hour {worst} of "
+                f"the year the worst), and all the PV it may build yields {float(pv.sum()):,.0f} kWh"
+                + ("" if storage else " in those hours (no storage allowed)")
+                + f": raise grid_import_limit_kw to at least {s.import_limit_kw + float(over.max()):,.0f} kW or "
+                  "allow more PV")
+    if messages:
+        raise InfeasibleError("the sizing cannot be feasible: " + "; ".join(messages))
+
+
 def pilot_margin(s: SiteData, sol: SiteSolution) -> dict:
     """Where the pilot's margin comes from: enrolled energy served by local PV and storage, and grid
     energy the site bought on its supply meter and resold (each hour, the supply meter's import up
@@ -356,6 +385,7 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
     z = scenario.sizing
     settings = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
     full = site_inputs(scenario, generation, demand)
+    precheck(full)
     fixed = {v.name for v in scenario.villages if not v.size}
     months = demand.hourly_kw.index.month.to_numpy()
     to_size = {n: s for n, s in full.items() if n not in fixed}

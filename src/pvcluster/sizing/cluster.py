@@ -24,6 +24,7 @@ storage size) a binding budget can leave a duality gap, so that case is solved m
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ import pyomo.environ as pyo
 
 from pvcluster.errors import InfeasibleError
 from pvcluster.sizing.data import SiteData
-from pvcluster.sizing.highs import PersistentHighs
+from pvcluster.sizing.highs import solver_interface
 from pvcluster.sizing.model import build_cluster_model, technologies_for
 from pvcluster.sizing.solve import (_INFEASIBLE, _OPTIMAL, SiteModel, SiteSolution, SolverSettings, extract,
                                     has_integers, solver_options)
@@ -83,16 +84,40 @@ class _Sites:
         return {n: (s.build_s, s.solve_s) for n, s in self.models.items()}
 
 
-def _worker(conn):
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this worker when its parent dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``);
+    if the parent is already gone, exit. Elsewhere the closed pipe ends the worker at its next read."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _worker(conn, parent_pid: int | None = None):
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     try:
         sites, settings = conn.recv()
         state = _Sites(sites, settings)
         conn.send(("ok", None))
+    except (EOFError, OSError):  # the parent is gone
+        return
     except Exception as exc:  # report, do not hang the parent
         conn.send(("error", repr(exc)))
         return
     while True:
-        command, arg = conn.recv()
+        try:
+            command, arg = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
         if command == "stop":
             return
         try:
@@ -128,7 +153,7 @@ class _Pool:
         # end, so a dead child shows up as a broken pipe or in _receive.
         for _ in groups:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child,), daemon=True)
+            proc = ctx.Process(target=_worker, args=(child, os.getpid()), daemon=True)
             proc.start()
             child.close()
             self.conns.append(parent)
@@ -302,7 +327,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
     m = build_cluster_model(sites, budget_krw, objective=settings.objective)
     integer = has_integers(m)
     t1 = time.perf_counter()
-    solver = PersistentHighs()
+    solver = solver_interface()
     res = solver.solve(m, solver_options=solver_options(settings, integer), time_limit=settings.time_limit_s,
                        load_solutions=False, raise_exception_on_nonoptimal_result=False)
     t2 = time.perf_counter()
@@ -328,7 +353,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
 
 def _diagnose_cluster(sites, budget_krw, settings) -> str:
     m = build_cluster_model(sites, budget_krw, objective=settings.objective, elastic=True)
-    solver = PersistentHighs()
+    solver = solver_interface()
     res = solver.solve(m, solver_options=solver_options(settings, has_integers(m)), time_limit=settings.time_limit_s,
                        load_solutions=False, raise_exception_on_nonoptimal_result=False)
     if res.termination_condition not in _OPTIMAL:

@@ -34,7 +34,17 @@ from pyomo.core.expr.numeric_expr import (DivisionExpression, LinearExpression, 
 from pyomo.core.expr.numvalue import NumericConstant
 from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression, RangedExpression
 
-__all__ = ["PersistentHighs", "linear_row"]
+__all__ = ["PersistentHighs", "linear_row", "solver_interface", "fast_transfer_status"]
+
+#: The Pyomo releases (major, minor) whose persistent HiGHS interface this module was written against
+#: and tested with. Another release falls back to Pyomo's own ``Highs`` (slower to build, same LP).
+TESTED_PYOMO = {(6, 10)}
+#: The private attributes of Pyomo's ``Highs`` that :class:`PersistentHighs` fills or reads.
+_PRIVATE = ("_pyomo_var_to_solver_var_map", "_pyomo_con_to_solver_con_map", "_solver_con_to_pyomo_con_map",
+            "_vars_referenced_by_con", "_referenced_variables", "_named_expressions", "_active_constraints",
+            "_solver_model")
+#: Set this environment variable (to anything) to use Pyomo's own interface (CI runs the sizing tests so).
+FALLBACK_ENV = "PVCLUSTER_PYOMO_FALLBACK"
 
 _VAR_TYPES = {VarData, ScalarVar}
 _SUM_TYPES = {SumExpression, LinearExpression}
@@ -239,3 +249,29 @@ class PersistentHighs(Highs):
         self._solver_model.addRows(len(lbs), np.array(lbs, dtype=np.double), np.array(ubs, dtype=np.double),
                                    len(value), np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
                                    np.array(value, dtype=np.double))
+
+
+def fast_transfer_status() -> tuple[bool, str]:
+    """(use :class:`PersistentHighs`, why or why not): the Pyomo release it was written for, with the
+    private attributes it relies on, and not disabled by ``PVCLUSTER_PYOMO_FALLBACK``."""
+    import os
+
+    import pyomo.version
+
+    if os.environ.get(FALLBACK_ENV):
+        return False, f"Pyomo's own HiGHS interface ({FALLBACK_ENV} is set)"
+    release = tuple(pyomo.version.version_info[:2])
+    if release not in TESTED_PYOMO:
+        return False, (f"Pyomo's own HiGHS interface: Pyomo {pyomo.version.version} is not a release the fast "
+                       f"transfer was tested with ({', '.join(f'{a}.{b}' for a, b in sorted(TESTED_PYOMO))})")
+    probe = Highs()
+    missing = [name for name in _PRIVATE if name != "_solver_model" and not hasattr(probe, name)]
+    if missing:
+        return False, f"Pyomo's own HiGHS interface: Pyomo's Highs lacks {', '.join(missing)}"
+    return True, f"pvcluster's one-pass transfer (Pyomo {pyomo.version.version})"
+
+
+def solver_interface():
+    """A new persistent HiGHS interface: :class:`PersistentHighs` where :func:`fast_transfer_status`
+    allows it, else Pyomo's own ``Highs``."""
+    return PersistentHighs() if fast_transfer_status()[0] else Highs()

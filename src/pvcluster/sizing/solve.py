@@ -24,7 +24,7 @@ from pvcluster.costs import marginal_tax_rate
 from pvcluster.errors import InfeasibleError
 from pvcluster.market import Dispatch, residential_basic_krw
 from pvcluster.sizing.data import SiteData
-from pvcluster.sizing.highs import PersistentHighs
+from pvcluster.sizing.highs import solver_interface
 from pvcluster.sizing.model import build_site_model, technologies_for
 
 _OPTIMAL = {TerminationCondition.convergenceCriteriaSatisfied}
@@ -111,7 +111,7 @@ class SiteModel:
         self.model = build_site_model(s, elastic=elastic, objective=settings.objective,
                                       technologies=self.technologies)
         self.integer = has_integers(self.model)
-        self.solver = PersistentHighs()
+        self.solver = solver_interface()
         # Once built, the model's structure never changes: between solves only the budget price
         # (a mutable parameter) and the bounds and domains of binaries (branch and bound) do. So
         # each re-solve checks only variables and parameters, not every constraint and expression.
@@ -390,7 +390,8 @@ def diagnose(s: SiteData, settings: SolverSettings) -> str:
     unserved = np.array([pyo.value(m.unserved_kw[t]) for t in m.T])
     if float(w @ unserved) > 1e-3:
         lines.append(
-            f"load cannot be served in {int((unserved > 1e-6).sum())} hours ({float(w @ unserved):,.0f} kWh a year, "
+            f"load cannot be served in {float(w @ (unserved > 1e-6)):,.0f} hours of the year "
+            f"({float(w @ unserved):,.0f} kWh a year, "
             f"at most {unserved.max():,.1f} kW): raise grid_import_limit_kw by at least "
             f"{unserved.max():,.1f} kW or allow more PV and storage")
     shortfall = pyo.value(m.shortfall_kwh["self_sufficiency"])

@@ -85,6 +85,45 @@ def build_ensemble(scenario) -> tuple[Weather, ...]:
                  for k, frame in enumerate(years))
 
 
+#: How far a weather file's location may lie from the scenario's site: about the spacing of Korea's
+#: synoptic stations, so the nearest station's typical year passes and another region's does not.
+MAX_WEATHER_DISTANCE_KM = 100.0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, Earth radius 6,371 km)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    return float(2 * 6371.0 * np.arcsin(np.sqrt(min(1.0, a))))
+
+
+def check_location(scenario, wf) -> float:
+    """The weather file's location against the site: a valid position within ``MAX_WEATHER_DISTANCE_KM``,
+    in the site's UTC offset. Returns the distance; raises InputError naming the file otherwise."""
+    from pvcluster.errors import InputError, Problem
+
+    where, site = str(scenario.weather.file), scenario.site
+    lat, lon = wf.latitude_deg, wf.longitude_deg
+    if not (np.isfinite(lat) and np.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(Problem(where, "latitude/longitude", "a position with latitude -90..90 and longitude "
+                                 "-180..180 degrees", f"latitude {lat!r}, longitude {lon!r}"))
+    d = distance_km(lat, lon, site.latitude_deg, site.longitude_deg)
+    problems = []
+    if d > MAX_WEATHER_DISTANCE_KM:
+        problems.append(Problem(where, "latitude/longitude", f"a weather file for the site (within "
+                                f"{MAX_WEATHER_DISTANCE_KM:g} km of site.latitude_deg {site.latitude_deg:g}, "
+                                f"site.longitude_deg {site.longitude_deg:g})",
+                                f"a file for {lat:.4f}, {lon:.4f}, {d:,.0f} km away"))
+    site_offset = pd.Timestamp("2025-01-01", tz=site.timezone).utcoffset()
+    file_offset = wf.data.index[0].utcoffset() if len(wf.data) else site_offset
+    if file_offset != site_offset:
+        problems.append(Problem(where, "time zone", f"the site's UTC offset ({site.timezone}, {site_offset})",
+                                f"UTC offset {file_offset}"))
+    if problems:
+        raise InputError(problems, headline="the weather file does not fit the site")
+    return d
+
+
 def build_weather(scenario) -> Weather:
     """The weather year a scenario asks for, with its synthetic ensemble for P50/P90."""
     site, year = scenario.site, scenario.scenario.base_year
@@ -92,10 +131,11 @@ def build_weather(scenario) -> Weather:
     if scenario.weather.source == "file":
         fmt = None if scenario.weather.format == "auto" else scenario.weather.format
         wf = read_weather_file(scenario.weather.file, year, fmt)
+        distance = check_location(scenario, wf)
         frame = _with_solar_position(wf.data, wf.latitude_deg, wf.longitude_deg, wf.altitude_m)
+        notes = tuple(getattr(wf, "notes", ())) + (f"the weather file's location is {distance:,.1f} km from the site",)
         return Weather(frame, wf.latitude_deg, wf.longitude_deg, wf.altitude_m, wf.timezone,
-                       f"file {scenario.weather.file.name} ({wf.name})", tuple(getattr(wf, "notes", ())),
-                       ensemble)
+                       f"file {scenario.weather.file.name} ({wf.name})", notes, ensemble)
     frame = synthetic_year(**climate_kwargs(scenario), seed=scenario.scenario.seed,
                            typical=scenario.weather.synthetic_year == "typical")
     return Weather(frame, site.latitude_deg, site.longitude_deg, site.altitude_m, site.timezone,

@@ -624,6 +624,8 @@ def _unit_guess(column: str, values: np.ndarray, out: np.ndarray) -> str:
 
 
 def _too_small_ghi_guess(top: float) -> str:
+    if top <= 0:
+        return "; the file holds no irradiance at all (a placeholder or an empty export?)"
     if top <= 1.5:
         return "; looks like kWh/m2 per hour (multiply by 1000), not W/m2"
     if top <= 5.4:
