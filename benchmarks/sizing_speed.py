@@ -1,6 +1,6 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
-    python benchmarks/sizing_speed.py [--part a|b|c|all] [--site v09] [--land-m2 50000]
+    python benchmarks/sizing_speed.py [--part a|b|c|d|all] [--site v09] [--land-m2 50000]
                                       [--budget-fraction 0.6] [--days 16,12,24] [--repeat N]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
@@ -28,6 +28,13 @@
     Each case is sized ``--repeat`` times (3 by default in (c)) and its shortest wall time is
     kept, so the one-off costs of a process's first Pyomo model do not land on whichever case
     runs first in this process. The full year's wall time includes starting its 2 workers.
+
+(d) Storage pricing on the default scenario's full year: each site's LP solved in this process
+    (``solve_site``, the sizing's defaults) with ``storage_pricing`` (first without storage, kept
+    when a pricing LP proves no storage can pay; else the whole LP from scratch) against without it.
+
+        speed-up   = wall without pricing / wall with pricing, per site and over all sites
+        rel. diff  = |objective with - objective without| / |without|              (<= 1e-6)
 
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
@@ -504,11 +511,49 @@ def part_c(days: list[int], repeat: int = 3) -> None:
             print(f"  {label}: county enrolls {', '.join(s.sites['county'].extra.get('enrolled', [])) or 'none'}")
 
 
+def part_d(repeat: int = 1) -> None:
+    from dataclasses import replace
+
+    from pvcluster.scenario import load_scenario
+    from pvcluster.sizing import site_inputs
+    from pvcluster.sizing.solve import SiteModel, SolverSettings
+
+    print("\n(d) storage pricing on the default scenario's full year (models/yeongwol.toml, ensemble_years = 0)")
+    print("    speed-up = wall without storage pricing / wall with it; rel. diff = objective difference (<= 1e-6)")
+    print(f"    {load()}")
+    scenario = load_scenario(DEFAULT_SCENARIO, overrides=["weather.ensemble_years=0", "sizing.periods=full"])
+    generation, demand, _ = profiles(scenario)
+    z = scenario.sizing
+    on = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
+    off = replace(on, storage_pricing=False)
+    print(f"  {'site':<20}{'without s':>11}{'with s':>9}{'speed-up':>10}{'rel. diff':>11}  storage kept out by pricing")
+    totals = [0.0, 0.0]
+    for name, data in site_inputs(scenario, generation, demand).items():
+        walls, objectives, certified = [], [], 0
+        for settings in (off, on):
+            best = None
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                model = SiteModel(data, settings)
+                tc, _, _ = model.solve()
+                model.check(tc)
+                wall = time.perf_counter() - t0
+                best = wall if best is None else min(best, wall)
+            walls.append(best)
+            objectives.append(model.solution().objective_krw)
+            certified = model.storage_certified if settings is on else certified
+        totals[0] += walls[0]
+        totals[1] += walls[1]
+        print(f"  {name:<20}{walls[0]:>10.2f}s{walls[1]:>8.2f}s{walls[0] / walls[1]:>9.1f}x"
+              f"{rel(objectives[1], objectives[0]):>11.1e}  {'yes' if certified else 'no (whole LP solved)'}")
+    print(f"  {'all sites':<20}{totals[0]:>10.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.1f}x; {load()}")
+
+
 # ---------------------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -532,6 +577,8 @@ def main() -> None:
             part_b(sites, args.budget_fraction, args.cluster_solver, args.time_limit)
     if args.part in ("c", "all"):
         part_c([int(k) for k in args.days.split(",") if k.strip()], args.repeat or 3)
+    if args.part in ("d", "all"):
+        part_d(args.repeat or 1)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 

@@ -81,3 +81,12 @@ def test_sites_report_their_meters_and_tax_rate(chain):
     assert set(meters) == {"nammyeon_households", "nammyeon_hall", "nammyeon_street_lights"}
     assert meters["nammyeon_households"].net_metering and meters["nammyeon_households"].count == 50
     assert village.tax_rate_fraction == pytest.approx(0.099)  # a small project: the lowest bracket
+
+
+def test_a_net_metered_meter_never_imports_and_exports_in_the_same_hour(chain):
+    # the LP is indifferent to such pairs (one monthly net); the result nets them, as the meter does,
+    # and the market's bill of the netted dispatch is still the LP's bill (the test above)
+    _, sizing, _ = chain
+    d = sizing.sites["nammyeon"].dispatch
+    assert d.export_kw.sum() > 0
+    assert np.minimum(d.imports_kw["nammyeon_households"], d.export_kw).max() == 0.0

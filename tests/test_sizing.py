@@ -601,3 +601,25 @@ def test_fast_transfer_only_on_the_tested_pyomo_release(monkeypatch):
     monkeypatch.setattr(pyomo.version, "version_info", (6, 99, 0, "final", 0))
     used, why = highs.fast_transfer_status()
     assert not used and "not a release the fast transfer was tested with" in why
+
+
+# --- storage pricing: the year first without storage, kept when duality proves it optimal ---------
+
+@pytest.mark.parametrize("storage_capex, builds", [(1000.0, False), (10.0, True)])
+def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(storage_capex, builds):
+    from pvcluster.sizing.solve import SiteModel
+
+    # hour 3 costs 300 against 100: a kWh of storage saves 200 a cycle, so at 10 per kWh it pays
+    # (test_three_hour_storage_arbitrage_lossless: cost 1,100 against 3,000), at 1,000 it does not
+    s = site(storage_energy_capex_krw_per_kwh=storage_capex)
+    priced = SiteModel(s, SETTINGS)
+    assert priced.price_storage
+    tc, cost, _ = priced.solve()
+    plain = SiteModel(s, SolverSettings(solver="ipm", time_limit_s=60, storage_pricing=False))
+    assert not plain.price_storage
+    _, plain_cost, _ = plain.solve()
+    assert cost == pytest.approx(plain_cost, rel=1e-9)
+    assert cost == pytest.approx(1100.0 if builds else 3000.0, rel=1e-9)
+    assert (priced.storage_certified == 0) == builds  # certified only where no storage pays
+    assert (priced.solution().sizes["storage_energy_kwh"] > 0) == builds
+

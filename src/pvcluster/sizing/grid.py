@@ -174,8 +174,18 @@ def results(b: pyo.Block, s: SiteData) -> dict:
     T = b.parent_block().T
     meters = s.grid_meters
     imports = {md.name: np.array([pyo.value(b.imp[g, t]) for t in T]) for g, md in enumerate(meters)}
-    imp = sum(imports.values())
     exp = np.array([pyo.value(b.export_kw[t]) for t in T])
+    netted = next((md.name for md in meters if md.terms.net_metering), None)
+    if netted is not None:
+        # Through a net-metered meter an hour's import and export cost the same (the first block's
+        # price on both, one monthly net): the LP is indifferent to any simultaneous pair, so a solver
+        # returns one of many equal optima. The meter sees only their difference: net them. Every
+        # cost stays (monthly nets, the first-price terms cancel, peaks only fall) and every row holds
+        # (all are upper bounds on imports and exports), so the result is one optimum, the physical one.
+        both = np.minimum(imports[netted], exp)
+        imports[netted] = imports[netted] - both
+        exp = exp - both
+    imp = sum(imports.values())
     return {
         "hourly": {"grid_import_kw": imp, "grid_export_kw": exp},
         "sizes": {"grid_peak_import_kw": float(imp.max()) if len(imp) else 0.0},

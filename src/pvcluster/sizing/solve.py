@@ -39,6 +39,7 @@ class SolverSettings:
     mip_gap_fraction: float = 1e-6
     objective: str = "annualized_cost"
     screening_days: int = 24  # typical days deciding a full-year site's pilot enrollment; 0 or 365: none
+    storage_pricing: bool = True  # a full year first without storage, kept if a pricing LP proves it optimal
 
 
 @dataclass
@@ -124,13 +125,27 @@ class SiteModel:
         self.solve_s = 0.0
         self.solves = 0
         self.result = None
+        # A full year whose storage may be built is solved first with the storage's capacity held at
+        # zero (see _solve_without_storage); only on the interface whose private maps were checked.
+        from pvcluster.sizing.highs import PersistentHighs
+
+        st = getattr(self.model, "storage", None)
+        self.price_storage = (st is not None and s.allow_storage and s.time.is_full_year and not self.integer
+                              and not elastic and settings.storage_pricing and isinstance(self.solver, PersistentHighs))
+        self.storage_certified = 0  # solves certified without storage
+        self.cold = False  # the next solve starts from scratch (the storage may pay after all)
 
     def _solve_lp(self, strategy: int = 1, load: list | None = None) -> TerminationCondition:
         """Solve the LP; after the first solve, simplex restarts from the last basis: primal
         (``strategy`` 4) after a change of costs, which keeps the basis primal feasible (3-6x
         faster than dual on a village's year), dual (1) after a change of bounds. ``load``: the
         variables whose values are loaded back into the model (all when None)."""
-        algorithm = "simplex" if self.solves else None
+        if self.price_storage:
+            tc = self._solve_without_storage(strategy, load)
+            if tc is not None:
+                return tc
+        algorithm = "simplex" if self.solves and not self.cold else None
+        self.cold = False
         t0 = time.perf_counter()
         res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy),
                                 time_limit=self.settings.time_limit_s, load_solutions=False,
@@ -141,6 +156,96 @@ class SiteModel:
         if res.termination_condition in _OPTIMAL:
             res.solution_loader.load_vars(load)
         return res.termination_condition
+
+    def _solve_without_storage(self, strategy: int, load: list | None) -> TerminationCondition | None:
+        """Solve the LP with the storage's energy and power held at zero, and keep that optimum if the
+        storage cannot pay at its prices; None when it may (the caller then solves the whole LP).
+
+        A storage that is not built makes the hourly year's LP degenerate: every charge, discharge
+        and state of charge is zero, and any shift of energy within a month is worth the same under
+        monthly block prices and net metering. IPX took 34-40 s on nammyeon for what takes 1 s
+        without the storage. The certificate is LP duality: with y the row duals of the LP without
+        storage, the storage's columns have reduced costs r = c - A'y over the rows they share with
+        the rest (balance, meter rows). If no dispatch of a storage normalized to P + E = 1 over the
+        storage's own rows (a cone: they pass through zero) has r'x < 0, then y, with the duals of that pricing LP for the
+        storage's rows, is a dual solution of the whole LP with the same objective: the optimum
+        without storage is the optimum with it. Else the storage may pay: the whole LP is solved
+        from scratch, as before, and this path is not tried again for this site.
+        """
+        import highspy
+        import scipy.sparse as sp
+
+        st = self.model.storage
+        bounds = [(v, v.ub) for v in (st.energy_kwh, st.power_kw)]
+        for v, _ in bounds:
+            v.setub(0.0)
+        algorithm = "simplex" if self.storage_certified else None  # warm start after the first
+        t0 = time.perf_counter()
+        try:
+            res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy),
+                                    time_limit=self.settings.time_limit_s, load_solutions=False,
+                                    raise_exception_on_nonoptimal_result=False)
+            certified = res.termination_condition in _OPTIMAL and self._storage_cannot_pay(highspy, sp)
+        finally:
+            for v, ub in bounds:
+                v.setub(ub)
+            self.solve_s += time.perf_counter() - t0
+        if certified:
+            self.solves += 1
+            self.storage_certified += 1
+            self.result = res
+            res.solution_loader.load_vars(load)
+            return res.termination_condition
+        self.price_storage = False
+        self.solver._solver_model.clearSolver()  # the whole LP from scratch, with the first algorithm
+        self.cold = True
+        return None
+
+    def _storage_cannot_pay(self, highspy, sp) -> bool:
+        """The pricing LP of :meth:`_solve_without_storage` on the HiGHS model just solved: the least
+        reduced cost of a storage dispatch normalized to P + E = 1 (kW + kWh). Every nonzero point of
+        the storage's cone has P + E > 0 (without power there is no flow, without energy no state of
+        charge), so a least cost >= 0 means no storage of any size can pay. False when in doubt."""
+        try:
+            h = self.solver._solver_model
+            var_col = self.solver._pyomo_var_to_solver_var_map
+            con_row = self.solver._pyomo_con_to_solver_con_map
+            st = self.model.storage
+            cols = np.array(sorted(var_col[id(v)] for v in st.component_data_objects(pyo.Var)))
+            rows = np.array(sorted(con_row[c] for c in st.component_data_objects(pyo.Constraint, active=True)))
+            lp = h.getLp()
+            if lp.sense_ != highspy.ObjSense.kMinimize:
+                return False
+            row_lower, row_upper = np.asarray(lp.row_lower_)[rows], np.asarray(lp.row_upper_)[rows]
+            if np.any(np.isfinite(row_lower) & (row_lower != 0)) or np.any(np.isfinite(row_upper) & (row_upper != 0)) \
+                    or np.any(np.asarray(lp.col_lower_)[cols] != 0):
+                return False  # the argument needs a cone: rows through zero, columns from zero
+            a = lp.a_matrix_
+            if a.format_ != highspy.MatrixFormat.kColwise:
+                return False
+            matrix = sp.csc_matrix((np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
+                                   shape=(lp.num_row_, lp.num_col_))
+            y = np.asarray(h.getSolution().row_dual, dtype=float)
+            y[rows] = 0.0  # only the rows the storage shares with the rest of the site
+            sub = matrix[:, cols]
+            reduced = np.asarray(lp.col_cost_, dtype=float)[cols] - sub.T @ y
+            size = [int(np.searchsorted(cols, var_col[id(v)])) for v in (st.power_kw, st.energy_kwh)]
+        except (AttributeError, KeyError, TypeError, ValueError):  # another layout than the one checked
+            return False
+        own = sub[rows].tocsr()
+        q = highspy.Highs()
+        q.setOptionValue("output_flag", False)
+        q.setOptionValue("solver", "simplex")
+        q.setOptionValue("simplex_strategy", 4)
+        q.addCols(len(cols), reduced, np.zeros(len(cols)), np.full(len(cols), highspy.kHighsInf), 0,
+                  np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        q.addRows(len(rows), row_lower, row_upper, own.nnz,
+                  own.indptr[:-1].astype(np.int32), own.indices.astype(np.int32), own.data.astype(float))
+        q.addRow(1.0, 1.0, 2, np.array(size, dtype=np.int32), np.ones(2))  # P + E = 1
+        q.run()
+        if q.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return False
+        return q.getInfo().objective_function_value >= -1e-6
 
     def solve(self, price: float = 0.0) -> tuple[TerminationCondition, float, float]:
         """Solve at budget price ``price``; return (termination, site cost, site capex).
