@@ -90,3 +90,45 @@ def test_a_net_metered_meter_never_imports_and_exports_in_the_same_hour(chain):
     d = sizing.sites["nammyeon"].dispatch
     assert d.export_kw.sum() > 0
     assert np.minimum(d.imports_kw["nammyeon_households"], d.export_kw).max() == 0.0
+
+
+def test_debt_sized_on_p90_energy_is_smaller_and_uses_the_ensembles_p90(chain, generation, demand):
+    from pvcluster.generation import FLEET
+
+    scenario, sizing, p50 = chain
+    lender = load_scenario(overrides=["sizing.periods=typical_days", "finance.debt_sizing_energy=\"p90_1yr\""])
+    p90 = build_finance(lender, generation, demand, sizing)
+    checked, smaller = 0, []
+    for name in ("nammyeon", "county", "industrial_complex"):
+        project = f"{name}_pv"
+        if project not in p90.projects or p50.projects[project].debt_krw <= 0:
+            continue
+        basis = p90.debt_basis[project]
+        source = name if name in generation.exceedance else FLEET
+        e = generation.exceedance[source]
+        assert basis["exceedance_of"] == source
+        assert basis["energy_fraction"] == pytest.approx(e.p90_mwh / e.p50_mwh, rel=1e-12) and basis["energy_fraction"] < 1
+        # the lender's case is each year's bills with the PV output x P90 / P50, by hand for years 1 and 25
+        # (as test_every_year_is_billed_from_that_years_pv, no retail tariff change in the default)
+        sol, data = sizing.sites[name], sizing.site_inputs[name]
+        d = lender.facts.costs.pv_degradation_fraction_per_year
+        assert lender.facts.market.retail_tariff_real_change_fraction_per_year == 0.0
+        for k in (0, 24):
+            factor = (1 - d) ** k / data.pv_output_factor * basis["energy_fraction"]
+            cal, rules = data.tariff_calendar, data.tariff_rules
+            expected = (site_bills_krw(sol.grid.meters, scale_pv(sol.baseline, factor), cal, rules)
+                        - site_bills_krw(sol.grid.meters, scale_pv(sol.dispatch, factor), cal, rules))
+            assert p90.inputs[project].debt.sizing_revenue_krw["grid_savings"][k] == pytest.approx(expected, rel=1e-9)
+        a, b = p90.projects[project], p50.projects[project]
+        assert basis["p50_debt_nominal_krw"] == pytest.approx(b.debt_krw, rel=1e-12)
+        assert a.npv_krw == pytest.approx(b.npv_krw, rel=1e-12)  # the project's own cash flow is the same
+        if a.debt_krw < b.debt_krw * (1 - 1e-9):  # sized by the DSCR: less debt, and P50 covers it better
+            assert a.min_dscr > b.min_dscr
+            smaller.append(project)
+        else:  # both at the gearing cap (the county: its cover allows the most debt on P90 too)
+            assert a.debt_krw == pytest.approx(b.debt_krw, rel=1e-12)
+            cap = lender.facts.finance.debt_gearing_max_fraction * p90.inputs[project].capex_krw  # built in year 0
+            assert a.debt_krw == pytest.approx(cap, rel=1e-9)
+        checked += 1
+    assert checked >= 2 and smaller
+    assert sum(r.debt_krw for r in p90.projects.values()) < sum(r.debt_krw for r in p50.projects.values())

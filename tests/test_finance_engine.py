@@ -85,6 +85,21 @@ def test_dscr_sculpting_keeps_the_target_every_repayment_year():
     assert r.debt_krw == pytest.approx(np.sum(service / 1.06 ** np.arange(1, 9)), rel=1e-9)
 
 
+def test_debt_sculpted_on_a_lenders_case_is_tested_on_the_projects_own_cash_flow():
+    # no tax, no interest, 2 repayment years, DSCR 1.25: the loan is sum(CFADS) / 1.25. On P50 revenue of 100
+    # a year: 160. Sized on a P90 year of 90 (revenue x 0.9): 144, and the P50 cash flow covers its service
+    # 72 a year by 100 / 72 = 1.3889
+    terms = dict(sizing="dscr", gearing_fraction=1.0, dscr_target=1.25, rate_fraction=0.0, tenor_years=2)
+    base = dict(operating_years=2, energy_kwh=np.full(2, 10.0), revenue_krw={"sales": 100.0}, opex_krw={})
+    p50 = evaluate_project(_p(**base, debt=Debt(**terms)))
+    p90 = evaluate_project(_p(**base, debt=Debt(**terms, sizing_revenue_krw={"sales": np.full(2, 90.0)})))
+    assert p50.debt_krw == pytest.approx(160.0) and p90.debt_krw == pytest.approx(144.0)
+    assert p90.min_dscr == pytest.approx(100.0 / 72.0) and p50.min_dscr == pytest.approx(1.25)
+    assert p90.npv_krw == pytest.approx(p50.npv_krw)  # the project's own cash flow is the same
+    bad = _p(**base, debt=Debt(**terms, sizing_revenue_krw={"sale": 90.0}))
+    assert [k for k, _, _ in check_project(bad)] == ["debt.sizing_revenue_krw"]
+
+
 def test_capitalised_interest_during_construction():
     # two construction years, 600 borrowed as 300 + 300: interest 30 on the first draw is capitalised
     p = _p(construction_years=2, debt=Debt(gearing_fraction=0.6, rate_fraction=0.10, tenor_years=2))

@@ -54,6 +54,9 @@ IDENTIFIER = dict(pattern=r"[A-Za-z0-9_]{1,64}", pattern_doc="1-64 letters, digi
 FOLDER_NAME = dict(pattern=r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}",
                    pattern_doc="1-64 letters, digits, '_' or '-' (it names the output folder), no separators")
 
+#: the energy a lender sizes debt on -> the Exceedance field (P50 is the project's own energy)
+DEBT_SIZING_ENERGY = ("p50", "p90_1yr", "p90_10yr", "p99")
+
 VILLAGE = Table({
     "name": Field(_S, doc="identifier, used in output column names", **IDENTIFIER),
     "households": Field(_I, ge=0, doc="number of households (one house roof each)"),
@@ -321,6 +324,10 @@ SCENARIO_SCHEMA = Table({
         "debt_sizing": Field(_S, default="dscr", choices=("none", "gearing", "dscr"),
                              doc="PV projects' senior debt: none, the facts' maximum gearing, or sculpted "
                                  "to the facts' DSCR target (capped by that gearing)"),
+        "debt_sizing_energy": Field(_S, default="p50", choices=DEBT_SIZING_ENERGY,
+                                    doc="the energy the DSCR-sculpted debt is sized on (the lender's case): p50, "
+                                        "a one-year P90 (p90_1yr), a ten-year P90 (p90_10yr) or a one-year P99; "
+                                        "from the weather ensemble's exceedance, needs weather.ensemble_years >= 2"),
     }, optional=True),
     "polysilicon": Table({
         "facility": Field(_S, default="polysilicon_plant",
@@ -557,6 +564,12 @@ def _check_references(settings: Section, catalogue: dict, add, years) -> list[Pr
             if p is not None and p.start_year and not years[0] <= p.start_year <= years[1]:
                 add(f"projects.{i}.start_year", f"0 or a year from {years[0]} to {years[1]} (the project years)",
                     str(p.start_year))
+    fin, weather = settings.finance, settings.weather
+    if (fin is not None and weather is not None and fin.debt_sizing_energy not in (None, "p50")
+            and fin.debt_sizing == "dscr" and isinstance(weather.ensemble_years, int) and weather.ensemble_years < 2):
+        add("finance.debt_sizing_energy", "p50 without a weather ensemble (the P-values come from "
+            "weather.ensemble_years >= 2 years)", f"{fin.debt_sizing_energy!r} with weather.ensemble_years = "
+            f"{weather.ensemble_years}")
     return []
 
 

@@ -59,6 +59,11 @@ _PROJECT = _object({
     "kind": _STRING, "irr_exists": _BOOL, "equity_irr_exists": _BOOL, "note": _STRING,
     "payback_years": {"type": ["integer", "null"]}, "analysis_years": _INTEGER,
     "min_dscr": _NUMBER_OR_NULL, "average_dscr": _NUMBER_OR_NULL, "llcr": _NUMBER_OR_NULL,
+    "debt_sizing_energy": {"enum": ["p50", "p90_1yr", "p90_10yr", "p99"]},
+    "debt_basis": _object({"energy": {"enum": ["p90_1yr", "p90_10yr", "p99"]}, "exceedance_of": _STRING,
+                           "p50_min_dscr": _NUMBER_OR_NULL, "p50_equity_irr_fraction": _NUMBER_OR_NULL},
+                          ("energy", "energy_fraction", "exceedance_of", "p50_debt_nominal_krw", "p50_min_dscr",
+                           "p50_equity_irr_fraction", "p50_equity_npv_krw")),
 }, ("level", "function", "kind", "capex_krw", "npv_krw", "irr_fraction", "equity_npv_krw", "equity_irr_fraction",
     "lcoe_real_krw_per_kwh", "lcoe_nominal_krw_per_kwh", "payback_years", "debt_nominal_krw", "min_dscr",
     "first_year_revenue_nominal_krw", "first_year_energy_mwh", "discount_rate_fraction", "note"))

@@ -19,7 +19,7 @@ comes from :mod:`pvcluster.market`, an asset's costs from :mod:`pvcluster.costs`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -45,6 +45,9 @@ class Finance:
     fund: object | None = None
     plant_basis: dict = field(default_factory=dict)  # how the Energy Station is valued (pv_project.plant_basis)
     plant_history: dict = field(default_factory=dict)  # as built: sunk capex, build-year jobs, whole-life IRR
+    #: projects whose debt is sized on a lender's case other than P50: its energy level, the fraction of
+    #: P50 energy, the system whose exceedance gave it, and the debt, DSCR and equity returns sized on P50
+    debt_basis: dict = field(default_factory=dict)
 
     def entry(self, name: str) -> PortfolioEntry:
         return next(e for e in self.portfolio if e.name == name)
@@ -99,9 +102,21 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
     results: dict[str, ProjectResult] = {}
     portfolio: list[PortfolioEntry] = []
 
-    def add(project: Project, kind: str, default_place: tuple[str, str], **jobs_kw) -> None:
+    lender_level = scenario.finance.debt_sizing_energy
+    debt_basis: dict[str, dict] = {}
+
+    def lender(system: str) -> tuple[float, str]:
+        return generation.energy_fraction_of_p50(system, lender_level) if lender_level != "p50" else (1.0, system)
+
+    def add(project: Project, kind: str, default_place: tuple[str, str], lender_case=None, **jobs_kw) -> None:
         result = _evaluate(project, notes)
         inputs[project.name], results[project.name] = project, result
+        if lender_case is not None and project.debt is not None and project.debt.sizing_revenue_krw:
+            p50 = _evaluate(replace(project, debt=replace(project.debt, sizing_revenue_krw=None)), {})
+            debt_basis[project.name] = {
+                "energy": lender_level, "energy_fraction": lender_case[0], "exceedance_of": lender_case[1],
+                "p50_debt_nominal_krw": p50.debt_krw, "p50_min_dscr": p50.min_dscr,
+                "p50_equity_irr_fraction": p50.equity_irr_fraction, "p50_equity_npv_krw": p50.equity_npv_krw}
         level, function = places.get(project.name, default_place)
         jobs = _jobs_for(scenario, project.name, project, result, **jobs_kw)
         portfolio.append(PortfolioEntry(project.name, level, function, kind, result, jobs, project.capex_krw,
@@ -109,13 +124,14 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
 
     p = scenario.plant
     first_year_mwh = generation.plant_annual_mwh()
-    plant = plant_project(scenario, first_year_mwh * 1000.0, generation.plant_ac_kw)
+    plant_case = lender(p.name)
+    plant = plant_project(scenario, first_year_mwh * 1000.0, generation.plant_ac_kw, plant_case[0])
     basis = plant_basis(scenario)
     if p.valuation == "as_built":
         notes[plant.name] = (f"valued as built: commercial operation {basis['commercial_operation_year']}, "
                              f"{basis['years_run']} years run, {basis['remaining_life_years']} left; capex "
                              f"{p.as_built_capex_krw / 1e9:,.1f} bn KRW sunk (out of the NPV)")
-    add(plant, "pv_plant", DEFAULT_PLACE["plant"], pv_kwp=p.capacity_kwp, pv_kind="utility",
+    add(plant, "pv_plant", DEFAULT_PLACE["plant"], plant_case, pv_kwp=p.capacity_kwp, pv_kind="utility",
         built_kwp=0.0 if p.valuation == "as_built" else None)
     farm = farm_project(scenario)
     if farm is not None:
@@ -133,14 +149,15 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
         for name, site in sizing.sites.items():
             if site.dispatch is None or site.baseline is None:
                 continue
-            project = site_project(scenario, name, site, sizing.site_inputs[name], index, calendar)
+            site_case = lender(p.name if name == "plant_extension" else name)
+            project = site_project(scenario, name, site, sizing.site_inputs[name], index, calendar, site_case[0])
             if project is None:
                 continue
             new_kwp = site.pv.new_capacity_kwp
             place = (DEFAULT_PLACE["village"] if name in villages
                      else DEFAULT_PLACE.get(name, DEFAULT_PLACE["county"]))
             kind = "utility" if name == "plant_extension" else "rooftop"
-            add(project, "site_pv", place, pv_kwp=new_kwp, pv_kind=kind)
+            add(project, "site_pv", place, site_case, pv_kwp=new_kwp, pv_kind=kind)
 
     poly = None
     if demand is not None and scenario.polysilicon is not None:
@@ -169,7 +186,7 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
 
         fund = fund_link.build(scenario, SimpleNamespace(projects=results, inputs=inputs))
     return Finance(results, inputs, portfolio, notes, polysilicon=poly, fund=fund, plant_basis=basis,
-                   plant_history=plant_history(scenario))
+                   plant_history=plant_history(scenario), debt_basis=debt_basis)
 
 
 def plant_history(scenario) -> dict:

@@ -88,6 +88,10 @@ class Debt:
     # cash flow the cover is measured on (sculpting, DSCR, LLCR): "after_tax" = CFADS (R - O - T - dW,
     # project-finance practice); "pre_tax" = R - O - dW, SAM's "cash available for debt service"
     dscr_basis: str = "after_tax"
+    # the lender's case the loan is sized on: revenue streams (real base-year KRW per operating year,
+    # as Project.revenue_krw) that replace the project's own in the sculpting, e.g. a P90 year's
+    # energy revenue; streams not named keep the project's. None: sized on the project's revenue (P50).
+    sizing_revenue_krw: Mapping[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,14 @@ def check_project(p: Project) -> list[tuple[str, str, str]]:
             out.append(("debt.dsra_months", "0 to 24 months", repr(d.dsra_months)))
         if not 0 <= d.upfront_fee_fraction < 0.2:
             out.append(("debt.upfront_fee_fraction", "a fraction in [0, 0.2)", repr(d.upfront_fee_fraction)))
+        unknown = sorted(set(d.sizing_revenue_krw or {}) - set(p.revenue_krw))
+        if unknown:
+            out.append(("debt.sizing_revenue_krw", "revenue streams of the project (" + ", ".join(sorted(p.revenue_krw))
+                        + ")", repr(unknown)))
+        for name, v in (d.sizing_revenue_krw or {}).items():
+            a = np.asarray(v, dtype=float)
+            if a.ndim > 1 or (a.ndim == 1 and len(a) != n) or not np.all(np.isfinite(a)):
+                out.append((f"debt.sizing_revenue_krw.{name}", f"a finite number or {n} yearly values", f"{a.shape}"))
     return out
 
 
@@ -344,7 +356,16 @@ def evaluate_project(p: Project) -> ProjectResult:
     if p.existing_debt_krw > 0:
         loan = _existing_loan(p, horizon)
     elif debt_terms is not None and (debt_terms.gearing_fraction > 0) and c > 0:
-        loan = _size_debt(p, debt_terms, net_capex, ebitda, wc_change, c, n, horizon)
+        if debt_terms.sizing_revenue_krw:  # sculpted on the lender's case, tested on the project's own
+            case = {name: place(debt_terms.sizing_revenue_krw.get(name, v), p.escalation_fraction_per_year.get(name, 0.0))
+                    for name, v in p.revenue_krw.items()}
+            revenue_case = sum(case.values(), np.zeros(horizon))
+            wc_case = p.working_capital_fraction_of_revenue * revenue_case
+            wc_case[-1] = 0.0
+            wc_change_case = np.diff(np.concatenate([[wc_case[0] if p.existing_working_capital else 0.0], wc_case]))
+            loan = _size_debt(p, debt_terms, net_capex, revenue_case - opex, wc_change_case, c, n, horizon)
+        else:
+            loan = _size_debt(p, debt_terms, net_capex, ebitda, wc_change, c, n, horizon)
 
     depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw,
                                  horizon) + existing_dep

@@ -123,8 +123,10 @@ def energy_price_krw_per_kwh(scenario, weight: float, years: np.ndarray, smp_cap
     return price
 
 
-def plant_project(scenario, first_year_energy_kwh: float, hourly_kw=None) -> Project:
-    """The Energy Station as a project selling all its energy to the grid (new build or as built)."""
+def plant_project(scenario, first_year_energy_kwh: float, hourly_kw=None, debt_energy_fraction: float = 1.0) -> Project:
+    """The Energy Station as a project selling all its energy to the grid (new build or as built).
+
+    ``debt_energy_fraction``: the lender's case energy over P50 (e.g. P90 / P50) new debt is sculpted on."""
     from pvcluster.costs import pv_costs
 
     p, c, f = scenario.plant, scenario.facts.costs, scenario.facts.finance
@@ -160,6 +162,8 @@ def plant_project(scenario, first_year_energy_kwh: float, hourly_kw=None) -> Pro
         extra = dict(existing_depreciation_krw=dep, existing_debt_krw=p.remaining_debt_krw,
                      existing_debt_years=p.remaining_debt_years, existing_working_capital=True)
         debt = debt if p.remaining_debt_krw > 0 else None
+    if debt is not None and debt.sizing == "dscr" and debt_energy_fraction != 1.0:
+        debt = replace(debt, sizing_revenue_krw={"electricity": revenue["electricity"] * debt_energy_fraction})
     return Project(name=p.name, capex_krw=0.0 if as_built else capex_new, energy_kwh=energy, revenue_krw=revenue,
                    opex_krw=opex, working_capital_fraction_of_revenue=f.working_capital_fraction_of_revenue,
                    debt=debt, **terms, **extra)
@@ -199,7 +203,7 @@ def priced_meters(scenario, meters: dict) -> dict:
             for name, m in meters.items()}
 
 
-def site_project(scenario, name: str, site, data, index, calendar=None) -> Project | None:
+def site_project(scenario, name: str, site, data, index, calendar=None, debt_energy_fraction: float = 1.0) -> Project | None:
     """What sizing built at one site, as a project; None when it built nothing.
 
     ``site`` is the sizing stage's record of the site (:class:`pvcluster.sizing.results.SiteResult`:
@@ -207,7 +211,8 @@ def site_project(scenario, name: str, site, data, index, calendar=None) -> Proje
     exports earn), ``index`` the hourly index of the year and ``calendar`` its tariff calendar (built
     from it when not given). Costs and prices come from the scenario's facts through the cost layer
     and the market, so a fixed design can be priced again under other facts; finance imports nothing
-    of the sizing stage.
+    of the sizing stage. ``debt_energy_fraction`` (e.g. P90 / P50 energy) gives the lender's case the
+    debt is sculpted on: each year's bills and exports again with the PV output scaled by it.
     """
     from pvcluster.costs import pv_kind_costs, storage_kind_costs
     from pvcluster.market import TariffRules, tariff_calendar
@@ -240,20 +245,28 @@ def site_project(scenario, name: str, site, data, index, calendar=None) -> Proje
     smp = smp_hourly_krw_per_kwh(m, index)
     rec_krw_per_kwh = m.rec_price_krw_per_rec / 1000.0 * data.rec_weight if data.export_kind != "net_metering" else 0.0
     exports_earn = data.export_kind != "net_metering"
-    savings, export, pv_energy = np.zeros(n), np.zeros(n), np.zeros(n)
     new_share = site.pv.new_capacity_kwp / max(site.pv.capacity_kwp, 1e-9)
-    for k in range(n):
-        project_k = scale_pv(site.dispatch, degradation[k])
-        base_k = scale_pv(site.baseline, degradation[k])
+
+    def year_revenue(k: int, factor: float) -> tuple[float, float, float]:
+        """(bill savings, export revenue, PV kWh) of operating year k with the PV output x factor."""
+        project_k = scale_pv(site.dispatch, degradation[k] * factor)
+        base_k = scale_pv(site.baseline, degradation[k] * factor)
+        saved = exported = 0.0
         if meters:
-            savings[k] = (site_bills_krw(meters, base_k, calendar, rules)
-                          - site_bills_krw(meters, project_k, calendar, rules)) * retail[k]
+            saved = (site_bills_krw(meters, base_k, calendar, rules)
+                     - site_bills_krw(meters, project_k, calendar, rules)) * retail[k]
         if exports_earn:
             dx = project_k.export_kw - base_k.export_kw
-            export[k] = float(dx @ smp) * smp_path[k] + float(dx.sum()) * rec_krw_per_kwh * rec_path[k]
-        pv_energy[k] = float(project_k.pv_kw.sum()) * new_share
+            exported = float(dx @ smp) * smp_path[k] + float(dx.sum()) * rec_krw_per_kwh * rec_path[k]
+        return saved, exported, float(project_k.pv_kw.sum()) * new_share
+
+    savings, export, pv_energy = (np.array(x) for x in zip(*(year_revenue(k, 1.0) for k in range(n))))
     revenue = {"grid_savings": savings, "export": export}
     if enrolled:
         revenue["pilot"] = np.full(n, scenario.pilot.tariff_krw_per_kwh * site.pilot.energy_kwh)
+    debt = debt_terms(scenario)
+    if debt is not None and debt.sizing == "dscr" and debt_energy_fraction != 1.0:
+        case = list(zip(*(year_revenue(k, debt_energy_fraction) for k in range(n))))
+        debt = replace(debt, sizing_revenue_krw={"grid_savings": np.array(case[0]), "export": np.array(case[1])})
     return Project(name=f"{name}_pv", capex_krw=capex, energy_kwh=pv_energy, revenue_krw=revenue,
-                   opex_krw=add_streams(*streams), debt=debt_terms(scenario), **common_terms(scenario))
+                   opex_krw=add_streams(*streams), debt=debt, **common_terms(scenario))

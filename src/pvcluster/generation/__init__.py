@@ -87,6 +87,20 @@ class Generation:
     def rooftop_ac_kw_per_kwp(self) -> dict[str, pd.Series]:
         return {name: r.ac_kw_per_kwp for name, r in self.rooftops.items()}
 
+    def energy_fraction_of_p50(self, system: str, level: str) -> tuple[float, str]:
+        """(energy at ``level`` / P50 energy, the system whose exceedance gave it) for ``system`` (the
+        plant, a village; any other site takes the rooftop fleet's: the same weather and uncertainty
+        terms over fixed arrays). ``level``: p50, p90_1yr, p90_10yr or p99 (ValueError without an
+        ensemble)."""
+        if level == "p50":
+            return 1.0, system
+        source = system if system in self.exceedance else FLEET
+        if source not in self.exceedance:
+            raise ValueError(f"no exceedance for {system!r}: the weather ensemble has fewer than 2 years")
+        e = self.exceedance[source]
+        value = {"p90_1yr": e.p90_mwh, "p90_10yr": e.p90_10yr_mwh, "p99": e.p99_mwh}[level]
+        return (value / e.p50_mwh if e.p50_mwh > 0 else 1.0), source
+
 
 def plant_from_scenario(scenario) -> TrackerPlant:
     p, c, pv = scenario.plant, scenario.facts.climate, scenario.facts.pv

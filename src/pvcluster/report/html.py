@@ -338,6 +338,22 @@ def _finance(fin: dict, figures: dict) -> str:
     out = [f"<section id='finance'><h2>Finance by project</h2><p class='note'>{esc(fin['money']['real'])}; nominal: "
            f"{esc(fin['money']['nominal'])}. Project = unlevered, after tax; equity = after debt service. LCOE as SAM's "
            "single owner. An IRR that does not exist is shown as n/a.</p>", table(head, rows)]
+    lenders = {n: projects[n]["debt_basis"] for n in names if projects[n].get("debt_basis")}
+    if lenders:
+        level = next(iter(lenders.values()))["energy"]
+        label = {"p90_1yr": "one-year P90", "p90_10yr": "ten-year P90", "p99": "one-year P99"}.get(level, level)
+        out.append(f"<h3>Debt on the lender's case ({esc(label)} energy) beside P50</h3><p class='note'>The debt is "
+                   f"sculpted to the DSCR target on each year's cash flow with the PV output at the {esc(label)} "
+                   "energy (from the weather ensemble's exceedance), then tested on the P50 cash flow above; the "
+                   "P50 columns size it on P50 energy.</p>")
+        rows = [[esc(n), num(b["energy_fraction"], 3), esc(b["exceedance_of"]),
+                 money(projects[n].get("debt_nominal_krw")), money(b["p50_debt_nominal_krw"]),
+                 num(projects[n].get("min_dscr"), 2), num(b["p50_min_dscr"], 2),
+                 pct(projects[n].get("equity_irr_fraction")), pct(b["p50_equity_irr_fraction"])]
+                for n, b in lenders.items()]
+        out.append(table(["project", "energy / P50", "exceedance of", f"debt, {esc(label)}", "debt, P50",
+                          f"min DSCR, {esc(label)} debt", "min DSCR, P50 debt", f"equity IRR, {esc(label)} debt",
+                          "equity IRR, P50 debt"], rows))
     out.append("<div class='grid'>" + "".join(
         f"<div>{image(figures[f'cashflow_{n}'], f'cash flow of {n}')}</div>" for n in names if f"cashflow_{n}" in figures)
         + "</div>")

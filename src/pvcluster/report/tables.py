@@ -305,6 +305,11 @@ def finance_summary(finance) -> dict:
             "jobs_total_job_years": e.jobs.totals.get("total_job_years") if e.jobs is not None else None,
             "note": e.note,
         }
+        if p.debt is not None:
+            fin[e.name]["debt_sizing_energy"] = "p50" if e.name not in finance.debt_basis else \
+                finance.debt_basis[e.name]["energy"]
+        if e.name in finance.debt_basis:
+            fin[e.name]["debt_basis"] = dict(finance.debt_basis[e.name])
     fin["money"] = {
         "real": "every *_krw key not named *_nominal_krw: KRW of the base year; NPVs discount the nominal flows "
                 "at the nominal rate (1 + r)(1 + i) - 1",
