@@ -100,6 +100,20 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--keys", nargs="+", metavar="GLOB", help="compare only keys matching these globs, e.g. "
                                                                 "'finance.*.npv_krw' 'sizing.sites.*'")
 
+    st = sub.add_parser("study", parents=[common], help="run a study: sweep, one-at-a-time, Monte Carlo, LHS, "
+                        "Sobol' or Morris over any scenario key, locally or on Dask",
+                        description="Run the cases of a study file (TOML: scenario, method, samples, seed, design, "
+                                    "[overrides], [[parameters]], outputs; see README, 'Studies') and write "
+                                    "cases.parquet, study.json, figures/ and report.html to the out folder.")
+    st.add_argument("study", help="study TOML file")
+    st.add_argument("--out", metavar="DIR", help="output folder (default: outputs/study_<study file name>)")
+    st.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to send the cases to (tcp://host:port); "
+                                                           "default: a LocalCluster on this machine")
+    st.add_argument("--workers", type=int, metavar="N", help="worker processes of the LocalCluster (default: one "
+                                                             "per core); 1 runs every case in this process")
+    st.add_argument("--resume", action="store_true", help="skip the cases an interrupted run of the same study "
+                                                          "already wrote to the out folder")
+
     fin = sub.add_parser("finance", parents=[common], help="cash flow, debt, tax and returns of one project",
                          description="Evaluate one project described in a TOML file (capex, energy, revenue "
                                      "and opex streams, optional [debt] and [tax]; keys in README, 'pvcluster "
@@ -310,6 +324,34 @@ def _cmd_finance(args) -> int:
     return EXIT_OK
 
 
+def _cmd_study(args) -> int:
+    from pvcluster.study import load_study, run_study
+    from pvcluster.study.report import main_output
+
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise InputError(Problem("--workers", "", "1 to 256 worker processes", repr(args.workers)))
+    progress = _progress(args.quiet)
+    spec = load_study(args.study)
+    out = Path(args.out) if args.out else Path("outputs") / f"study_{Path(args.study).stem}"
+    run = run_study(spec, out, scheduler=args.scheduler, workers=args.workers, resume=args.resume,
+                    progress=progress, bar=not args.quiet)
+    key = main_output(run.stats)
+    d = run.stats["outputs"].get(key, {})
+    failed = sum(v for k, v in run.stats["status"].items() if k != "ok")
+    line = f"study {Path(args.study).stem}: {run.stats['cases']:,} cases ({spec.method}, {spec.design}), {failed} failed"
+    if spec.method == "oat" and key in run.stats.get("tornado", {}):
+        top = [p for p in run.stats["tornado"][key]["parameters"] if p["swing"] is not None][:3]
+        unit = (lambda v: f"{v / 1e9:,.1f} bn") if key.endswith("_krw") else (lambda v: f"{v:.4g}")
+        line += f"; what moves {key} most: " + "; ".join(f"{p['label']} {unit(p['swing'])}" for p in top)
+    elif d.get("cases"):
+        line += (f"; {key}: P90 {d['p90'] / 1e9:,.1f} bn, P50 {d['p50'] / 1e9:,.1f} bn, P10 {d['p10'] / 1e9:,.1f} bn"
+                 if key.endswith("_krw") else f"; {key}: P90 {d['p90']:.4g}, P50 {d['p50']:.4g}, P10 {d['p10']:.4g}")
+        if "probability_negative" in d:
+            line += f", P(NPV < 0) {d['probability_negative']:.0%}"
+    print(line + f"\n  outputs in {out} (report.html, cases.parquet, study.json)")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -317,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
     handler = {"run": _cmd_run, "validate": _cmd_validate, "pv": _cmd_pv, "finance": _cmd_finance,
-               "compare": _cmd_compare}[args.command]
+               "compare": _cmd_compare, "study": _cmd_study}[args.command]
     try:
         return handler(args)
     except InputError as exc:

@@ -373,6 +373,8 @@ class Facts:
         self._by_kind = by_kind
 
     def __getattr__(self, kind: str) -> _Values:
+        if kind.startswith("__") or kind == "_by_kind":  # pickle probes __setstate__ before _by_kind exists
+            raise AttributeError(kind)
         try:
             return _Values(self._by_kind[kind])
         except KeyError:

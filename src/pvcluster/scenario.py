@@ -412,6 +412,8 @@ class Scenario:
         return replace(self, facts=facts, sha256=digest)
 
     def __getattr__(self, name: str) -> Any:  # scn.plant, scn.villages ...
+        if name.startswith("__") or name == "settings":  # pickle probes __setstate__ before settings exist
+            raise AttributeError(name)
         try:
             return self.settings[name]
         except KeyError:

@@ -37,6 +37,8 @@ _KIND_WORDS = {
     "path": "a path to an existing file (string)",
     "number_list": "a list of numbers",
     "string_list": "a list of strings",
+    "value_list": "a non-empty list of numbers, strings or booleans",
+    "matrix": "a square list of lists of numbers",
 }
 
 
@@ -118,6 +120,8 @@ class Section(Mapping[str, Any]):
         object.__setattr__(self, "_data", dict(data))
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_data":  # not yet set (while unpickling)
+            raise AttributeError(name)
         try:
             return self._data[name]
         except KeyError:
@@ -125,6 +129,9 @@ class Section(Mapping[str, Any]):
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a validated Section is read-only")
+
+    def __reduce__(self):  # pickled for studies on other processes (its __setattr__ refuses the default way)
+        return (Section, (self._data,))
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
@@ -243,6 +250,26 @@ def _validate_field(f: Field, value: Any, key: str, ctx: Context) -> Any:
                 return None
             return tuple(float(v) for v in value)
         return tuple(value)
+    if f.kind == "value_list":
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, (bool, str)) or (_is_number(v) and math.isfinite(float(v))) for v in value):
+            ctx.add(key, expected, _found(value))
+            return None
+        return tuple(value)
+    if f.kind == "matrix":
+        n = len(value) if isinstance(value, list) else 0
+        if not n or not all(isinstance(row, list) and len(row) == n and all(_is_number(x) and math.isfinite(float(x))
+                                                                            for x in row) for row in value):
+            ctx.add(key, expected, _found(value))
+            return None
+        bad = [(i, j) for i in range(n) for j in range(n) if not _check_bounds(f, float(value[i][j]))]
+        if bad:
+            i, j = bad[0]
+            ctx.add(f"{key}[{i}][{j}]", expected + " " + " and ".join(
+                b for b in (f"each >= {f.ge:g}" if f.ge is not None else "", f"<= {f.le:g}" if f.le is not None else "")
+                if b), repr(value[i][j]))
+            return None
+        return tuple(tuple(float(x) for x in row) for row in value)
     raise ValueError(f"unknown field kind {f.kind!r}")  # a bug in a schema, not user input
 
 

@@ -95,7 +95,15 @@ def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, p
     return result_jobs
 
 
-def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
+def build_finance(scenario, generation, demand=None, sizing=None, projects: set[str] | None = None) -> Finance:
+    """Every project of the scenario priced, the portfolio, jobs, polysilicon plant and fund.
+
+    ``projects``: evaluate only these (a study's outputs may need a few; ``"fund"`` for the fund, whose
+    projects must be among them); None evaluates everything."""
+
+    def want(name: str) -> bool:
+        return projects is None or name in projects
+
     notes: dict[str, str] = {}
     places = _places(scenario)
     inputs: dict[str, Project] = {}
@@ -131,10 +139,11 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
         notes[plant.name] = (f"valued as built: commercial operation {basis['commercial_operation_year']}, "
                              f"{basis['years_run']} years run, {basis['remaining_life_years']} left; capex "
                              f"{p.as_built_capex_krw / 1e9:,.1f} bn KRW sunk (out of the NPV)")
-    add(plant, "pv_plant", DEFAULT_PLACE["plant"], plant_case, pv_kwp=p.capacity_kwp, pv_kind="utility",
-        built_kwp=0.0 if p.valuation == "as_built" else None)
+    if want(plant.name):
+        add(plant, "pv_plant", DEFAULT_PLACE["plant"], plant_case, pv_kwp=p.capacity_kwp, pv_kind="utility",
+            built_kwp=0.0 if p.valuation == "as_built" else None)
     farm = farm_project(scenario)
-    if farm is not None:
+    if farm is not None and want(farm.name):
         if p.valuation == "as_built":
             notes[farm.name] = (f"valued as built with the plant: its capital of {p.farm_capex_krw / 1e9:,.1f} bn KRW "
                                 f"is sunk; {p.farm_area_ha:g} ha at the forest-crop income per hectare")
@@ -147,7 +156,7 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
         index = generation.plant_ac_kw.index
         calendar = tariff_calendar(index, TariffRules.from_facts(scenario.facts.market))
         for name, site in sizing.sites.items():
-            if site.dispatch is None or site.baseline is None:
+            if site.dispatch is None or site.baseline is None or not want(f"{name}_pv"):
                 continue
             site_case = lender(p.name if name == "plant_extension" else name)
             project = site_project(scenario, name, site, sizing.site_inputs[name], index, calendar, site_case[0])
@@ -160,7 +169,7 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
             add(project, "site_pv", place, site_case, pv_kwp=new_kwp, pv_kind=kind)
 
     poly = None
-    if demand is not None and scenario.polysilicon is not None:
+    if demand is not None and scenario.polysilicon is not None and want(scenario.polysilicon.facility):
         from pvcluster.finance import polysilicon_link
 
         poly = polysilicon_link.build(scenario, demand, results, sizing)
@@ -173,13 +182,13 @@ def build_finance(scenario, generation, demand=None, sizing=None) -> Finance:
                                             project.capex_krw))
 
     for spec in scenario.projects or ():
-        if spec.name in results:
+        if spec.name in results or not want(spec.name):
             continue  # a modelled project: the entry only gives its level and function
         project = cluster_project(scenario, spec)
         add(project, "cluster", (spec.level, spec.function), staff_fte=spec.direct_jobs_fte)
 
     fund = None
-    if scenario.fund is not None and scenario.fund.tranches:
+    if scenario.fund is not None and scenario.fund.tranches and want("fund"):
         from types import SimpleNamespace
 
         from pvcluster.finance import fund_link

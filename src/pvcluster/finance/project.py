@@ -390,34 +390,19 @@ def evaluate_project(p: Project) -> ProjectResult:
         lcoe_nom = npv(re_nom, owner_cost) / npv(re_nom, energy)
         lcoe_real = npv(re_nom, owner_cost) / npv(re_real, energy)
 
-    table = pd.DataFrame({"year_index": t, "calendar_year": p.base_year + t, "operating_year": k,
-                          "energy_kwh": energy})
-    for name, a in revenues.items():
-        table[f"revenue_{name}_krw"] = a
-    table["revenue_krw"] = revenue
-    for name, a in opexes.items():
-        table[f"opex_{name}_krw"] = a
-    table["opex_krw"] = opex
-    table["ebitda_krw"] = ebitda
-    table["working_capital_change_krw"] = wc_change
-    table["depreciation_krw"] = depreciation
-    table["interest_krw"] = loan.interest_operating
-    table["taxable_income_krw"] = taxable
-    table["tax_krw"] = tax
-    table["capex_krw"] = capex
-    table["grant_krw"] = grant
-    table["debt_draw_krw"] = loan.draw
-    table["debt_fee_krw"] = loan.fee
-    table["debt_principal_krw"] = loan.principal
-    table["debt_service_krw"] = loan.service
-    table["debt_balance_krw"] = loan.balance_end
-    table["dsra_change_krw"] = loan.dsra_change
-    table["cfads_krw"] = cfads
-    table["dscr"] = cover
-    table["project_cash_flow_krw"] = project_flow
-    table["equity_cash_flow_krw"] = equity_flow
-    table["cumulative_project_cash_flow_krw"] = np.cumsum(project_flow)
-    table["discounted_project_cash_flow_krw"] = project_flow * (1.0 + r_nom) ** -t.astype(float)
+    columns = {"year_index": t, "calendar_year": p.base_year + t, "operating_year": k, "energy_kwh": energy}
+    columns.update({f"revenue_{name}_krw": a for name, a in revenues.items()})
+    columns["revenue_krw"] = revenue
+    columns.update({f"opex_{name}_krw": a for name, a in opexes.items()})
+    columns.update({
+        "opex_krw": opex, "ebitda_krw": ebitda, "working_capital_change_krw": wc_change,
+        "depreciation_krw": depreciation, "interest_krw": loan.interest_operating, "taxable_income_krw": taxable,
+        "tax_krw": tax, "capex_krw": capex, "grant_krw": grant, "debt_draw_krw": loan.draw, "debt_fee_krw": loan.fee,
+        "debt_principal_krw": loan.principal, "debt_service_krw": loan.service, "debt_balance_krw": loan.balance_end,
+        "dsra_change_krw": loan.dsra_change, "cfads_krw": cfads, "dscr": cover, "project_cash_flow_krw": project_flow,
+        "equity_cash_flow_krw": equity_flow, "cumulative_project_cash_flow_krw": np.cumsum(project_flow),
+        "discounted_project_cash_flow_krw": project_flow * (1.0 + r_nom) ** -t.astype(float)})
+    table = pd.DataFrame(columns)  # built at once: a column insert at a time cost ~4 ms a project
 
     return ProjectResult(
         name=p.name, table=table,

@@ -349,6 +349,13 @@ def bill(meter: Meter, import_kw: np.ndarray, calendar: TariffCalendar, rules: T
     energy (its climate and fuel charges follow the lamps, not the import). Returns one row per month
     (1-12) with the columns of :data:`BILL_COLUMNS`; every KRW column is per month for all meters.
     """
+    return pd.DataFrame(_bill_columns(meter, import_kw, calendar, rules, export_kw, load_kw),
+                        index=pd.RangeIndex(1, 13, name="month"))
+
+
+def _bill_columns(meter: Meter, import_kw: np.ndarray, calendar: TariffCalendar, rules: TariffRules,
+                  export_kw: np.ndarray | None = None, load_kw: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The columns of :func:`bill`, as arrays of 12 months."""
     t = meter.tariff
     imp = np.asarray(import_kw, dtype=float)
     exp = np.zeros_like(imp) if export_kw is None else np.asarray(export_kw, dtype=float)
@@ -388,17 +395,15 @@ def bill(meter: Meter, import_kw: np.ndarray, calendar: TariffCalendar, rules: T
     charge = basic + energy + climate_fuel
     fund = rules.fund_fraction * charge
     vat = rules.vat_fraction * charge if meter.bears_vat else np.zeros(12)
-    table = pd.DataFrame({"import_kwh": imp_m, "export_kwh": exp_m, "billed_kwh": billed_m,
-                          "surplus_carried_kwh": carried, "billing_demand_kw": demand, "basic_krw": basic,
-                          "energy_krw": energy, "climate_fuel_krw": climate_fuel, "charge_krw": charge,
-                          "fund_krw": fund, "vat_krw": vat, "total_krw": charge + fund + vat},
-                         index=pd.RangeIndex(1, 13, name="month"))
-    return table
+    return {"import_kwh": imp_m, "export_kwh": exp_m, "billed_kwh": billed_m, "surplus_carried_kwh": carried,
+            "billing_demand_kw": demand, "basic_krw": basic, "energy_krw": energy, "climate_fuel_krw": climate_fuel,
+            "charge_krw": charge, "fund_krw": fund, "vat_krw": vat, "total_krw": charge + fund + vat}
 
 
 def annual_bill_krw(meter: Meter, import_kw: np.ndarray, calendar: TariffCalendar, rules: TariffRules,
                     export_kw: np.ndarray | None = None, load_kw: np.ndarray | None = None) -> float:
-    return float(bill(meter, import_kw, calendar, rules, export_kw, load_kw)["total_krw"].sum())
+    """The year's total of :func:`bill` (without building its table: finance bills every year of every site)."""
+    return float(_bill_columns(meter, import_kw, calendar, rules, export_kw, load_kw)["total_krw"].sum())
 
 
 # ---------------------------------------------------------------------------------------------

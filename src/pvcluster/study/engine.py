@@ -1,0 +1,406 @@
+"""Evaluate a study's cases: each recomputes only the stages downstream of what it changed.
+
+Every parameter key belongs to the first stage that reads it (:func:`stage_of`): the weather, the
+generation, the demand, the sizing or the finance. A case reuses the base case's records of every
+stage before the earliest one its parameters reach, and computes the rest:
+
+- ``design = "resize"``: the stages from that one on, sizing included (an engineer's design sweep);
+- ``design = "fixed"``: the base case's sizing decisions are kept (a lender's sensitivity). Finance
+  runs again; where the energy changes (a weather year, a PV or climate fact) the generation runs
+  again and each site's dispatch is rescaled to its PV's new annual energy (the loads stay the base
+  case's). Parameters that change loads or sizing inputs need ``resize``.
+
+A weather year of the synthetic ensemble replaces the weather; its generation keeps the base case's
+P50/P90 exceedance (a property of the climate, not of one year).
+
+The scenario travels as a :class:`Bundle`: the scenario file and every file it reads (input facts,
+weather, roof inventories, measured loads) as bytes, so a worker on another machine needs only
+pvcluster installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pvcluster.errors import InfeasibleError, InputError, PvclusterError
+
+STAGES = ("weather", "generation", "demand", "sizing", "finance")
+
+#: the first stage reading each top-level scenario section
+SECTION_STAGE = {
+    "scenario": "weather", "inputs": "weather", "site": "weather", "weather": "weather",
+    "plant": "generation", "rooftops": "generation", "villages": "generation", "facilities": "demand",
+    "demand": "demand", "sizing": "sizing", "pilot": "sizing", "county": "sizing", "industrial_complex": "sizing",
+    "plant_extension": "sizing", "finance": "finance", "polysilicon": "finance", "fund": "finance",
+    "projects": "finance",
+}
+#: village keys that only sizing reads (the rest shape roofs, loads or meters: generation, conservatively)
+VILLAGE_SIZING_KEYS = {"self_sufficiency_target_fraction", "re100", "max_rooftop_kwp", "grid_import_limit_kw",
+                       "grid_export_limit_kw", "export_price", "size", "storage_min_kwh", "behind_pv"}
+#: plant keys that only finance reads (how the Energy Station is valued, and its farm); the others
+#: shape the trackers (generation), and installation also the extension's REC weight (sizing)
+PLANT_FINANCE_KEYS = {"capex_krw", "other_revenue_krw_per_year", "valuation", "commercial_operation_year",
+                      "as_built_capex_krw", "remaining_debt_krw", "remaining_debt_years", "farm_area_ha",
+                      "farm_capex_krw"}
+#: the first stage reading each kind of input facts
+FACT_STAGE = {"climate": "weather", "pv": "generation", "rooftops": "generation", "demand": "demand",
+              "market": "sizing", "costs": "sizing", "finance": "sizing", "jobs": "finance",
+              "polysilicon": "finance"}  # the LP prices capex after tax with the finance facts too
+#: facts of sizing's kinds that sizing does not read (finance prices them alone)
+FINANCE_ONLY_FACTS: set[str] = set()
+
+
+def stage_of(key: str) -> str:
+    """The first stage that reads a ``--set`` key (facts as ``overrides.<kind>.<fact>``)."""
+    parts = key.split(".")
+    if parts[0] == "overrides":
+        kind = parts[1] if len(parts) > 1 else ""
+        if ".".join(parts[1:]) in FINANCE_ONLY_FACTS:
+            return "finance"
+        return FACT_STAGE.get(kind, "weather")
+    if parts[0] == "villages" and len(parts) >= 3 and parts[2] in VILLAGE_SIZING_KEYS:
+        return "sizing"
+    if parts[0] == "plant" and len(parts) == 2 and parts[1] in PLANT_FINANCE_KEYS:
+        return "finance"
+    return SECTION_STAGE.get(parts[0], "weather")  # unknown: everything again (safe)
+
+
+def first_stage(keys) -> str:
+    """The earliest stage any of ``keys`` reaches (finance when there are none)."""
+    return min((stage_of(k) for k in keys), key=STAGES.index, default="finance")
+
+
+def setting_value(scenario, key: str) -> Any:
+    """A scenario value by ``--set`` key path (``villages.0.households``), or a fact's by ``overrides.<kind>.<fact>``."""
+    if key.startswith("overrides."):
+        return scenario.facts.value(key[len("overrides."):])
+    node: Any = scenario.settings
+    for part in key.split("."):
+        if isinstance(node, (list, tuple)):
+            node = node[int(part)]
+        else:
+            node = node[part]
+    return node.as_posix() if isinstance(node, Path) else node
+
+
+# ---------------------------------------------------------------------------------------------- bundle
+
+@dataclass(frozen=True)
+class Bundle:
+    """A scenario and every file it reads, as bytes, with the overrides that point at their copies."""
+
+    scenario_name: str
+    scenario_bytes: bytes
+    files: tuple[tuple[str, str, bytes], ...]  # (override key, file name, bytes)
+    overrides: tuple[str, ...]  # the study's own, applied after the file keys
+
+    @property
+    def sha256(self) -> str:
+        h = hashlib.sha256(self.scenario_bytes)
+        for key, name, data in self.files:
+            h.update(key.encode() + name.encode() + hashlib.sha256(data).digest())
+        h.update(repr(self.overrides).encode())
+        return h.hexdigest()
+
+
+def make_bundle(scenario_path: Path | None, overrides: tuple[str, ...]) -> Bundle:
+    from pvcluster.resources import default_scenario
+    from pvcluster.scenario import load_scenario
+
+    scenario = load_scenario(scenario_path, list(overrides))
+    path = scenario_path or default_scenario()
+    files = []
+    for kind, p in scenario.input_paths.items():
+        files.append((f"inputs.{kind}", Path(p).name, Path(p).read_bytes()))
+    if scenario.weather.source == "file" and scenario.weather.file:
+        files.append(("weather.file", Path(scenario.weather.file).name, Path(scenario.weather.file).read_bytes()))
+    for i, v in enumerate(scenario.villages):
+        if v.buildings_file:
+            files.append((f"villages.{i}.buildings_file", Path(v.buildings_file).name, Path(v.buildings_file).read_bytes()))
+    for i, f in enumerate(scenario.facilities or ()):
+        if f.load_file:
+            files.append((f"facilities.{i}.load_file", Path(f.load_file).name, Path(f.load_file).read_bytes()))
+    return Bundle(path.name, path.read_bytes(), tuple(files), tuple(overrides))
+
+
+_MATERIALIZED: dict[str, Path] = {}
+
+
+def materialize(bundle: Bundle) -> tuple[Path, list[str]]:
+    """Write the bundle's files once per process; returns the scenario path and the overrides to load it with."""
+    key = bundle.sha256
+    folder = _MATERIALIZED.get(key)
+    if folder is None or not folder.exists():
+        folder = Path(tempfile.mkdtemp(prefix="pvcluster-study-"))
+        (folder / bundle.scenario_name).write_bytes(bundle.scenario_bytes)
+        for i, (_, name, data) in enumerate(bundle.files):
+            (folder / f"f{i}_{name}").write_bytes(data)
+        _MATERIALIZED[key] = folder
+    extra = [f'{k}="{(folder / f"f{i}_{name}").as_posix()}"' for i, (k, name, _) in enumerate(bundle.files)]
+    return folder / bundle.scenario_name, extra + list(bundle.overrides)
+
+
+def load_bundle_scenario(bundle: Bundle, more: list[str] | None = None):
+    from pvcluster.scenario import load_scenario
+
+    path, overrides = materialize(bundle)
+    return load_scenario(path, overrides + list(more or ()))
+
+
+# ---------------------------------------------------------------------------------------------- base
+
+@dataclass
+class Base:
+    """The base case's records, computed once per study and shipped to every worker."""
+
+    scenario: Any
+    weather: Any
+    generation: Any
+    demand: Any
+    sizing: Any
+    finance: Any
+    summary: dict
+    output_keys: tuple[str, ...]
+    seconds: float = 0.0
+    generation_by_year: dict = field(default_factory=dict)  # weather year -> generation (this process)
+
+
+def build_base(bundle: Bundle, outputs: tuple[str, ...]) -> Base:
+    from pvcluster.pipeline import compute
+
+    t0 = time.perf_counter()
+    scenario = load_bundle_scenario(bundle)
+    results = compute(scenario, sensitivity=False)
+    keys = resolve_outputs(results.summary, outputs)
+    return Base(scenario, results.weather, results.generation, results.demand, results.sizing, results.finance,
+                results.summary, keys, time.perf_counter() - t0)
+
+
+def glob_regex(pattern: str) -> re.Pattern:
+    """A key glob: ``*`` matches within one dotted segment, ``**`` across segments, ``?`` one character."""
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^.]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^.]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
+def resolve_outputs(summary: dict, patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """The summary keys matching the output globs (numbers and nulls only), in the patterns' order."""
+    from pvcluster.compare import flatten
+
+    flat = flatten(summary)
+    keys: list[str] = []
+    for pattern in patterns:
+        rx = glob_regex(pattern)
+        hits = [k for k, v in flat.items() if rx.match(k)
+                and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))]
+        keys += [k for k in hits if k not in keys]
+    return tuple(keys)
+
+
+def missing_outputs(summary: dict, patterns: tuple[str, ...]) -> list[str]:
+    """Output globs that match no numeric key of the base case's summary."""
+    return [p for p in patterns if not resolve_outputs(summary, (p,))]
+
+
+# ---------------------------------------------------------------------------------------------- cases
+
+def _site_energy_ratios(base: Base, generation) -> dict[str, float]:
+    """Each sized site's PV energy in ``generation`` over the base case's (the rescaling of a fixed design)."""
+    ratios: dict[str, float] = {}
+    plant_ratio = generation.plant_annual_mwh() / base.generation.plant_annual_mwh()
+    flat_base = float(np.sum(base.generation.flat_roof_ac_kw_per_kwp))
+    flat_ratio = float(np.sum(generation.flat_roof_ac_kw_per_kwp)) / flat_base if flat_base > 0 else 1.0
+    for name in base.sizing.sites:
+        if name in base.generation.rooftops and base.generation.rooftops[name].annual_mwh > 0:
+            ratios[name] = generation.rooftops[name].annual_mwh / base.generation.rooftops[name].annual_mwh
+        elif name == "plant_extension":
+            ratios[name] = plant_ratio
+        else:
+            ratios[name] = flat_ratio
+    return ratios
+
+
+def _rescaled_sizing(base: Base, generation):
+    from pvcluster.market import scale_pv
+
+    ratios = _site_energy_ratios(base, generation)
+    sites = {}
+    for name, site in base.sizing.sites.items():
+        r = ratios.get(name, 1.0)
+        if site.dispatch is None or abs(r - 1.0) < 1e-12:
+            sites[name] = site
+            continue
+        sites[name] = replace(site, dispatch=scale_pv(site.dispatch, r),
+                              baseline=scale_pv(site.baseline, r) if site.baseline is not None else None)
+    return replace(base.sizing, sites=sites)
+
+
+def _scaled_exceedance(base_generation, generation) -> dict:
+    """The base case's exceedance, each system's energies scaled to its energy in ``generation``."""
+    from pvcluster.generation import FLEET
+
+    def energy(g, name: str) -> float:
+        if name == g.plant_name:
+            return g.plant_annual_mwh()
+        if name == FLEET:
+            return sum(r.annual_mwh for r in g.rooftops.values())
+        return g.rooftops[name].annual_mwh if name in g.rooftops else 0.0
+
+    out = {}
+    for name, e in base_generation.exceedance.items():
+        before = energy(base_generation, name)
+        r = energy(generation, name) / before if before > 0 else 1.0
+        out[name] = replace(e, p50_mwh=e.p50_mwh * r, p90_mwh=e.p90_mwh * r, p99_mwh=e.p99_mwh * r,
+                            p90_10yr_mwh=e.p90_10yr_mwh * r)
+    return out
+
+
+def _year_weather(base: Base, year: int):
+    return replace(base.weather.ensemble[year], ensemble=())
+
+
+def evaluate_case(bundle: Bundle, base: Base, design: str, values: dict[str, Any],
+                  weather_year: int | None = None) -> dict[str, Any]:
+    """One case: {"outputs": {key: value}, "status": "ok" | "input_error" | "infeasible" | "error",
+    "message": str, "seconds": float}. Never raises for a bad case."""
+    from pvcluster.api import _toml
+
+    t0 = time.perf_counter()
+    try:
+        outputs = _evaluate(bundle, base, design, values, weather_year, _toml)
+        status, message = "ok", ""
+    except InputError as err:
+        outputs, status, message = {}, "input_error", "; ".join(str(p) for p in err.problems)
+    except InfeasibleError as err:
+        outputs, status, message = {}, "infeasible", str(err)
+    except PvclusterError as err:
+        outputs, status, message = {}, "input_error", str(err)
+    except Exception as err:  # noqa: BLE001 - a case's bug is its row's message, never the study's end
+        outputs, status, message = {}, "error", f"{type(err).__name__}: {err}"
+    return {"outputs": outputs, "status": status, "message": message, "seconds": time.perf_counter() - t0}
+
+
+def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_year, toml) -> dict[str, Any]:
+    from pvcluster.demand import build_demand
+    from pvcluster.finance import build_finance
+    from pvcluster.generation import build_generation
+    from pvcluster.sizing import build_sizing
+    from pvcluster.weather import build_weather
+
+    values = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in values.items()}
+    facts = {k[len("overrides."):]: v for k, v in values.items() if k.startswith("overrides.")}
+    settings = {k: v for k, v in values.items() if not k.startswith("overrides.")}
+    stage = first_stage(values)
+    if weather_year is not None:
+        stage = "weather"
+    scenario = base.scenario
+    if settings:
+        scenario = load_bundle_scenario(bundle, [f"{k}={toml(v)}" for k, v in settings.items()])
+    if facts:
+        scenario = scenario.with_facts(facts)
+    reached = STAGES.index(stage)
+    weather, generation, demand = base.weather, base.generation, base.demand
+    if reached <= STAGES.index("weather"):
+        weather = _year_weather(base, weather_year) if weather_year is not None else build_weather(scenario)
+    if reached <= STAGES.index("generation"):
+        own = stage_keys(values) & {"weather", "generation"}
+        cached = base.generation_by_year.get(weather_year) if weather_year is not None and not own else None
+        if cached is not None:
+            generation = cached
+        elif design == "resize" and weather_year is None and stage == "weather":
+            generation = build_generation(scenario, weather)  # the site or climate changed: its P-values too
+        else:  # one year (or the base year with other PV facts): the climate's P-values, at this PV's energy
+            generation = build_generation(scenario, replace(weather, ensemble=()))
+            generation = replace(generation, exceedance=base.generation.exceedance if weather_year is not None
+                                 else _scaled_exceedance(base.generation, generation))
+            if weather_year is not None and not own:
+                base.generation_by_year[weather_year] = generation
+    if design == "fixed":
+        sizing = base.sizing if reached > STAGES.index("generation") else _rescaled_sizing(base, generation)
+        demand = base.demand
+    else:
+        if reached <= STAGES.index("demand"):
+            demand = build_demand(scenario, weather)
+        sizing = base.sizing if reached > STAGES.index("sizing") else build_sizing(scenario, generation, demand)
+    finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base))
+    return extract(base.output_keys, scenario, sizing, finance, weather, generation, demand)
+
+
+#: finance summary sections that are not projects: any key under them needs every project
+_ROLL_UPS = {"portfolio", "jobs", "money", "energy_station_basis"}
+
+
+def needed_projects(base: Base) -> set[str] | None:
+    """The projects finance must price for the outputs (None: all of them)."""
+    names: set[str] = set()
+    for key in base.output_keys:
+        parts = key.split(".")
+        if parts[0] != "finance":
+            if parts[0] in ("generation", "demand", "weather", "scenario", "sizing"):
+                continue
+            return None
+        section = parts[1] if len(parts) > 1 else ""
+        if section in _ROLL_UPS or section == "polysilicon" or not section:
+            return None
+        if section == "fund":
+            names |= {"fund", *base.scenario.fund.projects}
+        else:
+            names.add(section)
+        poly = base.scenario.polysilicon
+        if poly is not None and section == poly.facility:
+            names.add("industrial_complex_pv")  # its PPA price is that project's LCOE
+    return names
+
+
+def stage_keys(values: dict[str, Any]) -> set[str]:
+    return {stage_of(k) for k in values}
+
+
+def extract(keys: tuple[str, ...], scenario, sizing, finance, weather, generation, demand) -> dict[str, Any]:
+    """The output keys' values, from the summary sections they live in (finance and sizing are cheap)."""
+    from pvcluster.compare import flatten
+    from pvcluster.report.tables import finance_summary, round_floats, sizing_summary, summary_dict
+
+    sections = {k.split(".", 1)[0] for k in keys}
+    if sections <= {"finance", "sizing"}:
+        summary = {}
+        if "finance" in sections:
+            summary["finance"] = finance_summary(finance)
+        if "sizing" in sections:
+            summary["sizing"] = sizing_summary(scenario, sizing)
+        summary = round_floats(summary)
+    else:
+        summary = summary_dict(scenario, weather, generation, demand, sizing, finance)
+    flat = flatten(summary)
+    out = {}
+    for k in keys:
+        v = flat.get(k)
+        out[k] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+    return out
+
+
+def evaluate_batch(bundle: Bundle, base: Base, design: str, rows: list[tuple[int, dict, int | None]]) -> list[dict]:
+    """Cases ``(case id, values, weather year)`` in order; the rows of ``cases.parquet``."""
+    out = []
+    for case, values, year in rows:
+        r = evaluate_case(bundle, base, design, values, year)
+        out.append({"case": case, **r})
+    return out

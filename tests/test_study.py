@@ -1,0 +1,336 @@
+"""Studies: the study file's validation, the designs (SALib), the statistics, and a study's cases equal
+to separate runs; resume; Dask (a real scheduler and two workers on localhost) in test_study_dask."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pvcluster.cli import main
+from pvcluster.errors import InputError
+from pvcluster.study import load_study, run_study
+from pvcluster.study.engine import first_stage, glob_regex, stage_of
+from pvcluster.study.sampling import design
+from pvcluster.study.spec import ParameterSpec, StudySpec
+
+FAST = '''
+[overrides]
+"sizing.periods" = "typical_days"
+"weather.ensemble_years" = 0
+'''
+
+
+def _study(tmp_path, text: str, name: str = "study.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def _spec(method: str, params, samples: int = 100, seed: int = 1, correlation=(), outputs=("y",)) -> StudySpec:
+    return StudySpec(path=None, scenario_path=None, method=method, samples=samples, seed=seed, design="fixed",
+                     weather_years=False, delta_fraction=0.1, outputs=tuple(outputs), correlation=tuple(correlation),
+                     batch_cases=0, overrides=(), parameters=tuple(params))
+
+
+# ------------------------------------------------------------------------------------ the study file
+
+def test_every_problem_of_a_study_file_is_listed_with_did_you_mean(tmp_path, capsys):
+    path = _study(tmp_path, '''
+        method = "monte_carl"
+        sampels = 10
+        [[parameters]]
+        key = "overrides.market.smp_krw_per_kwh"
+        distribution = "uniform"
+        low = 120.0
+        high = 100.0
+        [[parameters]]
+        key = "overides.market.rec_price_krw_per_rec"
+        distribution = "normal"
+        ''')
+    assert main(["study", str(path), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'monte_carlo'" in err and "did you mean 'samples'" in err
+    assert "Traceback" not in err and str(path) in err
+
+
+def test_distribution_bounds_and_parameter_keys_are_checked(tmp_path):
+    path = _study(tmp_path, '''
+        method = "lhs"
+        [[parameters]]
+        key = "overrides.market.smp_krw_per_kwh"
+        distribution = "uniform"
+        low = 120.0
+        high = 100.0
+        [[parameters]]
+        key = "overrides.market.smp_krw_per_kwhh"
+        distribution = "normal"
+        mean = 1.0
+        sd = 0.1
+        [[parameters]]
+        key = "plant.capacity_kwpp"
+        distribution = "normal"
+        mean = 1.0
+        sd = 0.1
+        ''' + FAST)
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    keys = [p.key for p in info.value.problems]
+    assert "parameters.0.high" in keys
+    found = " ".join(p.found for p in info.value.problems)
+    # the misspelt fact and setting are named once the distributions are right
+    path.write_text(path.read_text().replace("high = 100.0", "high = 140.0"))
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    found = " ".join(f"{p.key} {p.expected} {p.found}" for p in info.value.problems)
+    assert "smp_krw_per_kwhh" in found and "did you mean 'market.smp_krw_per_kwh'" in found
+    assert "capacity_kwpp" in found and "did you mean 'capacity_kwp'" in found
+
+
+def test_a_fixed_design_refuses_what_changes_the_sizing(tmp_path):
+    path = _study(tmp_path, '''
+        method = "monte_carlo"
+        [[parameters]]
+        key = "sizing.capital_budget_krw"
+        distribution = "uniform"
+        low = 1e9
+        high = 2e9
+        ''' + FAST)
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.key == "parameters.0.key" and "resize" in problem.expected and "sizing" in problem.found
+
+
+def test_stages_of_keys():
+    assert stage_of("overrides.market.smp_krw_per_kwh") == "sizing"
+    assert stage_of("overrides.polysilicon.krw_per_usd") == "finance"
+    assert stage_of("overrides.climate.ghi_kwh_per_m2_month") == "weather"
+    assert stage_of("villages.0.self_sufficiency_target_fraction") == "sizing"
+    assert stage_of("villages.0.households") == "generation"
+    assert stage_of("plant.capex_krw") == "finance" and stage_of("plant.gcr") == "generation"
+    assert stage_of("facilities.2.annual_kwh") == "demand"
+    assert first_stage([]) == "finance"
+    assert first_stage(["finance.contract", "sizing.capital_budget_krw"]) == "sizing"
+
+
+def test_every_scenario_section_and_fact_kind_has_a_stage():
+    from pvcluster.facts import FACT_FILES
+    from pvcluster.scenario import SCENARIO_SCHEMA
+    from pvcluster.study.engine import FACT_STAGE, SECTION_STAGE
+
+    assert set(SCENARIO_SCHEMA.fields) <= set(SECTION_STAGE)  # a new section must be placed
+    assert set(FACT_FILES) <= set(FACT_STAGE)
+
+
+def test_output_globs_stay_within_a_segment():
+    assert glob_regex("finance.*.npv_krw").match("finance.county_pv.npv_krw")
+    assert not glob_regex("finance.*.npv_krw").match("finance.portfolio.by_level.L1.npv_krw")
+    assert glob_regex("finance.**.npv_krw").match("finance.portfolio.by_level.L1.npv_krw")
+
+
+# -------------------------------------------------------------------------------------- the designs
+
+def test_rank_correlation_is_what_was_asked():
+    params = [ParameterSpec("a", "a", distribution="normal", mean=0.0, sd=1.0),
+              ParameterSpec("b", "b", distribution="triangular", low=0.0, mode=1.0, high=4.0),
+              ParameterSpec("c", "c", distribution="uniform", low=-1.0, high=1.0)]
+    target = ((1.0, 0.6, -0.3), (0.6, 1.0, 0.0), (-0.3, 0.0, 1.0))
+    for method in ("monte_carlo", "lhs"):
+        table = design(_spec(method, params, samples=1000, seed=7, correlation=target), {})
+        rho = table.rank(axis=0).corr().to_numpy()
+        np.testing.assert_allclose(rho, np.asarray(target), atol=0.05)
+        # the marginals are kept: the triangular's mean (0 + 1 + 4) / 3
+        assert table["b"].mean() == pytest.approx(5.0 / 3.0, abs=0.05)
+
+
+def test_grid_oat_sobol_and_morris_designs():
+    p = [ParameterSpec("x", "x", values=(1.0, 2.0, 3.0)), ParameterSpec("s", "s", values=("p50", "p90_1yr"))]
+    assert len(design(replace(_spec("grid", p)), {})) == 6
+    oat = design(_spec("oat", p), {"x": 2.0, "s": "p50"})
+    assert len(oat) == 1 + 3 + 2 and oat.iloc[0].tolist() == [2.0, "p50"]
+    u = [ParameterSpec(k, k, distribution="uniform", low=0.0, high=1.0) for k in ("a", "b", "c")]
+    assert len(design(_spec("sobol", u, samples=8), {})) == 8 * (3 + 2)
+    assert len(design(_spec("morris", u, samples=5), {})) == 5 * (3 + 1)
+
+
+def test_sobol_indices_of_the_ishigami_function_through_the_study_machinery():
+    # Y = sin x1 + 7 sin^2 x2 + 0.1 x3^4 sin x1, x ~ U(-pi, pi): S1 = 0.3139, 0.4424, 0; ST = 0.5576, 0.4424, 0.2437
+    params = [ParameterSpec(f"x{i}", f"x{i}", distribution="uniform", low=-math.pi, high=math.pi) for i in (1, 2, 3)]
+
+    def ishigami(v):
+        return {"y": math.sin(v["x1"]) + 7 * math.sin(v["x2"]) ** 2 + 0.1 * v["x3"] ** 4 * math.sin(v["x1"])}
+
+    run = run_study(_spec("sobol", params, samples=2048, seed=3), model=ishigami)
+    idx = run.stats["indices"]["y"]
+    for name, s1, st in (("x1", 0.3139, 0.5576), ("x2", 0.4424, 0.4424), ("x3", 0.0, 0.2437)):
+        assert abs(idx[name]["S1"] - s1) <= idx[name]["S1_conf"], (name, idx[name])
+        assert abs(idx[name]["ST"] - st) <= idx[name]["ST_conf"], (name, idx[name])
+
+
+def test_monte_carlo_of_a_linear_model_has_the_analytic_mean_and_variance():
+    # y = 3 a - 2 b + 5 with a ~ N(10, 2), b ~ U(0, 6): mean 35 - 6 = 29, variance 9 x 4 + 4 x 3 = 48
+    params = [ParameterSpec("a", "a", distribution="normal", mean=10.0, sd=2.0),
+              ParameterSpec("b", "b", distribution="uniform", low=0.0, high=6.0)]
+    n = 4000
+    run = run_study(_spec("monte_carlo", params, samples=n, seed=11), model=lambda v: {"y": 3 * v["a"] - 2 * v["b"] + 5})
+    d = run.stats["outputs"]["y"]
+    assert abs(d["mean"] - 29.0) <= 3.5 * math.sqrt(48.0 / n)
+    assert abs(d["sd"] ** 2 - 48.0) <= 3.5 * 48.0 * math.sqrt(2.0 / (n - 1))  # chi-square: var of s^2
+
+
+# ------------------------------------------------------------------------------- on the real chain
+
+def test_monte_carlo_of_the_farm_npv_is_linear_in_its_income(tmp_path):
+    # the farm's NPV is linear in its income per hectare within one tax bracket: its mean and standard
+    # deviation follow from two evaluations and the input's distribution
+    import pvcluster
+    from pvcluster.finance import build_finance
+
+    key = "overrides.finance.agrivoltaic_farm_income_krw_per_ha_year"
+    path = _study(tmp_path, f'''
+        method = "monte_carlo"
+        samples = 60
+        seed = 5
+        outputs = ["finance.energy_station_farm.npv_krw"]
+        [[parameters]]
+        key = "{key}"
+        distribution = "normal"
+        mean = 14.0e6
+        sd = 1.0e6
+        ''' + FAST)
+    run = run_study(load_study(path), workers=1)
+    assert (run.cases["status"] == "ok").all()
+    r = pvcluster.run(overrides={"sizing.periods": "typical_days", "weather.ensemble_years": 0}, sensitivity=False)
+    npv = {x: build_finance(r.scenario.with_facts({key[10:]: x}), r.generation, r.demand, r.sizing)
+           .projects["energy_station_farm"].npv_krw for x in (13e6, 15e6)}
+    slope = (npv[15e6] - npv[13e6]) / 2e6
+    intercept = npv[15e6] - slope * 15e6
+    x = run.cases[f"in:{key}"].to_numpy()
+    y = run.cases["out:finance.energy_station_farm.npv_krw"].to_numpy()
+    np.testing.assert_allclose(y, intercept + slope * x, rtol=1e-8)  # linear, case by case
+    d = run.stats["outputs"]["finance.energy_station_farm.npv_krw"]
+    n = len(x)
+    assert abs(d["mean"] - (intercept + slope * 14e6)) <= 3.5 * abs(slope) * 1e6 / math.sqrt(n)
+    assert abs(d["sd"] - abs(slope) * 1e6) <= 3.5 * abs(slope) * 1e6 / math.sqrt(2 * (n - 1))
+
+
+def test_oat_swings_equal_separate_runs(tmp_path):
+    import pvcluster
+
+    path = _study(tmp_path, '''
+        method = "oat"
+        outputs = ["finance.*.npv_krw", "finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "overrides.polysilicon.krw_per_usd"
+        values = [1250.0, 1550.0]
+        ''' + FAST)
+    run = run_study(load_study(path), workers=1)
+    base = {"sizing.periods": "typical_days", "weather.ensemble_years": 0}
+    for level, case in ((1250.0, 1), (1550.0, 2)):
+        separate = pvcluster.run(overrides={**base, "overrides.polysilicon.krw_per_usd": level}, sensitivity=False)
+        row = run.cases.set_index("case").loc[case]
+        for k in run.base.output_keys:
+            expected = _flat(separate.summary)[k]
+            assert row[f"out:{k}"] == pytest.approx(expected, rel=1e-6, abs=1.0), k
+    swing = run.stats["tornado"]["finance.portfolio.total_npv_krw"]["parameters"][0]
+    assert swing["swing"] == pytest.approx(abs(swing["high"] - swing["low"]))
+
+
+def test_a_resized_grid_case_equals_a_separate_run(tmp_path):
+    import pvcluster
+
+    path = _study(tmp_path, '''
+        method = "grid"
+        outputs = ["finance.*.npv_krw", "sizing.sites.*.pv_new_capacity_kwp"]
+        [[parameters]]
+        key = "villages.1.self_sufficiency_target_fraction"
+        values = [0.2, 0.5]
+        ''' + FAST)
+    spec = load_study(path)
+    assert spec.design == "resize"
+    run = run_study(spec, workers=1)
+    assert (run.cases["status"] == "ok").all(), run.cases["message"].tolist()
+    separate = pvcluster.run(overrides={"sizing.periods": "typical_days", "weather.ensemble_years": 0,
+                                        "villages.1.self_sufficiency_target_fraction": 0.5}, sensitivity=False)
+    row = run.cases.set_index("case").loc[1]
+    flat = _flat(separate.summary)
+    for k in run.base.output_keys:
+        if k.startswith("finance.") and flat.get(k) is not None:
+            assert row[f"out:{k}"] == pytest.approx(flat[k], rel=1e-6, abs=1.0), k
+
+
+def test_an_infeasible_case_is_a_row_not_the_end_of_the_study(tmp_path):
+    path = _study(tmp_path, '''
+        method = "grid"
+        outputs = ["finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "industrial_complex.grid_import_limit_kw"
+        values = [20000.0, 10.0]
+        ''' + FAST)
+    run = run_study(load_study(path), workers=1)
+    status = run.cases.set_index("case")["status"]
+    assert status[0] == "ok" and status[1] == "infeasible"
+    assert "grid_import_limit_kw" in run.cases.set_index("case").loc[1, "message"]
+
+
+def test_a_resumed_study_equals_an_uninterrupted_one(tmp_path, monkeypatch):
+    import pvcluster.study.engine as engine
+
+    path = _study(tmp_path, '''
+        method = "lhs"
+        samples = 12
+        batch_cases = 3
+        outputs = ["finance.nammyeon_pv.npv_krw", "finance.energy_station.npv_krw"]
+        [[parameters]]
+        key = "overrides.market.smp_krw_per_kwh"
+        distribution = "uniform"
+        low = 100.0
+        high = 140.0
+        ''' + FAST)
+    spec = load_study(path)
+    whole = run_study(spec, tmp_path / "whole", workers=1)
+    real = engine.evaluate_case
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 7:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "evaluate_case", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(spec, tmp_path / "resumed", workers=1)
+    parts = sorted((tmp_path / "resumed" / "parts").glob("*.parquet"))
+    assert len(parts) == 2  # two batches of 3 were written before the interruption
+    monkeypatch.setattr(engine, "evaluate_case", real)
+    resumed = run_study(spec, tmp_path / "resumed", workers=1, resume=True)
+    drop = ["seconds"]
+    pd.testing.assert_frame_equal(resumed.cases.drop(columns=drop), whole.cases.drop(columns=drop))
+    for name in ("cases.parquet", "study.json", "report.html"):
+        assert (tmp_path / "resumed" / name).is_file()
+
+
+def test_a_study_never_writes_over_a_users_folder(tmp_path, capsys):
+    path = _study(tmp_path, '''
+        method = "oat"
+        outputs = ["finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "overrides.polysilicon.krw_per_usd"
+        ''' + FAST)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    assert main(["study", str(path), "--out", str(mine), "--workers", "1", "-q"]) == 2
+    assert "did not write" in capsys.readouterr().err and (mine / "notes.txt").read_text() == "keep"
+
+
+def _flat(summary: dict) -> dict:
+    from pvcluster.compare import flatten
+
+    return flatten(summary)
