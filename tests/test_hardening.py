@@ -20,7 +20,6 @@ import tomli_w
 from weatherfiles import LAT, LON, sample_frame, write_csv, write_epw
 
 from pvcluster.cli import main
-from pvcluster.errors import InfeasibleError, InputError
 from pvcluster.resources import data_root
 
 ROOT = Path(__file__).resolve().parents[1]

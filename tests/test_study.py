@@ -334,3 +334,25 @@ def _flat(summary: dict) -> dict:
     from pvcluster.compare import flatten
 
     return flatten(summary)
+
+
+def test_cases_that_differ_downstream_share_their_upstream_stages(tmp_path, monkeypatch):
+    import pvcluster.demand
+
+    real, calls = pvcluster.demand.build_demand, []
+    monkeypatch.setattr(pvcluster.demand, "build_demand", lambda *a, **k: calls.append(1) or real(*a, **k))
+    path = _study(tmp_path, '''
+        method = "grid"
+        outputs = ["finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "demand.heat_pump_fraction"
+        values = [0.1, 0.3]
+        [[parameters]]
+        key = "villages.1.self_sufficiency_target_fraction"
+        values = [0.3, 0.5]
+        ''' + FAST)
+    run = run_study(load_study(path), workers=1)
+    assert (run.cases["status"] == "ok").all()
+    assert len(calls) == 1 + 2  # the base case, then once per heat-pump share (not once per case)
+    npv = run.cases.set_index("case")["out:finance.portfolio.total_npv_krw"]
+    assert npv[0] != npv[2]  # the heat pumps change the loads, so the answer

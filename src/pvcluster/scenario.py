@@ -18,7 +18,7 @@ from typing import Any
 from pvcluster.errors import InputError, Problem
 from pvcluster.facts import FACT_FILES, Facts, apply_overrides, load_fact_file
 from pvcluster.resources import default_scenario
-from pvcluster.schema import Context, Field, Section, Table, TableArray, toml_error, validate
+from pvcluster.schema import Context, Field, Section, Table, TableArray, read_toml, validate
 
 _N, _I, _S, _B, _P = "number", "integer", "string", "bool", "path"
 LEVELS = ("L1", "L2", "L3", "L4")
@@ -689,21 +689,8 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
     if not path.is_file():
         raise InputError(Problem(str(path), "", "an existing scenario file (.toml)",
                                  "no such file"), headline="cannot read the scenario")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(str(path), "", "a TOML file in UTF-8", f"byte {exc.object[exc.start]:#04x} at "
-                                 f"position {exc.start}, which is not UTF-8"), headline="cannot read the scenario") from None
-    except OSError as exc:
-        raise InputError(Problem(str(path), "", "a readable scenario file", exc.strerror or str(exc)),
-                         headline="cannot read the scenario") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(toml_error(path, exc), headline="cannot parse the scenario") from None
-    except RecursionError:
-        raise InputError(Problem(str(path), "", "TOML nested to a sensible depth", "nesting too deep to parse"),
-                         headline="cannot parse the scenario") from None
+    raw = read_toml(path, "scenario")
+    data = path.read_bytes()  # read_toml read it as UTF-8: these bytes are the same text
 
     origins: dict[str, str] = {}
     for item in overrides or []:
@@ -770,7 +757,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
     if problems:
         raise InputError(problems, headline=f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
                                             f"in scenario {path}")
-    digest = hashlib.sha256(text.encode() + "\n".join(overrides or []).encode()).hexdigest()
+    digest = hashlib.sha256(data + "\n".join(overrides or []).encode()).hexdigest()
     settings_with_overrides = Section({**settings, "overrides": fact_overrides})
     return Scenario(path=path.resolve(), settings=settings_with_overrides, facts=Facts(facts_by_kind),
                     input_paths=input_paths, sha256=digest, facility_types=catalogue,

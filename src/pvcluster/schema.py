@@ -362,6 +362,32 @@ def validate(raw: dict, schema: Table, ctx: Context) -> Section | None:
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
+def read_toml(path: Path, what: str) -> dict:
+    """Read and parse a TOML file named by the user (``what``: "scenario", "study"): every failure -
+    missing, not UTF-8, unreadable, bad syntax, nested too deep - is an InputError naming the file."""
+    from pvcluster.errors import InputError
+
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(Problem(where, "", f"an existing {what} file (.toml)", "no such file"),
+                         headline=f"cannot read the {what}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(where, "", "a TOML file in UTF-8", f"byte {exc.object[exc.start]:#04x} at "
+                                 f"position {exc.start}, which is not UTF-8"), headline=f"cannot read the {what}") from None
+    except OSError as exc:
+        raise InputError(Problem(where, "", f"a readable {what} file", exc.strerror or str(exc)),
+                         headline=f"cannot read the {what}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(toml_error(Path(path), exc), headline=f"cannot parse the {what}") from None
+    except RecursionError:
+        raise InputError(Problem(where, "", "TOML nested to a sensible depth", "nesting too deep to parse"),
+                         headline=f"cannot parse the {what}") from None
+
+
 def toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> Problem:
     """A Problem naming the line of a TOML syntax error (Python 3.11-3.13 put it in the text)."""
     text = str(exc)

@@ -25,6 +25,7 @@ import math
 import re
 import tempfile
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -171,7 +172,8 @@ class Base:
     summary: dict
     output_keys: tuple[str, ...]
     seconds: float = 0.0
-    generation_by_year: dict = field(default_factory=dict)  # weather year -> generation (this process)
+    #: stage records of earlier cases in this process, by what they were computed from (bounded LRU)
+    cache: OrderedDict = field(default_factory=OrderedDict)
 
 
 def build_base(bundle: Bundle, outputs: tuple[str, ...]) -> Base:
@@ -318,27 +320,29 @@ def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_y
         scenario = scenario.with_facts(facts)
     reached = STAGES.index(stage)
     weather, generation, demand = base.weather, base.generation, base.demand
+
+    def cached(name: str, build, *variant):
+        return _cached(base, name, values, weather_year, build, *variant)
+
     if reached <= STAGES.index("weather"):
-        weather = _year_weather(base, weather_year) if weather_year is not None else build_weather(scenario)
+        weather = _year_weather(base, weather_year) if weather_year is not None else \
+            cached("weather", lambda: build_weather(scenario))
     if reached <= STAGES.index("generation"):
-        own = stage_keys(values) & {"weather", "generation"}
-        cached = base.generation_by_year.get(weather_year) if weather_year is not None and not own else None
-        if cached is not None:
-            generation = cached
-        elif design == "resize" and weather_year is None and stage == "weather":
-            generation = build_generation(scenario, weather)  # the site or climate changed: its P-values too
+        if design == "resize" and weather_year is None and stage == "weather":
+            # the site or climate changed: its P-values too
+            generation = cached("generation", lambda: build_generation(scenario, weather), "full")
         else:  # one year (or the base year with other PV facts): the climate's P-values, at this PV's energy
-            generation = build_generation(scenario, replace(weather, ensemble=()))
-            generation = replace(generation, exceedance=base.generation.exceedance if weather_year is not None
-                                 else _scaled_exceedance(base.generation, generation))
-            if weather_year is not None and not own:
-                base.generation_by_year[weather_year] = generation
+            def light():
+                g = build_generation(scenario, replace(weather, ensemble=()))
+                return replace(g, exceedance=base.generation.exceedance if weather_year is not None
+                               else _scaled_exceedance(base.generation, g))
+            generation = cached("generation", light, "light")
     if design == "fixed":
         sizing = base.sizing if reached > STAGES.index("generation") else _rescaled_sizing(base, generation)
         demand = base.demand
     else:
         if reached <= STAGES.index("demand"):
-            demand = build_demand(scenario, weather)
+            demand = cached("demand", lambda: build_demand(scenario, weather))
         sizing = base.sizing if reached > STAGES.index("sizing") else build_sizing(scenario, generation, demand)
     finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base))
     return extract(base.output_keys, scenario, sizing, finance, weather, generation, demand)
@@ -370,8 +374,23 @@ def needed_projects(base: Base) -> set[str] | None:
     return names
 
 
-def stage_keys(values: dict[str, Any]) -> set[str]:
-    return {stage_of(k) for k in values}
+CACHE_ENTRIES = 12  # stage records kept per worker process (a year's weather, generation or demand: ~1-2 MB)
+
+
+def _cached(base: Base, name: str, values: dict[str, Any], weather_year, build, *variant):
+    """``build()``, or the record an earlier case computed from the same keys of stage ``name`` and before
+    (and the same weather year): two cases of a grid that differ only in a sizing key share their demand."""
+    upto = STAGES.index(name)
+    key = (name, weather_year, variant, tuple(sorted((k, repr(v)) for k, v in values.items()
+                                                     if STAGES.index(stage_of(k)) <= upto)))
+    if key in base.cache:
+        base.cache.move_to_end(key)
+        return base.cache[key]
+    value = build()
+    base.cache[key] = value
+    while len(base.cache) > CACHE_ENTRIES:
+        base.cache.popitem(last=False)
+    return value
 
 
 def extract(keys: tuple[str, ...], scenario, sizing, finance, weather, generation, demand) -> dict[str, Any]:

@@ -188,7 +188,6 @@ def run_study(spec: StudySpec, out_dir: str | Path | None = None, *, scheduler: 
     ``model`` replaces pvcluster's chain by a function of the parameter values returning the outputs
     (``spec.outputs`` as exact keys), run in this process: the study machinery (design, analysis,
     files) tested on functions with known answers."""
-    from pvcluster.study.analysis import analyse
 
     t0 = time.perf_counter()
     say = progress or (lambda m: None)

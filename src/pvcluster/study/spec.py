@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pvcluster.errors import InputError, Problem
-from pvcluster.schema import Context, Field, Table, TableArray, toml_error, validate
+from pvcluster.schema import Context, Field, Table, TableArray, read_toml, validate
 
 METHODS = ("grid", "oat", "monte_carlo", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal", "discrete")
@@ -185,24 +184,7 @@ def load_study(path: str | Path) -> StudySpec:
     """Read and validate a study file; InputError lists every problem (file, key, expected, found)."""
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(Problem(where, "", "an existing study file (.toml)", "no such file"),
-                         headline="cannot read the study") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(where, "", "a TOML file in UTF-8", f"byte {exc.object[exc.start]:#04x} at position "
-                                 f"{exc.start}, which is not UTF-8"), headline="cannot read the study") from None
-    except OSError as exc:
-        raise InputError(Problem(where, "", "a readable study file", exc.strerror or str(exc)),
-                         headline="cannot read the study") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(toml_error(path, exc), headline="cannot parse the study") from None
-    except RecursionError:
-        raise InputError(Problem(where, "", "TOML nested to a sensible depth", "nesting too deep to parse"),
-                         headline="cannot parse the study") from None
+    raw = read_toml(path, "study")
     overrides_raw = raw.pop("overrides", {}) if isinstance(raw.get("overrides"), dict) else raw.get("overrides")
     ctx = Context(where=where, base_dir=path.parent)
     section = validate(raw, STUDY_SCHEMA, ctx)
