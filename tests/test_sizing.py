@@ -606,8 +606,11 @@ def test_fast_transfer_only_on_the_tested_pyomo_release(monkeypatch):
 # --- storage pricing: the year first without storage, kept when duality proves it optimal ---------
 
 @pytest.mark.parametrize("storage_capex, builds", [(1000.0, False), (10.0, True)])
-def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(storage_capex, builds):
+def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(storage_capex, builds, monkeypatch):
+    from pvcluster.sizing.highs import FALLBACK_ENV
     from pvcluster.sizing.solve import SiteModel
+
+    monkeypatch.delenv(FALLBACK_ENV, raising=False)  # the pricing needs the version-checked interface
 
     # hour 3 costs 300 against 100: a kWh of storage saves 200 a cycle, so at 10 per kWh it pays
     # (test_three_hour_storage_arbitrage_lossless: cost 1,100 against 3,000), at 1,000 it does not
@@ -617,6 +620,9 @@ def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(s
     tc, cost, _ = priced.solve()
     plain = SiteModel(s, SolverSettings(solver="ipm", time_limit_s=60, storage_pricing=False))
     assert not plain.price_storage
+    monkeypatch.setenv(FALLBACK_ENV, "1")  # Pyomo's own interface: no pricing, the same optimum
+    fallback = SiteModel(s, SETTINGS)
+    assert not fallback.price_storage and fallback.solve()[1] == pytest.approx(plain.solve()[1], rel=1e-9)
     _, plain_cost, _ = plain.solve()
     assert cost == pytest.approx(plain_cost, rel=1e-9)
     assert cost == pytest.approx(1100.0 if builds else 3000.0, rel=1e-9)
