@@ -345,14 +345,182 @@ def test_cases_that_differ_downstream_share_their_upstream_stages(tmp_path, monk
         method = "grid"
         outputs = ["finance.portfolio.total_npv_krw"]
         [[parameters]]
-        key = "demand.heat_pump_fraction"
-        values = [0.1, 0.3]
+        key = "demand.design_year"
+        values = [2028, 2034]
         [[parameters]]
         key = "villages.1.self_sufficiency_target_fraction"
         values = [0.3, 0.5]
         ''' + FAST)
     run = run_study(load_study(path), workers=1)
     assert (run.cases["status"] == "ok").all()
-    assert len(calls) == 1 + 2  # the base case, then once per heat-pump share (not once per case)
+    assert len(calls) == 1 + 2  # the base case, then once per design year (not once per case)
     npv = run.cases.set_index("case")["out:finance.portfolio.total_npv_krw"]
-    assert npv[0] != npv[2]  # the heat pumps change the loads, so the answer
+    assert npv[0] != npv[2]  # the design year changes the loads, so the answer
+
+
+# ------------------------------------------------------------------- the review's cases (issue 16)
+
+def test_study_file_refusals(tmp_path):
+    def problems(text):
+        with pytest.raises(InputError) as info:
+            load_study(_study(tmp_path, text + FAST))
+        return " | ".join(f"{p.key}: {p.expected}; {p.found}" for p in info.value.problems)
+
+    # a fixed design keeps loads: households change them
+    assert "villages.1.households" in problems('''
+        method = "lhs"
+        [[parameters]]
+        key = "villages.1.households"
+        distribution = "discrete"
+        values = [40, 400]
+        ''')
+    # a tornado reads one input at a time: no weather years
+    assert "weather_years" in problems('''
+        method = "oat"
+        weather_years = true
+        [[parameters]]
+        key = "overrides.polysilicon.krw_per_usd"
+        ''')
+    # a base value of 0 cannot swing by a share of itself
+    assert "non-zero" in problems('''
+        method = "oat"
+        [[parameters]]
+        key = "overrides.market.smp_real_change_fraction_per_year"
+        ''')
+    # a rank correlation needs more cases than parameters
+    assert "samples" in problems('''
+        method = "lhs"
+        samples = 3
+        correlation = [[1.0, 0.5], [0.5, 1.0]]
+        [[parameters]]
+        key = "overrides.market.smp_krw_per_kwh"
+        distribution = "uniform"
+        low = 100.0
+        high = 130.0
+        [[parameters]]
+        key = "overrides.market.rec_price_krw_per_rec"
+        distribution = "uniform"
+        low = 60000.0
+        high = 80000.0
+        ''')
+    # every grid level is checked, not only the first
+    assert "parameters.0.key" in problems('''
+        method = "grid"
+        [[parameters]]
+        key = "demand.design_year"
+        values = [2030, 1800]
+        ''')
+
+
+def test_keys_read_before_their_section_belong_to_the_earlier_stage():
+    assert stage_of("finance.analysis_years") == "generation"  # the plant's years, the demand's, the sizing's
+    assert stage_of("finance.construction_years") == "generation"
+    assert stage_of("overrides.costs.pv_degradation_fraction_per_year") == "generation"
+    assert stage_of("finance.debt_sizing_energy") == "finance"
+
+
+def test_an_oat_of_a_setting_without_values_swings_its_base_value(tmp_path):
+    spec = load_study(_study(tmp_path, '''
+        method = "oat"
+        outputs = ["finance.energy_station_farm.npv_krw"]
+        [[parameters]]
+        key = "plant.farm_area_ha"
+        ''' + FAST))
+    run = run_study(spec, workers=1)
+    levels = run.stats["tornado"]["finance.energy_station_farm.npv_krw"]["parameters"][0]["levels"]
+    base = run.base.scenario.plant.farm_area_ha
+    assert levels == pytest.approx([0.9 * base, 1.1 * base]) and (run.cases["status"] == "ok").all()
+
+
+def test_integer_levels_stay_integers(tmp_path):
+    run = run_study(load_study(_study(tmp_path, '''
+        method = "grid"
+        outputs = ["finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "demand.design_year"
+        values = [2028, 2032]
+        ''' + FAST)), workers=1)
+    assert (run.cases["status"] == "ok").all(), run.cases["message"].tolist()
+
+
+def test_morris_levels_stay_inside_the_distribution():
+    p = [ParameterSpec("n", "n", distribution="normal", mean=100.0, sd=10.0),
+         ParameterSpec("u", "u", distribution="uniform", low=0.0, high=1.0)]
+    table = design(_spec("morris", p, samples=6), {})
+    # the grid's 4 levels are the centres of 4 equal-probability bins: 1/8 .. 7/8, never the 1e-12 tails
+    from scipy import stats
+    assert table["n"].min() == pytest.approx(stats.norm.ppf(0.125, 100, 10)) and table["n"].max() < 112.0
+    assert sorted(set(np.round(table["u"], 6))) == [0.125, 0.375, 0.625, 0.875]
+
+
+def test_a_fixed_design_tests_each_case_on_the_base_cases_loans(tmp_path):
+    spec = load_study(_study(tmp_path, '''
+        method = "oat"
+        outputs = ["finance.nammyeon_pv.debt_nominal_krw", "finance.nammyeon_pv.min_dscr",
+                   "finance.nammyeon_pv.npv_krw"]
+        [[parameters]]
+        key = "overrides.market.retail_tariff_real_change_fraction_per_year"
+        values = [-0.02, 0.02]
+        ''' + FAST))
+    run = run_study(spec, workers=1)
+    c = run.cases.set_index("case")
+    debt, dscr = "out:finance.nammyeon_pv.debt_nominal_krw", "out:finance.nammyeon_pv.min_dscr"
+    base = _flat(run.base.summary)
+    assert c.loc[0, debt] == pytest.approx(base["finance.nammyeon_pv.debt_nominal_krw"], rel=1e-9)
+    assert c.loc[0, dscr] == pytest.approx(base["finance.nammyeon_pv.min_dscr"], rel=1e-9)  # the base: unchanged
+    for case in (1, 2):
+        assert c.loc[case, debt] == pytest.approx(c.loc[0, debt], rel=1e-9)  # the loan stays as closed
+    # and its cover moves with the cash flow: below the 1.3 target when the savings fall (re-sized, the
+    # loan would keep 1.3 in every case)
+    assert c.loc[1, dscr] < c.loc[0, dscr] < c.loc[2, dscr] and c.loc[1, dscr] < 1.3
+
+
+def test_a_study_varying_the_stated_uncertainty_moves_p90_and_the_lenders_loan(tmp_path):
+    import pvcluster
+
+    common = {"sizing.periods": "typical_days", "weather.ensemble_years": 3,
+              "finance.debt_sizing_energy": "p90_1yr"}
+    spec = load_study(_study(tmp_path, '''
+        method = "grid"
+        outputs = ["generation.energy_station.p90_mwh", "finance.nammyeon_pv.debt_nominal_krw"]
+        [overrides]
+        "sizing.periods" = "typical_days"
+        "weather.ensemble_years" = 3
+        "finance.debt_sizing_energy" = "p90_1yr"
+        [[parameters]]
+        key = "overrides.pv.model_uncertainty_fraction"
+        values = [0.15]
+        '''))
+    run = run_study(spec, workers=1)
+    separate = _flat(pvcluster.run(overrides={**common, "overrides.pv.model_uncertainty_fraction": 0.15},
+                                   sensitivity=False).summary)
+    row = run.cases.iloc[0]
+    for k in run.base.output_keys:
+        assert row[f"out:{k}"] == pytest.approx(separate[k], rel=1e-6), k
+    assert row["out:generation.energy_station.p90_mwh"] < _flat(run.base.summary)["generation.energy_station.p90_mwh"]
+
+
+def test_a_resized_case_checks_its_meters_as_a_run_does(tmp_path):
+    run = run_study(load_study(_study(tmp_path, '''
+        method = "grid"
+        outputs = ["finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "villages.1.household_contract_kw"
+        values = [1.0]
+        ''' + FAST)), workers=1)
+    assert run.cases.loc[0, "status"] == "input_error" and "contract" in run.cases.loc[0, "message"]
+
+
+def test_resume_refuses_a_folder_of_the_same_study_with_other_outputs(tmp_path):
+    text = '''
+        method = "oat"
+        outputs = ["finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "overrides.polysilicon.krw_per_usd"
+        ''' + FAST
+    run_study(load_study(_study(tmp_path, text)), tmp_path / "out", workers=1)
+    other = load_study(_study(tmp_path, text.replace('"finance.portfolio.total_npv_krw"',
+                                                     '"finance.energy_station.npv_krw"'), "other.toml"))
+    with pytest.raises(InputError, match="other inputs or outputs"):
+        run_study(other, tmp_path / "out", workers=1, resume=True)
+

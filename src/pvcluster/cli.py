@@ -347,8 +347,13 @@ def _cmd_study(args) -> int:
         line += (f"; {key}: P90 {d['p90'] / 1e9:,.1f} bn, P50 {d['p50'] / 1e9:,.1f} bn, P10 {d['p10'] / 1e9:,.1f} bn"
                  if key.endswith("_krw") else f"; {key}: P90 {d['p90']:.4g}, P50 {d['p50']:.4g}, P10 {d['p10']:.4g}")
         if "probability_negative" in d:
-            line += f", P(NPV < 0) {d['probability_negative']:.0%}"
+            line += (f", P(NPV < 0) {d['probability_negative']:.0%}" if spec.method not in ("grid", "oat")
+                     else f", NPV < 0 in {d['probability_negative']:.0%} of the cases")
     print(line + f"\n  outputs in {out} (report.html, cases.parquet, study.json)")
+    if run.stats["cases"] and failed == run.stats["cases"]:  # nothing to decide with: an input error
+        first = run.cases["message"].iloc[0] if not run.cases.empty else ""
+        print(f"error: every case failed; the first: {first}", file=sys.stderr)
+        return EXIT_INPUT
     return EXIT_OK
 
 

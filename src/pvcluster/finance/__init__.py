@@ -95,11 +95,14 @@ def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, p
     return result_jobs
 
 
-def build_finance(scenario, generation, demand=None, sizing=None, projects: set[str] | None = None) -> Finance:
+def build_finance(scenario, generation, demand=None, sizing=None, projects: set[str] | None = None,
+                  given_debt: dict[str, tuple[float, tuple[float, ...]]] | None = None) -> Finance:
     """Every project of the scenario priced, the portfolio, jobs, polysilicon plant and fund.
 
     ``projects``: evaluate only these (a study's outputs may need a few; ``"fund"`` for the fund, whose
-    projects must be among them); None evaluates everything."""
+    projects must be among them); None evaluates everything. ``given_debt``: project -> (amount drawn,
+    scheduled service by tenor year), loans already closed that these projects' cash flows are tested
+    against instead of sizing their own (a fixed-design study)."""
 
     def want(name: str) -> bool:
         return projects is None or name in projects
@@ -117,6 +120,11 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
         return generation.energy_fraction_of_p50(system, lender_level) if lender_level != "p50" else (1.0, system)
 
     def add(project: Project, kind: str, default_place: tuple[str, str], lender_case=None, **jobs_kw) -> None:
+        if given_debt and project.name in given_debt and project.debt is not None:
+            amount, service = given_debt[project.name]
+            project = replace(project, debt=replace(project.debt, sizing_revenue_krw=None, given_amount_krw=amount,
+                                                    given_service_krw=service))
+            lender_case = None
         result = _evaluate(project, notes)
         inputs[project.name], results[project.name] = project, result
         if lender_case is not None and project.debt is not None and project.debt.sizing_revenue_krw:

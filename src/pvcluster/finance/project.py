@@ -92,6 +92,11 @@ class Debt:
     # as Project.revenue_krw) that replace the project's own in the sculpting, e.g. a P90 year's
     # energy revenue; streams not named keep the project's. None: sized on the project's revenue (P50).
     sizing_revenue_krw: Mapping[str, np.ndarray] | None = None
+    # a loan already closed (a lender's test of it): the amount drawn (before capitalised interest,
+    # nominal) and the scheduled service of each tenor year (nominal); no sizing, the cash flow is
+    # only tested against it. None: the loan is sized here.
+    given_amount_krw: float | None = None
+    given_service_krw: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -355,6 +360,11 @@ def evaluate_project(p: Project) -> ProjectResult:
     loan = _Loan.none(horizon)
     if p.existing_debt_krw > 0:
         loan = _existing_loan(p, horizon)
+    elif debt_terms is not None and debt_terms.given_amount_krw is not None and c > 0:
+        d = debt_terms
+        service = np.asarray(d.given_service_krw, dtype=float) if d.given_service_krw is not None else None
+        loan = _build_loan(p, d, d.given_amount_krw, net_capex, c, horizon,
+                           service if (d.sizing == "dscr" or d.repayment == "sculpted") else None)
     elif debt_terms is not None and (debt_terms.gearing_fraction > 0) and c > 0:
         if debt_terms.sizing_revenue_krw:  # sculpted on the lender's case, tested on the project's own
             case = {name: place(debt_terms.sizing_revenue_krw.get(name, v), p.escalation_fraction_per_year.get(name, 0.0))

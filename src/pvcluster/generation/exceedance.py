@@ -37,6 +37,17 @@ class Exceedance:
     def as_dict(self) -> dict[str, float | int]:
         return dict(self.__dict__)
 
+    def at(self, p50_mwh: float, resource_uncertainty_fraction: float, model_uncertainty_fraction: float) -> Exceedance:
+        """The same weather spread (``interannual_cv_fraction``) at another P50 and other stated
+        uncertainties: the levels again by the equations above (a study varying them)."""
+        fixed = resource_uncertainty_fraction ** 2 + model_uncertainty_fraction ** 2
+        cv = self.interannual_cv_fraction
+        s1 = float(np.sqrt(cv ** 2 + fixed))
+        s10 = float(np.sqrt(cv ** 2 / 10.0 + fixed))
+        p50 = float(p50_mwh)
+        return Exceedance(p50, p50 * max(1.0 - Z90 * s1, 0.0), p50 * max(1.0 - Z99 * s1, 0.0),
+                          p50 * max(1.0 - Z90 * s10, 0.0), cv, s1, self.ensemble_years)
+
 
 def exceedance(annual_mwh: np.ndarray, resource_uncertainty_fraction: float, model_uncertainty_fraction: float,
                p50_mwh: float | None = None) -> Exceedance:

@@ -5,10 +5,11 @@ generation, the demand, the sizing or the finance. A case reuses the base case's
 stage before the earliest one its parameters reach, and computes the rest:
 
 - ``design = "resize"``: the stages from that one on, sizing included (an engineer's design sweep);
-- ``design = "fixed"``: the base case's sizing decisions are kept (a lender's sensitivity). Finance
-  runs again; where the energy changes (a weather year, a PV or climate fact) the generation runs
-  again and each site's dispatch is rescaled to its PV's new annual energy (the loads stay the base
-  case's). Parameters that change loads or sizing inputs need ``resize``.
+- ``design = "fixed"``: the base case's sizing decisions, loads and loans are kept (a lender's
+  sensitivity). Finance runs again and tests each case's cash flow on the loans as closed; where
+  the energy changes (a weather year, a PV or climate fact, a plant key) the generation runs again
+  and each site's dispatch is rescaled by its yield per kWp. Parameters that change loads or sizing
+  inputs need ``resize`` (:func:`fixed_design_allows`).
 
 A weather year of the synthetic ensemble replaces the weather; its generation keeps the base case's
 P50/P90 exceedance (a property of the climate, not of one year).
@@ -20,9 +21,11 @@ pvcluster installed.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import math
 import re
+import shutil
 import tempfile
 import time
 from collections import OrderedDict
@@ -56,8 +59,11 @@ PLANT_FINANCE_KEYS = {"capex_krw", "other_revenue_krw_per_year", "valuation", "c
 FACT_STAGE = {"climate": "weather", "pv": "generation", "rooftops": "generation", "demand": "demand",
               "market": "sizing", "costs": "sizing", "finance": "sizing", "jobs": "finance",
               "polysilicon": "finance"}  # the LP prices capex after tax with the finance facts too
-#: facts of sizing's kinds that sizing does not read (finance prices them alone)
-FINANCE_ONLY_FACTS: set[str] = set()
+#: facts read earlier than their kind: degradation shapes the plant's yearly energy (generation)
+FACT_KEY_STAGE = {"costs.pv_degradation_fraction_per_year": "generation"}
+#: finance keys read earlier: the horizon shapes the plant's yearly energy, the demand's years and the
+#: sizing's annualization, commissioning year and REC rule
+FINANCE_EARLY_KEYS = {"analysis_years": "generation", "construction_years": "generation"}
 
 
 def stage_of(key: str) -> str:
@@ -65,14 +71,34 @@ def stage_of(key: str) -> str:
     parts = key.split(".")
     if parts[0] == "overrides":
         kind = parts[1] if len(parts) > 1 else ""
-        if ".".join(parts[1:]) in FINANCE_ONLY_FACTS:
-            return "finance"
-        return FACT_STAGE.get(kind, "weather")
+        return FACT_KEY_STAGE.get(".".join(parts[1:]), FACT_STAGE.get(kind, "weather"))
+    if parts[0] == "finance" and len(parts) == 2 and parts[1] in FINANCE_EARLY_KEYS:
+        return FINANCE_EARLY_KEYS[parts[1]]
     if parts[0] == "villages" and len(parts) >= 3 and parts[2] in VILLAGE_SIZING_KEYS:
         return "sizing"
     if parts[0] == "plant" and len(parts) == 2 and parts[1] in PLANT_FINANCE_KEYS:
         return "finance"
     return SECTION_STAGE.get(parts[0], "weather")  # unknown: everything again (safe)
+
+
+#: scenario sections whose keys a fixed design may vary (finance prices the kept build again); plant keys
+#: change the plant's energy only (its dispatch is its own); fact kinds except demand
+FIXED_SECTIONS = {"finance", "fund", "projects", "polysilicon", "plant"}
+
+
+def fixed_design_allows(key: str) -> bool:
+    """A key a fixed design can vary without changing what was sized or the loads it was sized for."""
+    parts = key.split(".")
+    if parts[0] == "overrides":
+        return len(parts) > 1 and parts[1] != "demand"
+    if parts[0] == "finance" and len(parts) == 2 and parts[1] in FINANCE_EARLY_KEYS:
+        return False
+    return parts[0] in FIXED_SECTIONS
+
+
+def changes_energy(key: str) -> bool:
+    """The key changes PV energy (a fixed design then rescales the dispatch)."""
+    return STAGES.index(stage_of(key)) <= STAGES.index("generation")
 
 
 def first_stage(keys) -> str:
@@ -142,6 +168,7 @@ def materialize(bundle: Bundle) -> tuple[Path, list[str]]:
     folder = _MATERIALIZED.get(key)
     if folder is None or not folder.exists():
         folder = Path(tempfile.mkdtemp(prefix="pvcluster-study-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         (folder / bundle.scenario_name).write_bytes(bundle.scenario_bytes)
         for i, (_, name, data) in enumerate(bundle.files):
             (folder / f"f{i}_{name}").write_bytes(data)
@@ -174,6 +201,7 @@ class Base:
     seconds: float = 0.0
     #: stage records of earlier cases in this process, by what they were computed from (bounded LRU)
     cache: OrderedDict = field(default_factory=OrderedDict)
+    loans: dict | None = None  # the base case's loans at financial close (base_loans)
 
 
 def build_base(bundle: Bundle, outputs: tuple[str, ...]) -> Base:
@@ -224,26 +252,34 @@ def missing_outputs(summary: dict, patterns: tuple[str, ...]) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- cases
 
-def _site_energy_ratios(base: Base, generation) -> dict[str, float]:
-    """Each sized site's PV energy in ``generation`` over the base case's (the rescaling of a fixed design)."""
+def _site_energy_ratios(base: Base, generation, scenario) -> dict[str, float]:
+    """Each sized site's PV yield per kWp in ``generation`` over the base case's (the rescaling of a fixed
+    design: the built kWp stay, their yield changes)."""
+    def per_kwp(energy: float, kwp: float) -> float:
+        return energy / kwp if kwp > 0 else 0.0
+
+    b, g = base.generation, generation
+    plant_base = per_kwp(b.plant_annual_mwh(), base.scenario.plant.capacity_kwp)
+    plant_case = per_kwp(g.plant_annual_mwh(), scenario.plant.capacity_kwp)
+    flat_base = float(np.sum(b.flat_roof_ac_kw_per_kwp))
+    flat_ratio = float(np.sum(g.flat_roof_ac_kw_per_kwp)) / flat_base if flat_base > 0 else 1.0
     ratios: dict[str, float] = {}
-    plant_ratio = generation.plant_annual_mwh() / base.generation.plant_annual_mwh()
-    flat_base = float(np.sum(base.generation.flat_roof_ac_kw_per_kwp))
-    flat_ratio = float(np.sum(generation.flat_roof_ac_kw_per_kwp)) / flat_base if flat_base > 0 else 1.0
     for name in base.sizing.sites:
-        if name in base.generation.rooftops and base.generation.rooftops[name].annual_mwh > 0:
-            ratios[name] = generation.rooftops[name].annual_mwh / base.generation.rooftops[name].annual_mwh
+        if name in b.rooftops and name in g.rooftops:
+            yb = per_kwp(b.rooftops[name].annual_mwh, b.rooftops[name].potential_kwp)
+            yc = per_kwp(g.rooftops[name].annual_mwh, g.rooftops[name].potential_kwp)
+            ratios[name] = yc / yb if yb > 0 else 1.0
         elif name == "plant_extension":
-            ratios[name] = plant_ratio
+            ratios[name] = plant_case / plant_base if plant_base > 0 else 1.0
         else:
             ratios[name] = flat_ratio
     return ratios
 
 
-def _rescaled_sizing(base: Base, generation):
+def _rescaled_sizing(base: Base, generation, scenario):
     from pvcluster.market import scale_pv
 
-    ratios = _site_energy_ratios(base, generation)
+    ratios = _site_energy_ratios(base, generation, scenario)
     sites = {}
     for name, site in base.sizing.sites.items():
         r = ratios.get(name, 1.0)
@@ -255,8 +291,9 @@ def _rescaled_sizing(base: Base, generation):
     return replace(base.sizing, sites=sites)
 
 
-def _scaled_exceedance(base_generation, generation) -> dict:
-    """The base case's exceedance, each system's energies scaled to its energy in ``generation``."""
+def _scaled_exceedance(base_generation, generation, scenario) -> dict:
+    """The base case's exceedance at each system's energy in ``generation`` and the case's stated
+    uncertainties (the weather spread stays the base climate's)."""
     from pvcluster.generation import FLEET
 
     def energy(g, name: str) -> float:
@@ -266,12 +303,12 @@ def _scaled_exceedance(base_generation, generation) -> dict:
             return sum(r.annual_mwh for r in g.rooftops.values())
         return g.rooftops[name].annual_mwh if name in g.rooftops else 0.0
 
+    pv = scenario.facts.pv
     out = {}
     for name, e in base_generation.exceedance.items():
         before = energy(base_generation, name)
-        r = energy(generation, name) / before if before > 0 else 1.0
-        out[name] = replace(e, p50_mwh=e.p50_mwh * r, p90_mwh=e.p90_mwh * r, p99_mwh=e.p99_mwh * r,
-                            p90_10yr_mwh=e.p90_10yr_mwh * r)
+        p50 = e.p50_mwh * (energy(generation, name) / before if before > 0 else 1.0)
+        out[name] = e.at(p50, pv.resource_uncertainty_fraction, pv.model_uncertainty_fraction)
     return out
 
 
@@ -301,7 +338,6 @@ def evaluate_case(bundle: Bundle, base: Base, design: str, values: dict[str, Any
 
 
 def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_year, toml) -> dict[str, Any]:
-    from pvcluster.demand import build_demand
     from pvcluster.finance import build_finance
     from pvcluster.generation import build_generation
     from pvcluster.sizing import build_sizing
@@ -328,23 +364,28 @@ def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_y
         weather = _year_weather(base, weather_year) if weather_year is not None else \
             cached("weather", lambda: build_weather(scenario))
     if reached <= STAGES.index("generation"):
-        if design == "resize" and weather_year is None and stage == "weather":
-            # the site or climate changed: its P-values too
+        if weather_year is None and stage == "weather":
+            # the site or climate changed: its ensemble and P-values too (the whole generation stage)
             generation = cached("generation", lambda: build_generation(scenario, weather), "full")
-        else:  # one year (or the base year with other PV facts): the climate's P-values, at this PV's energy
+        else:  # one year, or the base year with other PV facts: the climate's spread, this PV's energy
             def light():
                 g = build_generation(scenario, replace(weather, ensemble=()))
-                return replace(g, exceedance=base.generation.exceedance if weather_year is not None
-                               else _scaled_exceedance(base.generation, g))
+                pv = scenario.facts.pv
+                exceedance = ({n: e.at(e.p50_mwh, pv.resource_uncertainty_fraction, pv.model_uncertainty_fraction)
+                               for n, e in base.generation.exceedance.items()} if weather_year is not None
+                              else _scaled_exceedance(base.generation, g, scenario))
+                return replace(g, exceedance=exceedance)
             generation = cached("generation", light, "light")
+    given_debt = None
     if design == "fixed":
-        sizing = base.sizing if reached > STAGES.index("generation") else _rescaled_sizing(base, generation)
+        sizing = base.sizing if reached > STAGES.index("generation") else _rescaled_sizing(base, generation, scenario)
         demand = base.demand
+        given_debt = base_loans(base)  # the loans as at financial close: each case tests its cash flow on them
     else:
         if reached <= STAGES.index("demand"):
-            demand = cached("demand", lambda: build_demand(scenario, weather))
+            demand = cached("demand", lambda: _checked_demand(scenario, weather))
         sizing = base.sizing if reached > STAGES.index("sizing") else build_sizing(scenario, generation, demand)
-    finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base))
+    finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base), given_debt=given_debt)
     return extract(base.output_keys, scenario, sizing, finance, weather, generation, demand)
 
 
@@ -372,6 +413,33 @@ def needed_projects(base: Base) -> set[str] | None:
         if poly is not None and section == poly.facility:
             names.add("industrial_complex_pv")  # its PPA price is that project's LCOE
     return names
+
+
+def _checked_demand(scenario, weather):
+    """The demand, with the meters' contracts checked against it as a run checks them."""
+    from pvcluster.demand import build_demand
+    from pvcluster.pipeline import check_meters_or_raise
+
+    demand = build_demand(scenario, weather)
+    check_meters_or_raise(scenario, demand)
+    return demand
+
+
+def base_loans(base: Base) -> dict[str, tuple[float, tuple[float, ...]]]:
+    """Each base-case project's loan as at financial close: the amount drawn and the scheduled debt
+    service of its tenor (nominal KRW). A fixed design keeps them, as a lender tests a closed loan."""
+    if base.loans is None:
+        loans = {}
+        for name, r in base.finance.projects.items():
+            p = base.finance.inputs[name]
+            if p.debt is None or r.debt_krw <= 0 or p.existing_debt_krw > 0:
+                continue
+            c = p.construction_years
+            drawn = float(r.table["debt_draw_krw"].sum())
+            service = tuple(float(x) for x in r.table["debt_service_krw"].to_numpy()[c:c + p.debt.tenor_years])
+            loans[name] = (drawn, service)
+        base.loans = loans
+    return base.loans
 
 
 CACHE_ENTRIES = 12  # stage records kept per worker process (a year's weather, generation or demand: ~1-2 MB)

@@ -77,10 +77,10 @@ def spider_figure(stats: dict, key: str, path: Path) -> None:
         if len(numeric) < 2:
             continue
         xs = [lv for lv, _ in numeric]
-        mid = 0.5 * (min(xs) + max(xs)) or 1.0
-        ax.plot([100 * (lv / mid - 1) for lv in xs], [o / s for _, o in numeric], marker="o", label=p["label"])
+        lo, hi = min(xs), max(xs)
+        ax.plot([100 * (lv - lo) / (hi - lo) for lv in xs], [o / s for _, o in numeric], marker="o", label=p["label"])
     ax.axhline((t["base"] or 0) / s, color="black", lw=0.8)
-    ax.set_xlabel("parameter level, % from the middle of its range")
+    ax.set_xlabel("parameter level, % of the way from its lowest to its highest level")
     ax.set_ylabel(f"{key} ({unit})")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
@@ -194,7 +194,8 @@ def build_html(run, figs: dict[str, str], folder_path: Path) -> str:
         cards.append(("P90 (exceeded in 90 %)", _fmt(key, d.get("p90"))))
         cards.append(("P10 (exceeded in 10 %)", _fmt(key, d.get("p10"))))
         if "probability_negative" in d:
-            cards.append(("probability of a loss (NPV < 0)", pct(d["probability_negative"])))
+            cards.append((("probability of a loss (NPV < 0)" if spec.method not in ("grid", "oat")
+                           else "share of the cases with NPV < 0"), pct(d["probability_negative"])))
     failed = sum(v for k, v in stats["status"].items() if k != "ok")
     lede = (f"{stats['cases']:,} cases ({spec.method}, design {spec.design}), {failed:,} failed; "
             f"the main output is {esc(key)} (base case {_fmt(key, stats['base'].get(key))}).")

@@ -20,6 +20,7 @@ Execution:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -64,7 +65,7 @@ def _progress_bar(done: int, total: int, t0: float, failed: int) -> str:
 def _rows_of(table: pd.DataFrame, done: set[int]) -> list[tuple[int, dict, int | None]]:
     params = [c for c in table.columns if c != WEATHER_YEAR]
     rows = []
-    for case, row in table.iterrows():
+    for case, row in zip(table.index, table.to_dict("records")):  # keeps each column's type (an integer stays one)
         if int(case) in done:
             continue
         year = int(row[WEATHER_YEAR]) if WEATHER_YEAR in table.columns else None
@@ -79,37 +80,41 @@ def _batches(rows: list, size: int) -> list[list]:
 class _Folder:
     """The study's out folder: parts, final files, and a manifest of everything written."""
 
-    def __init__(self, out: Path, sha256: str, resume: bool):
+    def __init__(self, out: Path, resume: bool):
         from pvcluster.report.writer import check_target
 
-        self.out = out
-        self.sha256 = sha256
+        check_target(out)  # a folder pvcluster did not write fails here, before any case
+        self.out, self.resume, self.sha256 = out, resume, ""
+        self.files: list[str] = []
+        self.previous: dict = {}
         manifest = out / "manifest.json"
-        previous = {}
         if out.is_dir() and manifest.is_file():
             try:
-                previous = json.loads(manifest.read_text(encoding="utf-8"))
+                self.previous = json.loads(manifest.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                previous = {}
-        same = previous.get("study_sha256") == sha256
-        if resume and out.exists() and not same:
-            check_target(out)  # a folder that is not ours fails here
-            if previous:
-                raise InputError(Problem(str(out), "--resume", "the folder of an interrupted run of the same study",
-                                         "a folder of another study (its cases or scenario differ)"),
-                                 headline="cannot resume")
-        check_target(out)
-        self.files: list[str] = []
-        if resume and same:
-            self.files = [f for f in previous.get("files", []) if (out / f).is_file()]
-        else:
-            for f in previous.get("files", []):  # a previous study pvcluster wrote: its files go
-                p = out / f
-                if p.is_file() and not p.is_symlink():
-                    p.unlink()
+                self.previous = {}
         out.mkdir(parents=True, exist_ok=True)
         self._lock = _lock(out)
-        (out / PARTS).mkdir(exist_ok=True)
+
+    def begin(self, sha256: str) -> None:
+        """Keep the parts of an interrupted run of the same study (--resume), else clear what a previous
+        pvcluster study wrote here. ``sha256`` identifies the cases: the study, every input file's bytes,
+        the outputs and pvcluster's version."""
+        self.sha256 = sha256
+        same = self.previous.get("study_sha256") == sha256
+        if self.resume and self.previous and not same:
+            raise InputError(Problem(str(self.out), "--resume", "the folder of an interrupted run of the same "
+                                     "study (the same cases, inputs, outputs and pvcluster version)",
+                                     "a folder of another study, or of this one with other inputs or outputs"),
+                             headline="cannot resume")
+        if self.resume and same:
+            self.files = [f for f in self.previous.get("files", []) if (self.out / f).is_file()]
+        else:
+            for f in self.previous.get("files", []):  # a previous study pvcluster wrote: its files go
+                p = self.out / f
+                if p.is_file() and not p.is_symlink():
+                    p.unlink()
+        (self.out / PARTS).mkdir(exist_ok=True)
         self._write_manifest()
 
     def _write_manifest(self) -> None:
@@ -192,7 +197,7 @@ def run_study(spec: StudySpec, out_dir: str | Path | None = None, *, scheduler: 
     t0 = time.perf_counter()
     say = progress or (lambda m: None)
     out = Path(out_dir) if out_dir is not None else None
-    folder = _Folder(out, spec.sha256, resume) if out is not None else None
+    folder = _Folder(out, resume) if out is not None else None
     try:
         return _run(spec, folder, out, scheduler, workers, say, bar, t0, model)
     finally:
@@ -212,12 +217,19 @@ def _run(spec, folder, out, scheduler, workers, say, bar, t0, model) -> StudyRun
             raise InputError([Problem(str(spec.path), "outputs", "summary.json keys (globs) with numbers in the "
                                       "base case", repr(m)) for m in missing], headline="invalid study")
         say(f"base case done in {base.seconds:.1f} s ({len(base.output_keys)} outputs)")
+        _check_fixed_outputs(spec, base)
         base_values = {p.key: _base_value(base.scenario, p.key) for p in spec.parameters}
         table = design(spec, base_values, len(base.weather.ensemble))
     else:
         bundle = None
         base = Base(None, None, None, None, None, None, {}, tuple(spec.outputs))
         table = design(spec, {}, 0)
+    if folder is not None:
+        from pvcluster import __version__
+
+        key = hashlib.sha256(repr((spec.sha256, bundle.sha256 if bundle else "", base.output_keys,
+                                   __version__)).encode()).hexdigest()
+        folder.begin(key)
     done = folder.done_cases() if folder is not None else set()
     rows = _rows_of(table, done)
     total = len(table)
@@ -273,6 +285,25 @@ def _run(spec, folder, out, scheduler, workers, say, bar, t0, model) -> StudyRun
                                                           encoding="utf-8"))
         write_report(run, folder)
     return run
+
+
+#: sizing outputs that describe the build (kept by a fixed design); the rest follow the dispatch
+_DESIGN_SUFFIXES = ("_kwp", "storage_energy_kwh", "storage_power_kw", "capex_krw")
+
+
+def _check_fixed_outputs(spec: StudySpec, base) -> None:
+    """A fixed design whose energy changes rescales the dispatch for finance only: sizing's energy
+    outputs (imports, exports, self-sufficiency, bills) would be the base case's. Refuse them."""
+    from pvcluster.study.engine import changes_energy
+
+    if spec.design != "fixed" or not (spec.weather_years or any(changes_energy(p.key) for p in spec.parameters)):
+        return
+    stale = [k for k in base.output_keys if k.startswith("sizing.") and not k.endswith(_DESIGN_SUFFIXES)]
+    if stale:
+        raise InputError([Problem(str(spec.path), "outputs", "with design = \"fixed\" and the energy varied, sizing "
+                                  "outputs of the build only (kWp, storage kWh and kW, capex) - the dispatch is "
+                                  "rescaled for finance, not solved again; or design = \"resize\"", k)
+                          for k in stale[:10]], headline="invalid study")
 
 
 def _model_case(model, case: int, values: dict) -> dict:

@@ -19,6 +19,16 @@ from scipy import stats
 
 from pvcluster.study.spec import ParameterSpec, StudySpec
 
+MORRIS_LEVELS = 4
+
+
+def morris_quantiles(u: np.ndarray) -> np.ndarray:
+    """Morris's grid {0, 1/3, 2/3, 1} as the centres of equal-probability bins {1/8, 3/8, 5/8, 7/8}: an
+    unbounded distribution is then never evaluated at its 1e-12 tails (the steps stay equal)."""
+    p = MORRIS_LEVELS
+    return (np.asarray(u) * (p - 1) + 0.5) / p
+
+
 WEATHER_YEAR = "weather_year"  # the column of the ensemble year (0-based) when weather_years is set
 
 
@@ -93,7 +103,7 @@ def unit_design(spec: StudySpec, dims: int, names: list[str]) -> np.ndarray:
     if spec.method == "morris":
         from SALib.sample import morris
 
-        return morris.sample(_salib_problem(names), spec.samples, num_levels=4, seed=spec.seed)
+        return morris.sample(_salib_problem(names), spec.samples, num_levels=MORRIS_LEVELS, seed=spec.seed)
     raise ValueError(spec.method)
 
 
@@ -122,6 +132,8 @@ def design(spec: StudySpec, base_values: dict[str, Any], ensemble_years: int = 0
     else:
         names = keys + ([WEATHER_YEAR] if years else [])
         u = unit_design(spec, len(names), names)
+        if spec.method == "morris":
+            u = morris_quantiles(u)
         if spec.correlation:
             rng = np.random.default_rng(spec.seed + 1)
             u[:, :len(keys)] = iman_conover(u[:, :len(keys)], np.asarray(spec.correlation), rng)
@@ -130,9 +142,12 @@ def design(spec: StudySpec, base_values: dict[str, Any], ensemble_years: int = 0
             columns[WEATHER_YEAR] = _year_of(u[:, len(keys)], years)
         table = pd.DataFrame(columns)
     table.index.name = "case"
-    for p in params:  # numbers stay numbers (a discrete column of floats is object-typed by ppf)
-        if table[p.key].map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all():
-            table[p.key] = table[p.key].astype(float)
+    for p in params:  # numbers stay numbers (a discrete column is object-typed by ppf); integers stay integers
+        col = table[p.key]
+        if col.map(lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)).all():
+            table[p.key] = col.astype("int64")
+        elif col.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)).all():
+            table[p.key] = col.astype(float)
     return table
 
 
@@ -142,4 +157,7 @@ def oat_levels(p: ParameterSpec, base: Any, delta: float) -> list:
         return list(p.values)
     if p.low is not None and p.high is not None:
         return [p.low, p.high]
-    return [base * (1.0 - delta), base * (1.0 + delta)]
+    low, high = sorted((base * (1.0 - delta), base * (1.0 + delta)))  # a negative base: low stays low
+    if isinstance(base, int) and not isinstance(base, bool):  # an integer key takes integer levels
+        return [int(round(low)), int(round(high))]
+    return [low, high]

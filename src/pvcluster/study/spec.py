@@ -178,6 +178,9 @@ def _parameter_problems(i: int, p: ParameterSpec, method: str, delta: float, add
         add(f"{key}.high", f"a truncation above low ({p.low})", repr(p.high))
     if d == "lognormal" and p.mean is not None and p.mean <= 0:
         add(f"{key}.mean", "a mean > 0 (a lognormal value is positive)", repr(p.mean))
+    if d in ("lognormal", "discrete") and (p.low is not None or p.high is not None):
+        add(f"{key}.low", f"no low or high with a {d} distribution (they are not truncated)",
+            f"low {p.low}, high {p.high}")
 
 
 def load_study(path: str | Path) -> StudySpec:
@@ -234,9 +237,15 @@ def _build(path: Path, s, overrides_raw: dict) -> StudySpec:
             elif np.linalg.eigvalsh(c).min() <= 1e-10:
                 add("correlation", "a positive definite matrix (a correlation that can exist)",
                     f"smallest eigenvalue {np.linalg.eigvalsh(c).min():.3g}")
+            if s.samples < max(10, 2 * n):
+                add("samples", f"at least {max(10, 2 * n)} cases to impose a {n} x {n} rank correlation",
+                    str(s.samples))
             if any(p.distribution == "discrete" and any(isinstance(v, str | bool) for v in p.values) for p in params):
                 add("correlation", "numeric parameters only (a rank correlation needs an order)",
                     "a discrete parameter with text values")
+    if s.weather_years and s.method == "oat":
+        add("weather_years", "false for oat (a tornado moves one input at a time; sample the weather years with "
+            "monte_carlo, lhs, sobol or morris, or sweep them in a grid)", "true")
     design = s.design or DEFAULT_DESIGN[s.method]
     overrides = tuple(f"{k}={_toml(v)}" for k, v in _flatten_table(overrides_raw).items())
     if s.method in ("sobol", "morris") and s.samples < 2:
@@ -270,7 +279,7 @@ def check_against_scenario(spec: StudySpec) -> list[Problem]:
     keys, values of the wrong type and design conflicts are found now. Returns the problems."""
     from pvcluster.api import _toml
     from pvcluster.scenario import load_scenario
-    from pvcluster.study.engine import stage_of
+    from pvcluster.study.engine import fixed_design_allows, setting_value, stage_of
 
     where = str(spec.path) if spec.path else "study"
     problems: list[Problem] = []
@@ -287,24 +296,34 @@ def check_against_scenario(spec: StudySpec) -> list[Problem]:
     facts = [p for p in spec.parameters if p.is_fact]
     for i, p in enumerate(spec.parameters):
         key = f"parameters.{i}.key"
-        if spec.design == "fixed" and (stage_of(p.key) == "demand" or (stage_of(p.key) == "sizing" and not p.is_fact)):
-            problems.append(Problem(where, key, "with design = \"fixed\" (the base case's sizing is kept), a fact, "
-                                    "a finance key, or a weather or generation key (the energy is rescaled); or "
-                                    "design = \"resize\"", f"{p.key!r}, which changes the {stage_of(p.key)} stage"))
+        if spec.design == "fixed" and not fixed_design_allows(p.key):
+            problems.append(Problem(where, key, "with design = \"fixed\" (the base case's sizing and loads are "
+                                    "kept), a fact other than demand's, or a finance, fund, projects, polysilicon or "
+                                    "plant key; or design = \"resize\"",
+                                    f"{p.key!r}, which changes the {stage_of(p.key)} stage"))
+        if spec.weather_years and stage_of(p.key) == "weather":
+            problems.append(Problem(where, key, "with weather_years = true, no key of the weather stage (the "
+                                    "ensemble's years come from the base case's climate and site)", repr(p.key)))
         if p.is_fact and p.fact_key.partition(".")[0] not in _fact_kinds():
             problems.append(Problem(where, key, "overrides.<kind>.<fact> with a kind of " + ", ".join(_fact_kinds()),
                                     repr(p.key)))
-    values = {p.key: representative(p) for p in settings if representative(p) is not None}
-    if values:
+    # every level of every settings parameter (the j-th levels together: one load each), or its centre
+    levels = {p.key: (list(p.values) if p.values else [representative(p)]) for p in settings}
+    levels = {k: [v for v in vs if v is not None] for k, vs in levels.items()}
+    seen: set[tuple[str, str]] = set()
+    for j in range(max((len(v) for v in levels.values()), default=0)):
+        values = {k: vs[j] for k, vs in levels.items() if j < len(vs)}
         try:
             load_scenario(spec.scenario_path, list(spec.overrides) + [f"{k}={_toml(v)}" for k, v in values.items()])
         except InputError as err:
             for prob in err.problems:
-                i = next((j for j, p in enumerate(spec.parameters) if prob.key == p.key or
+                i = next((n for n, p in enumerate(spec.parameters) if prob.key == p.key or
                           prob.key.startswith(p.key + ".") or prob.found.startswith(repr(p.key))
                           or p.key in prob.key), None)
-                problems.append(Problem(where, f"parameters.{i}.key" if i is not None else "parameters",
-                                        f"{prob.key}: {prob.expected}", prob.found))
+                text = (f"{prob.key}: {prob.expected}", prob.found)
+                if text not in seen:
+                    seen.add(text)
+                    problems.append(Problem(where, f"parameters.{i}.key" if i is not None else "parameters", *text))
     fact_values = {p.fact_key: representative(p) for p in facts
                    if representative(p) is not None and p.fact_key.partition(".")[0] in _fact_kinds()}
     for p in facts:
@@ -324,10 +343,14 @@ def check_against_scenario(spec: StudySpec) -> list[Problem]:
     if spec.method == "oat":
         for i, p in enumerate(spec.parameters):
             if not p.values and p.low is None:
-                value = base.facts.value(p.fact_key) if p.is_fact and _has_fact(base, p.fact_key) else None
-                if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                try:
+                    value = setting_value(base, p.key)
+                except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                    value = None
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+                        or value == 0:
                     problems.append(Problem(where, f"parameters.{i}", "values or low/high (the base value is not a "
-                                            "number to swing by delta_fraction)", repr(value)))
+                                            "non-zero number to swing by delta_fraction)", repr(value)))
     if spec.weather_years and base.weather.ensemble_years < 2:
         problems.append(Problem(where, "weather_years", "a scenario with weather.ensemble_years >= 2 (the years "
                                 "sampled)", f"weather.ensemble_years = {base.weather.ensemble_years}"))
