@@ -12,7 +12,10 @@
     The study's wall time includes its base case (one full run) and starting its Dask LocalCluster.
 
 (b) a ``--grid``-case sizing grid on typical days (design "resize": every case sized again): its
-    time per case against one whole run of the same scenario on typical days.
+    time per case against one whole run of the same scenario on typical days. Then the same grid in
+    this process three ways, to show what reusing built site models saves (sizing.ModelCache): every
+    model built anew, built models reused with HiGHS started from scratch (the default; the same
+    answers), and reused with warm-started HiGHS (``warm_start = true``).
 
 Times are wall-clock on this machine; the load average is printed (other processes slow everything).
 """
@@ -129,6 +132,32 @@ def part_b(n: int, workers: int, tmp: Path) -> None:
     print(f"  grid: {wall:,.1f} s wall for {len(run.cases)} cases ({ok} ok): {per_case:.2f} s per case "
           f"(in a worker: {float(run.cases['seconds'].mean()):.2f} s)")
     print(f"  one whole run on typical days: {single:.2f} s; a grid case costs {per_case / single:.2f} of it; {load()}")
+
+    from pvcluster.study import engine
+
+    print(f"  model reuse, the same grid in this process (mean seconds per case; {load()}):")
+    runs = {}
+    for label, reuse, warm in (("built anew", False, False), ("reused, HiGHS from scratch", True, False),
+                               ("reused, warm-started HiGHS", True, True)):
+        engine.REUSE_MODELS = reuse
+        text = GRID.format(budgets=budgets).replace('method = "grid"', f'method = "grid"\nwarm_start = {str(warm).lower()}')
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        t0 = time.perf_counter()
+        r = run_study(load_study(path), tmp / f"grid_{len(runs)}", workers=1)
+        wall = time.perf_counter() - t0
+        runs[label] = r.cases.set_index("case")
+        cache = r.base.models
+        counts = f"{cache.built} built, {cache.reused} reused" if cache is not None else "no cache"
+        sizing_s = r.cases["seconds"].mean()
+        print(f"    {label:28s} {sizing_s:.3f} s per case ({wall:.1f} s wall; models {counts})")
+    engine.REUSE_MODELS = True
+    ref = runs["built anew"]
+    base = [c for c in ref.columns if c.startswith("out:")]
+    for label, cases in runs.items():
+        if label == "built anew":
+            continue
+        worst = max(float(((cases[c] - ref[c]).abs() / ref[c].abs().clip(lower=1.0)).max()) for c in base)
+        print(f"    {label}: largest relative difference from built anew over every output: {worst:.2e}")
 
 
 def main() -> None:

@@ -629,3 +629,64 @@ def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(s
     assert (priced.storage_certified == 0) == builds  # certified only where no storage pays
     assert (priced.solution().sizes["storage_energy_kwh"] > 0) == builds
 
+
+
+def test_model_cache_reuses_built_models_with_the_same_optimum():
+    # A study's cases re-size with other budgets and targets: a site whose data are unchanged, or
+    # changed only in its (nonzero) self-sufficiency target, keeps its built model and warm solver.
+    from dataclasses import replace
+
+    from pvcluster.sizing import ModelCache
+
+    sites = [_village("a", 300.0, 1), _village("b", 220.0, 2)]
+    budget = 0.5 * solve_decomposed(sites, 0.0, SETTINGS, processes=1).capex_krw
+    cache = ModelCache()
+    for b, tau in [(0.0, 0.0), (budget, 0.0), (0.0, 0.4), (budget, 0.6), (0.0, 0.0)]:
+        case = [replace(sites[0], self_sufficiency_target_fraction=tau), sites[1]]
+        fresh = solve_decomposed(case, b, SETTINGS, processes=1)
+        warm = solve_decomposed(case, b, SETTINGS, processes=1, models=cache)
+        assert warm.objective_krw == pytest.approx(fresh.objective_krw, rel=1e-9)
+        assert warm.capex_krw == pytest.approx(fresh.capex_krw, rel=1e-6)
+        if tau > 0:  # the target holds on the reused model
+            h = warm.sites["a"].hourly
+            assert h["grid_import_kw"].sum() <= (1 - tau) * h["load_kw"].sum() * (1 + 1e-6)
+    # built: a and b, a with a target (0.4 -> 0.6 reuses it), a without one again
+    assert (cache.built, cache.reused) == (4, 6)
+    assert warm.sites["b"].extra["model_reused"] and "model_reused" not in fresh.sites["b"].extra
+    assert len(cache.models) == 2  # only the last sizing's models are kept
+
+
+def test_a_screened_model_keeps_its_target():
+    from dataclasses import replace
+
+    from pvcluster.sizing.solve import SiteModel
+
+    s = replace(_village("a", 300.0, 1), self_sufficiency_target_fraction=0.3)
+    m = SiteModel(s, SETTINGS)
+    assert m.can_reuse(replace(s, self_sufficiency_target_fraction=0.5))
+    m.screening = {"enrolled": []}  # enrollment was screened under the target of 0.3
+    assert not m.can_reuse(replace(s, self_sufficiency_target_fraction=0.5))
+    assert m.can_reuse(s)
+
+
+def test_model_cache_reuses_the_monolithic_model_of_a_binding_budget_with_binaries():
+    # a minimum storage size makes a binary: a binding budget then sizes the cluster in one model,
+    # which the next case of the same structure takes back with its new budget and target
+    from dataclasses import replace
+
+    from pvcluster.sizing import ModelCache
+
+    a = replace(_village("a", 300.0, 1), storage_min_energy_kwh=5.0, storage_max_energy_kwh=1e3)
+    sites = [a, _village("b", 220.0, 2)]
+    capex = solve_decomposed(sites, 0.0, SETTINGS, processes=1).capex_krw
+    cache = ModelCache()
+    for share, tau in [(0.5, 0.0), (0.6, 0.0), (0.5, 0.3), (0.4, 0.2)]:
+        case = [replace(a, self_sufficiency_target_fraction=tau), sites[1]]
+        fresh = solve_decomposed(case, share * capex, SETTINGS, processes=1)
+        again = solve_decomposed(case, share * capex, SETTINGS, processes=1, models=cache)
+        assert fresh.method == again.method == "monolithic"
+        assert again.objective_krw == pytest.approx(fresh.objective_krw, rel=1e-9)
+        assert again.capex_krw <= share * capex * (1 + 1e-9)
+    # reused: both sites and the cluster model in case 2; b in case 3 (a's target appears: a new
+    # structure); both sites and the cluster model in case 4 (0.3 -> 0.2 is a new value of the target)
+    assert cache.cluster is not None and cache.reused == 3 + 1 + 3

@@ -524,3 +524,41 @@ def test_resume_refuses_a_folder_of_the_same_study_with_other_outputs(tmp_path):
     with pytest.raises(InputError, match="other inputs or outputs"):
         run_study(other, tmp_path / "out", workers=1, resume=True)
 
+
+def test_resized_cases_reuse_built_site_models_with_the_same_answers(tmp_path, monkeypatch):
+    from pvcluster.study import engine
+
+    path = _study(tmp_path, '''
+        method = "grid"
+        outputs = ["finance.*.npv_krw", "sizing.capex_krw", "sizing.sites.*.self_sufficiency_fraction"]
+        [[parameters]]
+        key = "sizing.capital_budget_krw"
+        values = [0.0, 6.0e9]
+        [[parameters]]
+        key = "villages.1.self_sufficiency_target_fraction"
+        values = [0.3, 0.5]
+        ''' + FAST)
+    warm = run_study(load_study(path), workers=1)
+    monkeypatch.setattr(engine, "REUSE_MODELS", False)
+    cold = run_study(load_study(path), workers=1)
+    assert (warm.cases["status"] == "ok").all() and (cold.cases["status"] == "ok").all()
+    cache = warm.base.models
+    assert cache.reused >= 3 * 4 - 1 and cold.base.models is None  # only the changed target's first build
+    a, b = warm.cases.set_index("case"), cold.cases.set_index("case")
+    for k in warm.base.output_keys:
+        np.testing.assert_allclose(a[f"out:{k}"].astype(float), b[f"out:{k}"].astype(float), rtol=1e-6, atol=1.0,
+                                   err_msg=k)
+    assert a["out:sizing.sites.green_village.self_sufficiency_fraction"].round(6).tolist()[:2] == [0.3, 0.5]
+    # warm_start: HiGHS restarts from the last case's basis; the same optimum (sizes, capex), though a
+    # degenerate dispatch may differ, and with it finance slightly
+    monkeypatch.setattr(engine, "REUSE_MODELS", True)
+    text = path.read_text().replace('method = "grid"', 'method = "grid"\nwarm_start = true')
+    warm_spec = load_study(_study(tmp_path, text, "warm.toml"))
+    assert warm_spec.warm_start and warm_spec.sha256 != load_study(path).sha256
+    hot = run_study(warm_spec, workers=1)
+    assert hot.base.models.warm and hot.base.models.reused >= 11
+    c = hot.cases.set_index("case")
+    for k in warm.base.output_keys:
+        rtol = 1e-6 if k.startswith("sizing.") else 1e-3
+        np.testing.assert_allclose(c[f"out:{k}"].astype(float), b[f"out:{k}"].astype(float), rtol=rtol, atol=1.0,
+                                   err_msg=k)

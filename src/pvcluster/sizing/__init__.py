@@ -34,14 +34,14 @@ from pvcluster.generation.inventory import CLASSES
 from pvcluster.pvmodules import cec_module, module_kwp_per_m2
 from pvcluster.market import (Dispatch, TariffRules, annual_bill_krw, export_price_krw_per_kwh, lp_terms,
                               path_factors, rec_rule_for_year, rec_weight, tariff_calendar)
-from pvcluster.sizing.cluster import ClusterSolution, solve_decomposed
+from pvcluster.sizing.cluster import ClusterSolution, ModelCache, solve_decomposed
 from pvcluster.sizing.data import MeterData, PilotCandidate, PVSegment, SiteData, capital_recovery_factor
 from pvcluster.sizing.meters import load_meters, site_meter_specs
 from pvcluster.sizing.periods import TimeGrid, typical_days
 from pvcluster.sizing.results import SiteResult, site_result
 from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
 
-__all__ = ["Sizing", "build_sizing", "site_inputs", "grid_for", "sites_on_grid", "clustering_features", "SiteData",
+__all__ = ["Sizing", "build_sizing", "ModelCache", "site_inputs", "grid_for", "sites_on_grid", "clustering_features", "SiteData",
            "PVSegment", "PilotCandidate", "MeterData", "capital_recovery_factor", "SolverSettings", "solve_site",
            "SiteSolution", "SiteResult", "annualization", "commissioning_year", "pilot_margin", "baseline", "precheck"]
 
@@ -380,7 +380,9 @@ def pilot_margin(s: SiteData, sol: SiteSolution) -> dict:
             "matching": s.pilot_matching}
 
 
-def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
+def build_sizing(scenario, generation, demand, progress=None, models=None) -> Sizing:
+    """Size every site of the scenario. ``models``: a :class:`~pvcluster.sizing.cluster.ModelCache` whose
+    built site models are reused when a site's data are unchanged (sizing in this process only)."""
     t0 = time.perf_counter()
     z = scenario.sizing
     settings = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
@@ -398,7 +400,7 @@ def build_sizing(scenario, generation, demand, progress=None) -> Sizing:
         progress(f"sizing {len(to_size)} sites ({', '.join(to_size)}) on {grid.steps} time steps, "
                  f"{processes} process{'es' if processes > 1 else ''}")
     cluster = solve_decomposed(list(to_size.values()), z.capital_budget_krw, settings, processes=processes,
-                               progress=progress) if to_size else None
+                               progress=progress, models=models) if to_size else None
     sites = dict(cluster.sites) if cluster else {}
     for name, sol in sites.items():
         sol.baseline = baseline(full[name])

@@ -55,11 +55,84 @@ class ClusterSolution:
 # ---------------------------------------------------------------------------------------------
 # workers: each holds the models of some sites and solves them at the prices it is sent
 
+class ModelCache:
+    """Built site models kept between sizings in one process, by a fingerprint of their data and solver
+    settings. A study's next case whose site has the same data (a different budget, or another site's
+    target changed) takes the model back: no rebuild, and HiGHS restarts from the last basis. It holds
+    the models of the last sizing only, so memory stays that of one case. ``warm``: HiGHS restarts from
+    the last case's basis (see :meth:`SiteModel.reuse`); else from scratch, with a new model's answer."""
+
+    def __init__(self, warm: bool = False):
+        self.warm = warm
+        self.models: dict[bytes, SiteModel] = {}
+        self.built = 0
+        self.reused = 0
+
+    @staticmethod
+    def fingerprint(s: SiteData, settings: SolverSettings) -> bytes:
+        """A hash of the site's data and settings, without the values a built model takes as new."""
+        import hashlib
+        import pickle
+
+        return hashlib.sha256(pickle.dumps((SiteModel.structure(s), settings), protocol=5)).digest()
+
+    def take(self, s: SiteData, settings: SolverSettings) -> tuple[bytes, SiteModel]:
+        key = self.fingerprint(s, settings)
+        model = self.models.pop(key, None)
+        if model is not None and model.can_reuse(s):
+            self.reused += 1
+            return key, model.reuse(s, self.warm)
+        self.built += 1
+        return key, SiteModel(s, settings)
+
+    def keep_only(self, models: dict[bytes, SiteModel]) -> None:
+        self.models = dict(models)
+
+    def clear(self) -> None:
+        self.models = {}
+        self.cluster = None
+
+    #: (key, model, solver, site data) of the last monolithic sizing (a binding budget with binaries),
+    #: kept beside the site models: memory stays that of one case's models and one cluster model
+    cluster = None
+
+    def take_cluster(self, sites: list[SiteData], settings: SolverSettings):
+        """The last monolithic model and its solver when built for sites of the same structure (see
+        :meth:`SiteModel.structure`), readied for ``sites``; else None. Keeps the site models too."""
+        import hashlib
+        import pickle
+
+        key = hashlib.sha256(pickle.dumps(([SiteModel.structure(s) for s in sites], settings), protocol=5)).digest()
+        kept, self.cluster = self.cluster, None
+        if kept is None or kept[0] != key:
+            return key, None
+        self.reused += 1
+        _, m, solver, _ = kept
+        for s in sites:
+            block = m.site[s.name]
+            if hasattr(block, "self_sufficiency_target"):
+                block.self_sufficiency_target.set_value(s.self_sufficiency_target_fraction)
+        if not self.warm:
+            clear = getattr(getattr(solver, "_solver_model", None), "clearSolver", None)
+            if clear is None:
+                return key, None
+            clear()
+        return key, (m, solver)
+
+    def keep_cluster(self, key: bytes, m, solver, sites: list[SiteData]) -> None:
+        self.cluster = (key, m, solver, sites)
+
+
 class _Sites:
     """The site models of one worker (in-process or in a child process)."""
 
-    def __init__(self, sites: list[SiteData], settings: SolverSettings):
-        self.models = {s.name: SiteModel(s, settings) for s in sites}
+    def __init__(self, sites: list[SiteData], settings: SolverSettings, cache: ModelCache | None = None):
+        if cache is None:
+            self.models = {s.name: SiteModel(s, settings) for s in sites}
+        else:
+            taken = {s.name: cache.take(s, settings) for s in sites}
+            self.models = {name: model for name, (_, model) in taken.items()}
+            cache.keep_only({key: model for key, model in taken.values()})
         self.kept: dict[float, dict[str, SiteSolution]] = {}
 
     def solve(self, price: float, keep: bool = True) -> dict[str, tuple[str, float, float]]:
@@ -129,7 +202,8 @@ def _worker(conn, parent_pid: int | None = None):
 class _Pool:
     """Sites spread over worker processes (or kept in this process when ``processes`` is 1)."""
 
-    def __init__(self, sites: list[SiteData], settings: SolverSettings, processes: int):
+    def __init__(self, sites: list[SiteData], settings: SolverSettings, processes: int,
+                 cache: ModelCache | None = None):
         processes = max(1, min(processes, len(sites)))
         # largest sites first, each to the least-loaded worker
         order = sorted(sites, key=lambda s: -(s.steps * (1 + len(s.pilot)) + 1e-6 * len(s.name)))
@@ -143,7 +217,7 @@ class _Pool:
         self.conns = []
         self.procs = []
         if processes == 1:
-            self.local = _Sites(groups[0], settings)
+            self.local = _Sites(groups[0], settings, cache)
             return
         ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
         # The sites go through the pipe, not the Process arguments: spawn writes the arguments
@@ -245,11 +319,12 @@ def blend(lo: SiteSolution, hi: SiteSolution, theta: float) -> SiteSolution:
 
 def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverSettings, *,
                      processes: int = 2, rel_tol: float = 1e-9, max_iterations: int = 60,
-                     progress=None) -> ClusterSolution:
-    """Size every site, sharing ``budget_krw`` of capital (0 = no budget), by price decomposition."""
+                     progress=None, models: ModelCache | None = None) -> ClusterSolution:
+    """Size every site, sharing ``budget_krw`` of capital (0 = no budget), by price decomposition.
+    ``models``: built site models to reuse and keep (in-process sizing only, ``processes`` 1)."""
     t0 = time.perf_counter()
     by_name = {s.name: s for s in sites}
-    pool = _Pool(sites, settings, processes)
+    pool = _Pool(sites, settings, processes, models if processes <= 1 or len(sites) <= 1 else None)
     try:
         def evaluate(price):
             r = pool.merged("solve", price)
@@ -268,7 +343,7 @@ def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverS
             pool.close()
             if progress:
                 progress("the budget binds and a site has binary decisions: solving the cluster monolithically")
-            return solve_monolithic(sites, budget_krw, settings)
+            return solve_monolithic(sites, budget_krw, settings, models if processes <= 1 else None)
 
         def g(price, cost, capex):
             return cost + price * (capex - budget_krw)
@@ -321,15 +396,32 @@ def _timings(pool: _Pool) -> dict:
     return pool.merged("times")
 
 
-def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverSettings) -> ClusterSolution:
-    """Every site in one model with the budget row: the reference the decomposition must match."""
+def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverSettings,
+                     models: ModelCache | None = None) -> ClusterSolution:
+    """Every site in one model with the budget row: the reference the decomposition must match.
+    ``models``: the last monolithic model is taken back when the sites' structure is the same (its
+    budget and self-sufficiency targets are parameters), and kept for the next sizing."""
     t0 = time.perf_counter()
-    m = build_cluster_model(sites, budget_krw, objective=settings.objective)
+    key, kept = models.take_cluster(sites, settings) if models is not None else (None, None)
+    if kept is not None and (budget_krw > 0) == hasattr(kept[0], "budget_krw"):
+        m, solver = kept
+        if budget_krw > 0:
+            m.budget_krw.set_value(budget_krw)
+    else:
+        m = build_cluster_model(sites, budget_krw, objective=settings.objective)
+        solver = solver_interface()
     integer = has_integers(m)
     t1 = time.perf_counter()
-    solver = solver_interface()
     res = solver.solve(m, solver_options=solver_options(settings, integer), time_limit=settings.time_limit_s,
                        load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    if models is not None:
+        # the structure never changes between the cases that share it: check only values from now on
+        updates = solver.config.auto_updates
+        for check in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                      "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                      "update_named_expressions", "update_objective"):
+            setattr(updates, check, False)
+        models.keep_cluster(key, m, solver, sites)
     t2 = time.perf_counter()
     tc = res.termination_condition
     if tc not in _OPTIMAL:

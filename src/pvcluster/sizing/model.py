@@ -144,9 +144,12 @@ def build_site_block(m: pyo.Block, s: SiteData, *, elastic: bool = False, object
         imported = _daily_sums(m, "import_day_kwh", lambda t: float(w[t]) * (
             m.grid.import_kw[t] + (m.unserved_kw[t] if elastic else 0.0)))
         pilot_share = tau_p if s.pilot_matching == "share" else 0.0
+        # the target is a mutable parameter: a study's next case may change it on the built model
+        m.self_sufficiency_target = pyo.Param(initialize=tau, mutable=True)
         m.self_sufficiency = pyo.Constraint(
             expr=imported - (m.shortfall_kwh["self_sufficiency"] if elastic else 0.0)
-            <= (1.0 - tau) * base_kwh + pyo.quicksum((1.0 - pilot_share) * e * y for e, y in pilot_terms))
+            <= (1.0 - m.self_sufficiency_target) * base_kwh
+            + pyo.quicksum((1.0 - pilot_share) * e * y for e, y in pilot_terms))
     annual_match = pilot_terms and s.pilot_matching == "annual"
     if (s.re100 or annual_match) and hasattr(m, "pv"):
         generated = _daily_sums(m, "pv_day_kwh", lambda t: float(w[t]) * m.pv.net_kw[t])
@@ -240,7 +243,8 @@ def build_cluster_model(sites: list[SiteData], budget_krw: float, *, objective: 
     if budget_krw > 0:
         if elastic:
             m.budget_excess_krw = pyo.Var(within=pyo.NonNegativeReals)
-        m.budget = pyo.Constraint(expr=total_capex - (m.budget_excess_krw if elastic else 0.0) <= budget_krw)
+        m.budget_krw = pyo.Param(initialize=budget_krw, mutable=True)  # a study's next case may change it
+        m.budget = pyo.Constraint(expr=total_capex - (m.budget_excess_krw if elastic else 0.0) <= m.budget_krw)
     cost = pyo.quicksum(m.site[s.name].cost_krw for s in sites)
     if elastic and budget_krw > 0:
         cost = cost + 10.0 * m.budget_excess_krw  # over budget costs more than any capex it buys

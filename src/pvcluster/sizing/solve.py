@@ -103,6 +103,7 @@ class SiteModel:
     def __init__(self, s: SiteData, settings: SolverSettings, *, elastic: bool = False):
         t0 = time.perf_counter()
         self.screening = None
+        self.input = s  # the data as given (before pilot screening)
         if s.pilot and s.pilot_enrollment is None and s.time.is_full_year and 0 < settings.screening_days < 365:
             s, self.screening = screen_pilot(s, settings)
         if settings.solver == "auto":
@@ -134,6 +135,50 @@ class SiteModel:
                               and not elastic and settings.storage_pricing and isinstance(self.solver, PersistentHighs))
         self.storage_certified = 0  # solves certified without storage
         self.cold = False  # the next solve starts from scratch (the storage may pay after all)
+        self.price_storage0 = self.price_storage
+        self.rate0 = self.data.annualization.tax_rate_fraction  # the tax rate a sizing starts from
+        self.prior_solves = 0  # solves of earlier sizings that reused this model (see reuse)
+        self.reused = False
+
+    @staticmethod
+    def structure(s: SiteData) -> SiteData:
+        """``s`` without what a built model can take as a new value (:meth:`reuse`): the self-sufficiency
+        target, as long as it stays above zero (at zero the model has no such row)."""
+        tau = s.self_sufficiency_target_fraction
+        return replace(s, self_sufficiency_target_fraction=1.0 if tau > 0 else 0.0)
+
+    def can_reuse(self, s: SiteData) -> bool:
+        """Whether this model, built for data of the same :meth:`structure`, can solve ``s``: pilot
+        screening decided enrollment under the old target, so a screened model keeps its target."""
+        return self.screening is None or \
+            s.self_sufficiency_target_fraction == self.input.self_sufficiency_target_fraction
+
+    def reuse(self, s: SiteData | None = None, warm: bool = False) -> SiteModel:
+        """Ready this built model for another sizing (a study's next case) of ``s``, data of the same
+        :meth:`structure` (the same data when None). The LP starts from the same tax rate as a new model
+        would. ``warm``: HiGHS restarts from the last case's basis, faster, but where the LP has several
+        optima (a degenerate dispatch) it may land on another one than a new model would: the same
+        objective and sizes, another hourly dispatch, so finance may differ slightly and a case's
+        answer depends on the case before it. Cold (the default), HiGHS starts from scratch on the same
+        LP as a new model, and the answer is the new model's."""
+        if s is not None and s.self_sufficiency_target_fraction != self.input.self_sufficiency_target_fraction:
+            tau = s.self_sufficiency_target_fraction
+            self.model.self_sufficiency_target.set_value(tau)
+            self.data = replace(self.data, self_sufficiency_target_fraction=tau)
+            self.input = s
+        if abs(self.data.annualization.tax_rate_fraction - self.rate0) > 1e-12:
+            self.set_tax_rate(self.rate0)
+        if not warm:
+            clear = getattr(getattr(self.solver, "_solver_model", None), "clearSolver", None)
+            if clear is None:  # an interface without HiGHS's model: cannot drop the basis, so rebuild
+                return SiteModel(self.input, self.settings)
+            clear()
+            self.solves = 0
+            self.price_storage, self.storage_certified, self.cold = self.price_storage0, 0, False
+        self.prior_solves = self.solves
+        self.build_s = self.solve_s = 0.0
+        self.reused = True
+        return self
 
     def _solve_lp(self, strategy: int = 1, load: list | None = None) -> TerminationCondition:
         """Solve the LP; after the first solve, simplex restarts from the last basis: primal
@@ -384,7 +429,9 @@ class SiteModel:
         # branch and bound prunes only nodes that cannot beat the incumbent by mip_gap_fraction,
         # so that is an upper bound on the relative gap (0 for an LP)
         sol.extra["mip_gap_fraction"] = self.settings.mip_gap_fraction if self.integer else 0.0
-        sol.extra["solves"] = self.solves
+        sol.extra["solves"] = self.solves - self.prior_solves
+        if self.reused:
+            sol.extra["model_reused"] = True
         if self.integer:
             sol.extra["branch_and_bound_nodes"] = getattr(self, "nodes", 0)
         if self.screening:

@@ -202,6 +202,21 @@ class Base:
     #: stage records of earlier cases in this process, by what they were computed from (bounded LRU)
     cache: OrderedDict = field(default_factory=OrderedDict)
     loans: dict | None = None  # the base case's loans at financial close (base_loans)
+    #: built site models of the last resized case in this process (sizing.ModelCache; never shipped)
+    models: Any = field(default=None, repr=False)
+    warm_start: bool = False  # the study's warm_start: reused models restart HiGHS from the last basis
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["models"] = None  # Pyomo models and HiGHS solvers stay in the process that built them
+        return state
+
+    def site_models(self):
+        if self.models is None:
+            from pvcluster.sizing import ModelCache
+
+            self.models = ModelCache(warm=self.warm_start)
+        return self.models
 
 
 def build_base(bundle: Bundle, outputs: tuple[str, ...]) -> Base:
@@ -384,7 +399,8 @@ def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_y
     else:
         if reached <= STAGES.index("demand"):
             demand = cached("demand", lambda: _checked_demand(scenario, weather))
-        sizing = base.sizing if reached > STAGES.index("sizing") else build_sizing(scenario, generation, demand)
+        sizing = base.sizing if reached > STAGES.index("sizing") else \
+            build_sizing(scenario, generation, demand, models=base.site_models() if REUSE_MODELS else None)
     finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base), given_debt=given_debt)
     return extract(base.output_keys, scenario, sizing, finance, weather, generation, demand)
 
@@ -441,6 +457,11 @@ def base_loans(base: Base) -> dict[str, tuple[float, tuple[float, ...]]]:
         base.loans = loans
     return base.loans
 
+
+#: a resized case takes back the built model of a site whose data the last case had too (budget sweeps,
+#: another site's or its own nonzero self-sufficiency target); HiGHS restarts from scratch on it unless
+#: the study asks for warm_start. Off only to measure what it saves (benchmarks/study_speed.py)
+REUSE_MODELS = True
 
 CACHE_ENTRIES = 12  # stage records kept per worker process (a year's weather, generation or demand: ~1-2 MB)
 

@@ -212,6 +212,7 @@ def _run(spec, folder, out, scheduler, workers, say, bar, t0, model) -> StudyRun
         bundle = make_bundle(spec.scenario_path, spec.overrides + ("sizing.processes=1",))
         say("base case ...")
         base = build_base(bundle, spec.outputs)
+        base.warm_start = spec.warm_start
         missing = missing_outputs(base.summary, spec.outputs)
         if missing:
             raise InputError([Problem(str(spec.path), "outputs", "summary.json keys (globs) with numbers in the "

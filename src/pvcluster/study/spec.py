@@ -77,6 +77,9 @@ STUDY_SCHEMA = Table({
     "outputs": Field("string_list", default=()),
     "correlation": Field("matrix", default=(), ge=-1, le=1),
     "batch_cases": Field(_I, default=0, ge=0, le=10_000, doc="cases per task; 0 = chosen from the cases and workers"),
+    "warm_start": Field(_B, default=False, doc="resized cases restart HiGHS from the last case's basis: faster, "
+                        "but a degenerate LP may give another dispatch of the same cost, so answers depend on "
+                        "case order"),
     "overrides": Table({}, optional=True),  # free-form: checked by loading the scenario with them
     "parameters": TableArray(PARAMETER, min_items=1, unique_key="key"),
 })
@@ -122,13 +125,14 @@ class StudySpec:
     batch_cases: int
     overrides: tuple[str, ...]  # "key=value" as --set, applied to every case
     parameters: tuple[ParameterSpec, ...]
+    warm_start: bool = False  # resized cases start HiGHS from the last case's basis (ModelCache(warm=True))
 
     @property
     def sha256(self) -> str:
         """Identifies the study's cases (for --resume): everything but the outputs and batch size."""
         text = repr((self.scenario_path and self.scenario_path.read_bytes(), self.method, self.samples, self.seed,
                      self.design, self.weather_years, self.delta_fraction, self.correlation, self.overrides,
-                     self.parameters))
+                     self.parameters) + ((True,) if self.warm_start else ()))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -253,7 +257,7 @@ def _build(path: Path, s, overrides_raw: dict) -> StudySpec:
     spec = StudySpec(path=path, scenario_path=scenario_path, method=s.method, samples=s.samples, seed=s.seed,
                      design=design, weather_years=s.weather_years, delta_fraction=s.delta_fraction,
                      outputs=tuple(s.outputs) or DEFAULT_OUTPUTS, correlation=corr, batch_cases=s.batch_cases,
-                     overrides=overrides, parameters=params)
+                     overrides=overrides, parameters=params, warm_start=s.warm_start)
     if problems:
         raise InputError(problems, headline="invalid study")
     problems += check_against_scenario(spec)
