@@ -245,3 +245,35 @@ def test_default_run_has_exceedance_for_every_system(generation, scenario):
     plant = generation.exceedance[scenario.plant.name]
     # the ensemble's mean and the typical year differ only by the spread of days within months
     assert plant.p50_mwh == pytest.approx(generation.plant_annual_mwh(), rel=0.03)
+
+
+def test_orientation_classes_hand_check():
+    from pvcluster.generation import orientation_classes
+
+    roofs = pd.DataFrame({"tilt_deg": [30.0, 31.0, 10.0], "azimuth_deg": [180.0, 182.0, 180.0],
+                          "shading_fraction": [0.0, 0.02, 0.0], "capacity_kwp": [1.0, 3.0, 2.0]})
+    codes, reps = orientation_classes(roofs)
+    assert codes[0] == codes[1] != codes[2] and len(reps) == 2
+    # capacity-weighted: (30 x 1 + 31 x 3) / 4 = 30.75 deg, (180 + 3 x 182) / 4 = 181.5 deg, shading 0.015
+    np.testing.assert_allclose(reps.loc[codes[0]].to_numpy(), [30.75, 181.5, 0.015], rtol=1e-8)
+    np.testing.assert_allclose(reps.loc[codes[2]].to_numpy(), [10.0, 180.0, 0.0], atol=1e-8)
+
+
+def test_fleet_ensemble_on_orientation_classes_matches_every_roof(scenario, weather):
+    # 1,600 roofs share a few hundred orientation classes: each ensemble year runs the classes, and a
+    # roof's energy is its main-year energy times its class's ratio of the years
+    from dataclasses import replace
+
+    from pvcluster.generation import _fleet, _fleet_ensemble_mwh, orientation_classes, rooftop_system
+
+    roofs = pd.concat([generate_inventory(v, {"house": 780, "public": 10, "commercial": 10},
+                                          scenario.facts.rooftops, seed=7) for v in ("a", "b")], ignore_index=True)
+    roofs["capacity_kwp"] = roofs["usable_area_m2"] * module_kwp_per_m2(cec_module(scenario.rooftops.module))
+    system = rooftop_system(scenario)
+    roofs["annual_kwh"] = _fleet(weather, roofs, system, ["a", "b"]).annual_kwh
+    assert len(orientation_classes(roofs)[1]) * 4 <= len(roofs)  # the class path runs
+    w = replace(weather, ensemble=weather.ensemble[:3])
+    classes = _fleet_ensemble_mwh(w, roofs, system, ["a", "b"])
+    every_roof = np.array([[g[i * 3:(i + 1) * 3].sum() / 1000.0 for i in range(2)]
+                           for g in (_fleet(y, roofs, system, ["a", "b"]).group_ac_kw.sum(axis=1) for y in w.ensemble)])
+    np.testing.assert_allclose(classes, every_roof, rtol=2e-4)

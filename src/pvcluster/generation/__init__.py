@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from pvcluster.generation.plant import PlantResult, TrackerPlant, tracker_plant
 from pvcluster.generation.rooftop import RooftopSystem, fixed_tilt_ac_kw_per_kwp, fleet_ac
 from pvcluster.weather import Weather
 
-__all__ = ["Generation", "VillageRooftops", "build_generation", "TrackerPlant", "tracker_plant",
+__all__ = ["Generation", "VillageRooftops", "build_generation", "with_exceedance", "orientation_classes", "TrackerPlant", "tracker_plant",
            "RooftopSystem", "fleet_ac", "fixed_tilt_ac_kw_per_kwp", "plant_from_scenario",
            "rooftop_system", "roof_inventory", "exceedance", "Exceedance"]
 
@@ -151,7 +151,9 @@ def _fleet(weather: Weather, roofs: pd.DataFrame, system: RooftopSystem, village
                     groups=_group_codes(roofs, villages), n_groups=len(villages) * len(CLASSES))
 
 
-def build_generation(scenario, weather: Weather) -> Generation:
+def build_generation(scenario, weather: Weather, exceedance: bool = True) -> Generation:
+    """The generation stage. ``exceedance=False`` leaves out the weather ensemble's P50/P90/P99 (most of
+    the stage's time), which :func:`with_exceedance` adds: a run checks the sizing's bounds in between."""
     plant = plant_from_scenario(scenario)
     plant_result = tracker_plant(weather, plant)
     years = scenario.finance.analysis_years
@@ -178,24 +180,81 @@ def build_generation(scenario, weather: Weather) -> Generation:
         rooftops[name] = VillageRooftops(name, float(mine["capacity_kwp"].sum()),
                                          pd.Series(ac, index=weather.index, name=name), by_class, by_class_ac)
 
-    ex = _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops)
+    ex = _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops) if exceedance else {}
     r = scenario.facts.rooftops
     flat = fixed_tilt_ac_kw_per_kwp(weather, [r.flat_roof_rack_tilt_deg], [180.0], system,
                                     [r.shading_fraction_mean[CLASSES.index("public")]])[0]
     return Generation(scenario.plant.name, plant, plant_result, by_year, roofs, rooftops, ex, flat)
 
 
+#: bins of the orientation classes a fleet's weather ensemble is computed on (see orientation_classes)
+CLASS_TILT_DEG, CLASS_AZIMUTH_DEG, CLASS_SHADING_FRACTION = 5.0, 15.0, 0.1
+
+
+def orientation_classes(roofs: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group roofs into orientation classes: tilt in 5 deg, azimuth in 15 deg and shading in 0.1 bins.
+    Returns each roof's class number and each class's capacity-weighted tilt, azimuth and shading."""
+    bins = pd.DataFrame({"t": np.round(roofs["tilt_deg"].to_numpy() / CLASS_TILT_DEG),
+                         "a": np.round(roofs["azimuth_deg"].to_numpy() / CLASS_AZIMUTH_DEG),
+                         "s": np.round(roofs["shading_fraction"].to_numpy() / CLASS_SHADING_FRACTION)})
+    codes = bins.groupby(["t", "a", "s"], sort=True).ngroup().to_numpy()
+    w = roofs["capacity_kwp"].to_numpy(dtype=float) + 1e-9  # a roof without capacity still counts
+    k = int(codes.max()) + 1 if len(codes) else 0
+    total = np.bincount(codes, weights=w, minlength=k)
+    reps = pd.DataFrame({c: np.bincount(codes, weights=w * roofs[c].to_numpy(dtype=float), minlength=k) / total
+                         for c in ("tilt_deg", "azimuth_deg", "shading_fraction")})
+    return codes, reps
+
+
+def _fleet_ensemble_mwh(weather: Weather, roofs: pd.DataFrame, system: RooftopSystem,
+                        villages: list[str]) -> np.ndarray:
+    """Each village's fleet energy in every ensemble year, shape (years, villages).
+
+    A roof's energy in an ensemble year is its energy in the main year (``roofs["annual_kwh"]``) times
+    the ratio of the two years' energy per kWp of its orientation class, so the ensemble costs one
+    run of the classes per year, not one of every roof: at most a few hundred systems however many
+    roofs there are. The ratio is what varies from year to year, and it varies slowly with tilt,
+    azimuth and shading (tests/test_generation.py bounds the error against every roof run each year).
+    A fleet with fewer than four roofs a class gains little from it and is run roof by roof, exactly."""
+    codes, reps = orientation_classes(roofs)
+    n_cls = len(CLASSES)
+    v_codes = pd.Categorical(roofs["village"], categories=villages).codes
+    if len(reps) * 4 > len(roofs):
+        out = []
+        for year in weather.ensemble:
+            groups = _fleet(year, roofs, system, villages).group_ac_kw.sum(axis=1) / 1000.0
+            out.append([groups[i * n_cls:(i + 1) * n_cls].sum() for i in range(len(villages))])
+        return np.asarray(out).reshape(len(weather.ensemble), len(villages))
+
+    def per_kwp(w: Weather) -> np.ndarray:
+        return fleet_ac(w, reps["tilt_deg"], reps["azimuth_deg"], np.ones(len(reps)), reps["shading_fraction"],
+                        system).annual_kwh
+
+    main = per_kwp(weather)
+    # energy of each village's roofs in each class in the main year (kWh)
+    energy = np.zeros((len(villages), len(reps)))
+    np.add.at(energy, (v_codes, codes), roofs["annual_kwh"].to_numpy(dtype=float))
+    out = []
+    for year in weather.ensemble:
+        ratio = np.divide(per_kwp(year), main, out=np.zeros(len(reps)), where=main > 0)
+        out.append(energy @ ratio / 1000.0)
+    return np.asarray(out).reshape(len(weather.ensemble), len(villages))
+
+
+def with_exceedance(scenario, weather: Weather, generation: Generation) -> Generation:
+    """``generation`` (built with ``exceedance=False``) with the P50/P90/P99 of every system."""
+    villages = [v.name for v in scenario.villages]
+    ex = _exceedance(scenario, weather, generation.plant, generation.plant_result, generation.roofs,
+                     rooftop_system(scenario), villages, generation.rooftops)
+    return replace(generation, exceedance=ex)
+
+
 def _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops) -> dict[str, Exceedance]:
     """P50/P90/P99 of each system over the weather ensemble (empty without an ensemble)."""
     if len(weather.ensemble) < 2:
         return {}
-    n_cls = len(CLASSES)
-    plant_mwh, village_mwh = [], []
-    for year in weather.ensemble:
-        plant_mwh.append(tracker_plant(year, plant).annual_mwh)
-        groups = _fleet(year, roofs, system, villages).group_ac_kw.sum(axis=1) / 1000.0
-        village_mwh.append([groups[i * n_cls:(i + 1) * n_cls].sum() for i in range(len(villages))])
-    village_mwh = np.asarray(village_mwh).reshape(len(weather.ensemble), len(villages))
+    plant_mwh = [tracker_plant(year, plant).annual_mwh for year in weather.ensemble]
+    village_mwh = _fleet_ensemble_mwh(weather, roofs, system, villages)
     pv = scenario.facts.pv
     measured = scenario.weather.source == "file"  # then the file's own year is the P50
 
