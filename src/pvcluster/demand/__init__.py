@@ -35,7 +35,7 @@ from pvcluster.demand.facilities import (dark_fraction, polysilicon_annual_kwh, 
 from pvcluster.demand.growth import compound_factors, facility_factors
 from pvcluster.demand.heating import heat_pump_kw
 from pvcluster.demand.measured import MeasuredLoad, measured_kw, read_load_file
-from pvcluster.demand.households import average_household_kw, coincidence, village_households_kw
+from pvcluster.demand.households import average_household_kw, village_households_kw, village_households_total
 from pvcluster.errors import InputError
 from pvcluster.weather import Weather
 from pvcluster.calendar import SEASONS, day_off_mask
@@ -176,10 +176,9 @@ def build_demand(scenario, weather: Weather) -> Demand:
         # One generator per village, so adding a village does not change the others' draws.
         rng = np.random.default_rng([scenario.scenario.seed, 1, i])
         annual = 12.0 * d.household_kwh_per_month
-        homes = village_households_kw(index, v.households, annual, d.household_month_factors, shapes,
-                                      d.household_size_sd_fraction, d.household_hour_shift_sd_h,
-                                      d.household_hourly_noise_sd_fraction, rng, day_off)
-        coincidences[v.name] = coincidence(homes)
+        homes_kw, coincidences[v.name] = village_households_total(
+            index, v.households, annual, d.household_month_factors, shapes, d.household_size_sd_fraction,
+            d.household_hour_shift_sd_h, d.household_hourly_noise_sd_fraction, rng, day_off)
         growth = (compound_factors(years, base_year, v.household_growth_fraction_per_year)
                   * compound_factors(years, base_year, d.household_kwh_growth_fraction_per_year))
         add(Load(f"{v.name}_households", "households", "households", v.name, False, v.households * annual,
@@ -187,7 +186,7 @@ def build_demand(scenario, weather: Weather) -> Demand:
                  f"({prov['household_kwh_per_month']['provenance']})", tariff=v.household_tariff,
                  contract_kw=v.household_contract_kw, meters=max(v.households, 1),
                  peak_kw_per_meter=coincidences[v.name]["single_peak_kw_max"] * float(np.max(growth))),
-            homes.sum(axis=0), growth)
+            homes_kw, growth)
         if heat_pump_fraction > 0 and v.households:
             hp_kw, heat_kw = heat_pump_kw(weather.data["temp_air"].to_numpy(), d.heating_oil_l_per_household_year,
                                           d.kerosene_kwh_per_l, d.oil_boiler_efficiency_fraction,
@@ -201,7 +200,9 @@ def build_demand(scenario, weather: Weather) -> Demand:
             m = max(1, round(n))
             sizes = hp_rng.lognormal(0.0, d.household_size_sd_fraction, m)
             shifts = np.rint(hp_rng.normal(0.0, d.household_hour_shift_sd_h, m)).astype(int)
-            fleet = sum(sz * np.roll(hp_kw, k) for sz, k in zip(sizes, shifts))
+            distinct, which = np.unique(shifts, return_inverse=True)  # one roll per shift that occurs
+            weight = np.bincount(which, weights=sizes, minlength=len(distinct))
+            fleet = sum(w * np.roll(hp_kw, k) for w, k in zip(weight, distinct))
             fleet = fleet * (n * hp_kw.sum() / fleet.sum())
             add(Load(f"{v.name}_heat_pumps", "households", "heat_pumps", v.name, False, float(fleet.sum()),
                      f"{n:g} households x {d.heating_oil_l_per_household_year:g} L kerosene x "

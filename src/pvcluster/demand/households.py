@@ -55,23 +55,56 @@ def average_household_kw(index: pd.DatetimeIndex, annual_kwh: float, month_facto
     return scale_to_annual(shaped_weights(index, shapes, month_factors, day_off), annual_kwh)
 
 
+def _household_chunks(index: pd.DatetimeIndex, n_households: int, annual_kwh: float, month_factors: np.ndarray,
+                      shapes: np.ndarray, size_sd_fraction: float, hour_shift_sd_h: float,
+                      hourly_noise_sd_fraction: float, rng: np.random.Generator, day_off: np.ndarray | None,
+                      chunk: int):
+    """Hourly loads (kW) of the households, ``chunk`` rows at a time: the same draws, in the same order,
+    as one (n_households, hours) array, so memory stays that of one chunk however many households."""
+    base = average_household_kw(index, annual_kwh, month_factors, shapes, day_off)
+    if n_households == 0:
+        return
+    size = rng.lognormal(0.0, size_sd_fraction, n_households) if size_sd_fraction > 0 else np.ones(n_households)
+    size = size / size.mean()
+    shifts = np.rint(rng.normal(0.0, hour_shift_sd_h, n_households)).astype(int)
+    s = hourly_noise_sd_fraction
+    total = base.sum()
+    distinct, which = np.unique(shifts, return_inverse=True)
+    rolled = np.stack([np.roll(base, k) for k in distinct])  # the routine at each shift that occurs
+    for start in range(0, n_households, chunk):
+        rows = slice(start, min(start + chunk, n_households))
+        loads = rolled[which[rows]]
+        if s > 0:
+            loads *= rng.lognormal(-0.5 * s * s, s, loads.shape)
+            loads *= (total / loads.sum(axis=1))[:, None]
+        loads *= size[rows, None]
+        yield loads
+
+
 def village_households_kw(index: pd.DatetimeIndex, n_households: int, annual_kwh: float,
                           month_factors: np.ndarray, shapes: np.ndarray, size_sd_fraction: float,
                           hour_shift_sd_h: float, hourly_noise_sd_fraction: float,
                           rng: np.random.Generator, day_off: np.ndarray | None = None) -> np.ndarray:
     """Hourly load (kW) of each household, shape (n_households, hours)."""
-    base = average_household_kw(index, annual_kwh, month_factors, shapes, day_off)
-    if n_households == 0:
-        return np.zeros((0, len(index)))
-    size = rng.lognormal(0.0, size_sd_fraction, n_households) if size_sd_fraction > 0 else np.ones(n_households)
-    size = size / size.mean()
-    shifts = np.rint(rng.normal(0.0, hour_shift_sd_h, n_households)).astype(int)
-    loads = np.stack([np.roll(base, k) for k in shifts])
-    if hourly_noise_sd_fraction > 0:
-        s = hourly_noise_sd_fraction
-        loads = loads * rng.lognormal(-0.5 * s * s, s, loads.shape)
-        loads = loads * (base.sum() / loads.sum(axis=1))[:, None]
-    return loads * size[:, None]
+    parts = list(_household_chunks(index, n_households, annual_kwh, month_factors, shapes, size_sd_fraction,
+                                   hour_shift_sd_h, hourly_noise_sd_fraction, rng, day_off, max(n_households, 1)))
+    return np.concatenate(parts) if parts else np.zeros((0, len(index)))
+
+
+def village_households_total(index: pd.DatetimeIndex, n_households: int, annual_kwh: float,
+                             month_factors: np.ndarray, shapes: np.ndarray, size_sd_fraction: float,
+                             hour_shift_sd_h: float, hourly_noise_sd_fraction: float, rng: np.random.Generator,
+                             day_off: np.ndarray | None = None, chunk: int = 256) -> tuple[np.ndarray, dict]:
+    """The village's summed household load (kW, hours) and its :func:`coincidence` statistics, from
+    the households of :func:`village_households_kw` generated ``chunk`` at a time (a 10,000-household
+    village never holds 10,000 hourly rows at once)."""
+    total = np.zeros(len(index))
+    singles = []
+    for loads in _household_chunks(index, n_households, annual_kwh, month_factors, shapes, size_sd_fraction,
+                                   hour_shift_sd_h, hourly_noise_sd_fraction, rng, day_off, chunk):
+        total += loads.sum(axis=0)
+        singles.append(loads.max(axis=1))
+    return total, _coincidence_of(total, np.concatenate(singles) if singles else np.zeros(0))
 
 
 def coincidence(loads: np.ndarray) -> dict[str, float]:
@@ -81,10 +114,15 @@ def coincidence(loads: np.ndarray) -> dict[str, float]:
     in the same hour, 1/N means the peaks never overlap.
     """
     if len(loads) == 0:
+        return _coincidence_of(np.zeros(0), np.zeros(0))
+    return _coincidence_of(loads.sum(axis=0), loads.max(axis=1))
+
+
+def _coincidence_of(total_kw: np.ndarray, single_peaks_kw: np.ndarray) -> dict[str, float]:
+    if len(single_peaks_kw) == 0:
         return {"peak_kw": 0.0, "single_peak_kw_mean": 0.0, "single_peak_kw_max": 0.0,
                 "sum_of_single_peaks_kw": 0.0, "coincidence_factor": 0.0}
-    singles = loads.max(axis=1)
-    peak = float(loads.sum(axis=0).max())
-    return {"peak_kw": peak, "single_peak_kw_mean": float(singles.mean()),
-            "single_peak_kw_max": float(singles.max()), "sum_of_single_peaks_kw": float(singles.sum()),
-            "coincidence_factor": peak / float(singles.sum())}
+    peak = float(total_kw.max())
+    return {"peak_kw": peak, "single_peak_kw_mean": float(single_peaks_kw.mean()),
+            "single_peak_kw_max": float(single_peaks_kw.max()), "sum_of_single_peaks_kw": float(single_peaks_kw.sum()),
+            "coincidence_factor": peak / float(single_peaks_kw.sum())}
