@@ -273,6 +273,28 @@ def test_a_load_above_the_grid_limit_fails_before_sizing(capsys):
     assert code == 3 and "grid_import_limit_kw" in err and "industrial_complex" in err
 
 
+def test_a_10000_household_village_beyond_its_grid_limit_fails_before_the_expensive_stages(tmp_path, capsys,
+                                                                                           monkeypatch):
+    # 10,000 households (generated roofs) behind a 1 MW import limit: net metering caps their PV at
+    # 1 MW, so the night and most of the day are short. It fails after the first year's generation,
+    # before the weather ensemble and the sizing (benchmarks/scaling.py times it: a few seconds)
+    import pvcluster.generation
+    import pvcluster.sizing
+
+    def never(*args, **kwargs):
+        raise AssertionError("an expensive stage ran")
+
+    monkeypatch.setattr(pvcluster.generation, "with_exceedance", never)
+    monkeypatch.setattr(pvcluster.sizing, "build_sizing", never)
+    big = ["--set", "villages.0.households=10000", "--set", 'villages.0.buildings_file=""',
+           "--set", "villages.0.household_contract_kw=10", "--set", "villages.0.grid_import_limit_kw=1000"]
+    code, err = _exit(["run", "--out", str(tmp_path / "o"), *big], capsys)
+    assert code == 3 and "grid_import_limit_kw = 1000 kW" in err and "net_metering_max_kw = 1000 kW" in err
+    assert "'nammyeon'" in err and "Traceback" not in err and not (tmp_path / "o").exists()
+    code, err = _exit(["validate", *big], capsys)
+    assert code == 3 and "grid_import_limit_kw = 1000 kW" in err
+
+
 def test_typical_day_infeasibility_is_stated_in_hours_of_the_real_year():
     from pvcluster.sizing.data import SiteData
     from pvcluster.sizing.periods import typical_days

@@ -179,6 +179,25 @@ def test_import_limit_too_small_is_diagnosed():
         solve_site(s, SETTINGS)
 
 
+def test_precheck_counts_storage_losses_and_grid_headroom():
+    from pvcluster.sizing import precheck
+
+    # limit 5 kW; load 10 kW in steps 1-2 (5 kW short each), 0 in step 0 with 4 kW of PV: spare
+    # 4 + 5 (grid headroom) = 9 kWh, short 2 x 5 = 10 kWh
+    base = dict(load=[0.0, 10.0, 10.0], prices=[1.0, 1.0, 1.0], pv=[1.0, 0.0, 0.0], pv_max=4.0, import_limit_kw=5.0)
+    with pytest.raises(InfeasibleError, match=r"need 10 kWh.*9 kWh to spare.*round trip of 1") as info:
+        precheck({"t": site(**base)})
+    assert "raise grid_import_limit_kw to at least 10 kW" in str(info.value)
+    precheck({"t": site(**{**base, "pv_max": 5.0})})  # 10 kWh to spare: the bound cannot rule it out
+    sol = solve_site(site(**{**base, "pv_max": 5.0}, pv_capex=1.0), SETTINGS)  # and the LP agrees
+    assert sol.sizes["storage_energy_kwh"] == pytest.approx(10.0, rel=1e-6)
+    # the same spare energy through a lossy store does not cover the need
+    with pytest.raises(InfeasibleError, match="round trip of 0.81"):
+        precheck({"t": site(**{**base, "pv_max": 5.0}, storage_round_trip_efficiency_fraction=0.81)})
+    with pytest.raises(InfeasibleError):
+        solve_site(site(**{**base, "pv_max": 5.0}, storage_round_trip_efficiency_fraction=0.81), SETTINGS)
+
+
 def test_rec_weight_tiers():
     from pvcluster.market import RecRule
 

@@ -46,8 +46,7 @@ def prechecks(scenario: Scenario) -> None:
     weather = build_weather(scenario)
     demand = build_demand(scenario, weather)
     check_meters_or_raise(scenario, demand)
-    generation = build_generation(scenario, weather)
-    precheck(site_inputs(scenario, generation, demand))
+    precheck(site_inputs(scenario, build_generation(scenario, weather, exceedance=False), demand))
 
 
 @dataclass(frozen=True)
@@ -116,11 +115,21 @@ def default_out_dir(scenario: Scenario) -> Path:
     return Path("outputs") / scenario.scenario.name
 
 
+def _generation_checked(scenario: Scenario, weather, demand):
+    """The generation stage, with the sizing's bounds checked on its first year before its weather
+    ensemble runs (a load beyond a grid limit fails in seconds, InfeasibleError)."""
+    from pvcluster.generation import build_generation, with_exceedance
+    from pvcluster.sizing import precheck, site_inputs
+
+    generation = build_generation(scenario, weather, exceedance=False)
+    precheck(site_inputs(scenario, generation, demand))
+    return with_exceedance(scenario, weather, generation)
+
+
 def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True) -> Results:
     """Run every stage in memory; nothing is written."""
     from pvcluster.demand import build_demand
     from pvcluster.finance import build_finance
-    from pvcluster.generation import build_generation
     from pvcluster.report.tables import summary_dict
     from pvcluster.sizing import build_sizing
     from pvcluster.weather import build_weather
@@ -139,9 +148,12 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
     weather = stage("weather", build_weather, scenario)
     for note in weather.notes:
         progress(f"      note: {note}")
-    generation = stage("generation", build_generation, scenario, weather)
+    # Checks that need no solved model run before the expensive parts: the demand (cheap) and the
+    # meters' contracts, then the first year's generation and the sizing's bounds (loads against grid
+    # limits), and only then the weather ensemble's P-values and the sizing.
     demand = stage("demand", build_demand, scenario, weather)
     check_meters_or_raise(scenario, demand)  # a contract that does not fit its tariff class fails here, not later
+    generation = stage("generation", _generation_checked, scenario, weather, demand)
     sizing = stage("sizing", build_sizing, scenario, generation, demand,
                    progress=lambda m: progress(f"      {m}"))
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)

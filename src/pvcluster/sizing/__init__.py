@@ -329,31 +329,59 @@ def dispatch_without_sizing(s: SiteData, objective: str = "annualized_cost") -> 
         dispatch=base, baseline=base, meters={md.name: md.meter for md in s.meters})
 
 
+def pv_upper_bound_kw(s: SiteData) -> tuple[np.ndarray, bool]:
+    """The most AC power the site's PV can give each step: every segment at its largest size, or, where
+    a net-metered meter caps the PV's total size, that cap on the best segment of the step. Returns the
+    bound and whether the net-metering cap is the tighter one somewhere."""
+    if not s.segments:
+        return np.zeros(s.steps), False
+    each = np.array([max(g.max_kwp, g.existing_kwp) * np.asarray(g.kw_per_kwp, dtype=float) for g in s.segments])
+    pv = each.sum(axis=0)
+    capped = False
+    if np.isfinite(s.net_metering_max_kw) and any(md.terms.net_metering for md in s.meters):
+        best = np.max([np.asarray(g.kw_per_kwp, dtype=float) for g in s.segments], axis=0)
+        cap = max(s.net_metering_max_kw, sum(g.existing_kwp for g in s.segments)) * best
+        capped = bool(np.any(cap < pv - 1e-9))
+        pv = np.minimum(pv, cap)
+    return pv * s.pv_output_factor, capped
+
+
 def precheck(sites: dict[str, SiteData]) -> None:
     """Fail before any solve where a bound already proves a site infeasible (InfeasibleError, exit 3).
 
-    The energy a site's own loads need above its import limit must come from local PV, directly or
-    through storage: sum_t max(0, L_t - I_max) <= sum_t PV_max,t (the PV potential's output); without
-    storage the same holds hour by hour. Pilot loads are left out (the program may enroll none).
+    With L_t the site's own loads, I the import limit and PV_t the most its PV can give (every
+    segment at its largest size, or the net-metering size cap), net_t = PV_t + I - L_t. Without
+    storage, net_t >= 0 must hold every step. With storage (round trip eta), what the steps short of
+    power need must have been stored from the steps with some to spare: sum_t max(0, -net_t) <=
+    eta sum_t max(0, net_t). Both are necessary for any dispatch; pilot loads are left out (the
+    program may enroll none).
     """
     messages = []
     for name, s in sites.items():
-        over = np.clip(np.asarray(s.load_kw, dtype=float) - s.import_limit_kw, 0.0, None)
+        load = np.asarray(s.load_kw, dtype=float)
+        w = np.asarray(s.time.weights, dtype=float)
+        over = np.clip(load - s.import_limit_kw, 0.0, None)
         if not over.any():
             continue
-        pv = sum((max(g.max_kwp, g.existing_kwp) * g.kw_per_kwp * s.pv_output_factor for g in s.segments),
-                 np.zeros(s.steps))
+        pv, capped = pv_upper_bound_kw(s)
+        net = pv + s.import_limit_kw - load
         storage = s.allow_storage and "storage" in s.technologies
-        short = float(over.sum() - pv.sum()) if storage else float(np.clip(over - pv, 0.0, None).sum())
-        if short > 1e-6:
-            worst = int(np.argmax(over - (0 if storage else pv)))
-            messages.append(
-                f"site {name!r}: its loads exceed grid_import_limit_kw = {s.import_limit_kw:g} kW by up to "
-                f"{float(over.max()):,.1f} kW ({float(over.sum()):,.0f} kWh a year above the limit, hour {worst} of "
-                f"the year the worst), and all the PV it may build yields {float(pv.sum()):,.0f} kWh"
-                + ("" if storage else " in those hours (no storage allowed)")
-                + f": raise grid_import_limit_kw to at least {s.import_limit_kw + float(over.max()):,.0f} kW or "
-                  "allow more PV")
+        short_kwh = float(np.sum(w * np.clip(-net, 0.0, None)))
+        spare_kwh = float(np.sum(w * np.clip(net, 0.0, None)))
+        eta = s.storage_round_trip_efficiency_fraction
+        if (short_kwh <= eta * spare_kwh + 1e-6) if storage else short_kwh <= 1e-6:
+            continue
+        worst = int(np.argmin(net))
+        why = (f"all the PV it may build yields {float(np.sum(w * pv)):,.0f} kWh a year"
+               + (f" (net metering caps its PV at net_metering_max_kw = {s.net_metering_max_kw:g} kW)" if capped else ""))
+        how = (f"the steps short of power need {short_kwh:,.0f} kWh, more than storage could hold for them from "
+               f"the {spare_kwh:,.0f} kWh to spare in the other steps at a round trip of {eta:g}" if storage else
+               f"{short_kwh:,.0f} kWh a year cannot be served in the steps PV does not cover (no storage allowed)")
+        messages.append(
+            f"site {name!r}: its loads exceed grid_import_limit_kw = {s.import_limit_kw:g} kW by up to "
+            f"{float(over.max()):,.1f} kW ({float(np.sum(w * over)):,.0f} kWh a year above the limit, step {worst} "
+            f"of the year the worst), and {why}: {how}; raise grid_import_limit_kw to at least "
+            f"{s.import_limit_kw + float(-net.min()):,.0f} kW or allow more PV and storage")
     if messages:
         raise InfeasibleError("the sizing cannot be feasible: " + "; ".join(messages))
 

@@ -124,15 +124,26 @@ class ModelCache:
 
 
 class _Sites:
-    """The site models of one worker (in-process or in a child process)."""
+    """The site models of one worker (in-process or in a child process).
 
-    def __init__(self, sites: list[SiteData], settings: SolverSettings, cache: ModelCache | None = None):
-        if cache is None:
-            self.models = {s.name: SiteModel(s, settings) for s in sites}
-        else:
+    ``one_at_a_time``: each site's model is built when it is solved and dropped once its solution is
+    taken, for a sizing without a budget (each site is solved once): a worker then holds one model
+    at a time, not all of its sites' (100 full-year villages would not fit in memory otherwise)."""
+
+    def __init__(self, sites: list[SiteData], settings: SolverSettings, cache: ModelCache | None = None,
+                 one_at_a_time: bool = False):
+        self.settings = settings
+        self.pending: dict[str, SiteData] = {}
+        self.spent: dict[str, tuple[float, float]] = {}  # build and solve seconds of dropped models
+        if cache is not None:
             taken = {s.name: cache.take(s, settings) for s in sites}
             self.models = {name: model for name, (_, model) in taken.items()}
             cache.keep_only({key: model for key, model in taken.values()})
+        elif one_at_a_time:
+            self.models = {}
+            self.pending = {s.name: s for s in sites}
+        else:
+            self.models = {s.name: SiteModel(s, settings) for s in sites}
         self.kept: dict[float, dict[str, SiteSolution]] = {}
 
     def solve(self, price: float, keep: bool = True) -> dict[str, tuple[str, float, float]]:
@@ -143,7 +154,15 @@ class _Sites:
             out[name] = (tc.name, cost, capex)
             if keep and tc in _OPTIMAL:
                 solutions[name] = site.solution()
-        if keep:
+        for name in list(self.pending):  # build, solve, keep the solution, drop the model
+            site = SiteModel(self.pending.pop(name), self.settings)
+            tc, cost, capex = site.solve(price)
+            out[name] = (tc.name, cost, capex)
+            if tc in _OPTIMAL:
+                solutions[name] = site.solution()
+            self.spent[name] = (site.build_s, site.solve_s)
+            del site
+        if keep or self.spent:
             self.kept[price] = solutions
         return out
 
@@ -154,7 +173,7 @@ class _Sites:
         return any(site.integer for site in self.models.values())
 
     def times(self) -> dict[str, tuple[float, float]]:
-        return {n: (s.build_s, s.solve_s) for n, s in self.models.items()}
+        return {**self.spent, **{n: (s.build_s, s.solve_s) for n, s in self.models.items()}}
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -178,8 +197,8 @@ def _worker(conn, parent_pid: int | None = None):
     if parent_pid is not None:
         _die_with_parent(parent_pid)
     try:
-        sites, settings = conn.recv()
-        state = _Sites(sites, settings)
+        sites, settings, one_at_a_time = conn.recv()
+        state = _Sites(sites, settings, one_at_a_time=one_at_a_time)
         conn.send(("ok", None))
     except (EOFError, OSError):  # the parent is gone
         return
@@ -203,7 +222,7 @@ class _Pool:
     """Sites spread over worker processes (or kept in this process when ``processes`` is 1)."""
 
     def __init__(self, sites: list[SiteData], settings: SolverSettings, processes: int,
-                 cache: ModelCache | None = None):
+                 cache: ModelCache | None = None, one_at_a_time: bool = False):
         processes = max(1, min(processes, len(sites)))
         # largest sites first, each to the least-loaded worker
         order = sorted(sites, key=lambda s: -(s.steps * (1 + len(s.pilot)) + 1e-6 * len(s.name)))
@@ -217,7 +236,7 @@ class _Pool:
         self.conns = []
         self.procs = []
         if processes == 1:
-            self.local = _Sites(groups[0], settings, cache)
+            self.local = _Sites(groups[0], settings, cache, one_at_a_time)
             return
         ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
         # The sites go through the pipe, not the Process arguments: spawn writes the arguments
@@ -234,7 +253,7 @@ class _Pool:
             self.procs.append(proc)
         for c, group in zip(self.conns, groups):
             try:
-                c.send((group, settings))
+                c.send((group, settings, one_at_a_time))
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass  # the worker is dead: _receive says so
         for c in self.conns:
@@ -324,7 +343,9 @@ def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverS
     ``models``: built site models to reuse and keep (in-process sizing only, ``processes`` 1)."""
     t0 = time.perf_counter()
     by_name = {s.name: s for s in sites}
-    pool = _Pool(sites, settings, processes, models if processes <= 1 or len(sites) <= 1 else None)
+    # without a budget each site is solved once: a worker builds, solves and drops one model at a time
+    pool = _Pool(sites, settings, processes, models if processes <= 1 or len(sites) <= 1 else None,
+                 one_at_a_time=budget_krw <= 0)
     try:
         def evaluate(price):
             r = pool.merged("solve", price)
