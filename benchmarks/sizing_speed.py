@@ -83,11 +83,12 @@ def rel(a: float, b: float) -> float:
 # ---------------------------------------------------------------------------------------------
 # scenarios and inputs
 
-def village_toml(i: int) -> str:
-    households = int(round(30 + (75 - 30) * (i - 1) / (N_VILLAGES - 1)))
+def village_toml(i: int, n: int = N_VILLAGES) -> str:
+    households = int(round(30 + (75 - 30) * ((i - 1) % N_VILLAGES) / (N_VILLAGES - 1)))
+    width = 2 if n < 100 else 3
     return "\n".join([
         "[[villages]]",
-        f'name = "v{i:02d}"',
+        f'name = "v{i:0{width}d}"',
         f"households = {households}",
         # given explicitly: "" means "drawn by the seeded generator", but an omitted key reaches
         # roof_inventory as "" (not None) and is read as the directory "."
@@ -98,11 +99,13 @@ def village_toml(i: int) -> str:
         f"street_lights = {26 + (i * 7) % 9}",
         f"self_sufficiency_target_fraction = {TARGETS.get(i, 0.0)}",
         'export_price = "smp"',
+        "household_contract_kw = 7.0",  # KEPCO's meter check: the contract covers the largest household peak
         ""])
 
 
-def test_cluster_toml() -> str:
-    """models/yeongwol.toml with its [[villages]] entries replaced by the ten test villages."""
+def test_cluster_toml(n: int = N_VILLAGES) -> str:
+    """models/yeongwol.toml with its [[villages]] entries replaced by ``n`` test villages (the ten
+    test villages, repeated with new names and roofs beyond ten)."""
     kept, skipping = [], False
     for line in DEFAULT_SCENARIO.read_text(encoding="utf-8").splitlines():
         header = re.match(r"^\s*\[", line)
@@ -113,7 +116,7 @@ def test_cluster_toml() -> str:
             skipping = False
         if not skipping:
             kept.append(line)
-    return "\n".join(kept) + "\n\n" + "\n".join(village_toml(i) for i in range(1, N_VILLAGES + 1))
+    return "\n".join(kept) + "\n\n" + "\n".join(village_toml(i, n) for i in range(1, n + 1))
 
 
 def test_cluster_scenario(tmp: Path, land_m2: float):

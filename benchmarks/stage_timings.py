@@ -1,6 +1,10 @@
 """Print the stage timings of the default run, with the sizing LP's build/solve split per site.
 
-    python benchmarks/stage_timings.py [--repeat N]
+    python benchmarks/stage_timings.py [--repeat N] [--levers]
+
+``--levers`` also prints what two of issue 17's levers measure here: whether the installed highspy
+wheel has HiGHS's newer interior-point solver (HiPO), and what importing the command line costs
+against a bare Python start (the most lazy imports could save).
 
 Times are wall-clock on this machine; read them as shares of one run (sizing dominates),
 not as absolute numbers to compare across machines.
@@ -18,10 +22,40 @@ from pvcluster.pipeline import run
 from pvcluster.scenario import load_scenario
 
 
+def levers() -> None:
+    import subprocess
+    import sys
+
+    import highspy
+    from pyomo.common.tee import capture_output
+
+    with capture_output(capture_fd=True) as out:
+        h = highspy.Highs()
+        status = h.setOptionValue("solver", "hipo")
+    version = f"{h.version()}" if hasattr(h, "version") else "?"
+    said = " ".join(str(out.getvalue()).split())[:160] if hasattr(out, "getvalue") else ""
+    print(f"lever HiPO: highspy {version}: solver = 'hipo' -> {status.name}" + (f" ({said})" if said else ""))
+
+    def start(code: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    bare, cli = start("pass"), start("import pvcluster.cli")
+    print(f"lever lazy imports: python start {bare:.2f} s, import pvcluster.cli {cli:.2f} s "
+          f"(at most {cli - bare:.2f} s of a run to save)")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--levers", action="store_true")
     args = parser.parse_args()
+    if args.levers:
+        levers()
     for i in range(args.repeat):
         t0 = time.perf_counter()
         scenario = load_scenario()
