@@ -538,14 +538,14 @@ def test_resized_cases_reuse_built_site_models_with_the_same_answers(tmp_path, m
         key = "villages.1.self_sufficiency_target_fraction"
         values = [0.3, 0.5]
         ''' + FAST)
-    warm = run_study(load_study(path), workers=1)
+    reused = run_study(load_study(path), workers=1)
     monkeypatch.setattr(engine, "REUSE_MODELS", False)
-    cold = run_study(load_study(path), workers=1)
-    assert (warm.cases["status"] == "ok").all() and (cold.cases["status"] == "ok").all()
-    cache = warm.base.models
-    assert cache.reused >= 3 * 4 - 1 and cold.base.models is None  # only the changed target's first build
-    a, b = warm.cases.set_index("case"), cold.cases.set_index("case")
-    for k in warm.base.output_keys:
+    fresh = run_study(load_study(path), workers=1)
+    assert (reused.cases["status"] == "ok").all() and (fresh.cases["status"] == "ok").all()
+    cache = reused.base.models
+    assert cache.reused >= 3 * 4 - 1 and fresh.base.models is None  # only the changed target's first build
+    a, b = reused.cases.set_index("case"), fresh.cases.set_index("case")
+    for k in reused.base.output_keys:
         np.testing.assert_allclose(a[f"out:{k}"].astype(float), b[f"out:{k}"].astype(float), rtol=1e-6, atol=1.0,
                                    err_msg=k)
     assert a["out:sizing.sites.green_village.self_sufficiency_fraction"].round(6).tolist()[:2] == [0.3, 0.5]
@@ -558,7 +558,7 @@ def test_resized_cases_reuse_built_site_models_with_the_same_answers(tmp_path, m
     hot = run_study(warm_spec, workers=1)
     assert hot.base.models.warm and hot.base.models.reused >= 11
     c = hot.cases.set_index("case")
-    for k in warm.base.output_keys:
+    for k in reused.base.output_keys:
         rtol = 1e-6 if k.startswith("sizing.") else 1e-3
         np.testing.assert_allclose(c[f"out:{k}"].astype(float), b[f"out:{k}"].astype(float), rtol=rtol, atol=1.0,
                                    err_msg=k)
