@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -142,7 +143,9 @@ class Project:
 @dataclass(frozen=True)
 class ProjectResult:
     name: str
-    table: pd.DataFrame  # nominal KRW per year
+    #: the yearly cash-flow table's columns (nominal KRW); :attr:`table` builds the DataFrame when first
+    #: read (root finding and studies evaluate many projects whose tables nobody reads: ~1 ms each)
+    columns: dict = field(repr=False)
     npv_krw: float  # project (unlevered) after-tax NPV at the discount rate
     irr_fraction: float | None  # project after-tax, nominal
     equity_npv_krw: float
@@ -154,6 +157,11 @@ class ProjectResult:
     min_dscr: float | None
     average_dscr: float | None
     llcr: float | None
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The yearly cash-flow table, nominal KRW."""
+        return pd.DataFrame(self.columns)  # built at once: a column insert at a time cost ~4 ms a project
 
     @property
     def lcoe_krw_per_kwh(self) -> float | None:
@@ -169,7 +177,7 @@ class ProjectResult:
             "lcoe_nominal_krw_per_kwh": self.lcoe_nominal_krw_per_kwh,
             "payback_years": self.payback_years, "debt_krw": self.debt_krw,
             "min_dscr": self.min_dscr, "average_dscr": self.average_dscr, "llcr": self.llcr,
-            "capex_krw": float(self.table["capex_krw"].sum()),
+            "capex_krw": float(np.sum(self.columns["capex_krw"])),
         }
 
 
@@ -412,10 +420,8 @@ def evaluate_project(p: Project) -> ProjectResult:
         "dsra_change_krw": loan.dsra_change, "cfads_krw": cfads, "dscr": cover, "project_cash_flow_krw": project_flow,
         "equity_cash_flow_krw": equity_flow, "cumulative_project_cash_flow_krw": np.cumsum(project_flow),
         "discounted_project_cash_flow_krw": project_flow * (1.0 + r_nom) ** -t.astype(float)})
-    table = pd.DataFrame(columns)  # built at once: a column insert at a time cost ~4 ms a project
-
     return ProjectResult(
-        name=p.name, table=table,
+        name=p.name, columns=columns,
         npv_krw=npv(r_nom, project_flow), irr_fraction=irr(project_flow),
         equity_npv_krw=npv(re_nom, equity_flow), equity_irr_fraction=irr(equity_flow),
         lcoe_real_krw_per_kwh=lcoe_real, lcoe_nominal_krw_per_kwh=lcoe_nom,
