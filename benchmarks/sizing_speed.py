@@ -36,6 +36,10 @@
         speed-up   = wall without pricing / wall with pricing, per site and over all sites
         rel. diff  = |objective with - objective without| / |without|              (<= 1e-6)
 
+(e) Crossover (a lever of issue 17): each full-year site of the default scenario solved with IPX
+    and crossover (the default: a vertex, clean sizes) against IPX without crossover (an interior
+    point), with the relative difference of the objectives.
+
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
 one village in ~9 s) the ten-village LP (439,099 rows, 526,745 columns) did not reach an optimum
@@ -552,11 +556,55 @@ def part_d(repeat: int = 1) -> None:
     print(f"  {'all sites':<20}{totals[0]:>10.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.1f}x; {load()}")
 
 
+def part_e() -> None:
+    """Issue 17's crossover lever: IPX with crossover (the default, a vertex) against IPX without it
+    (an interior point), on each full-year site of the default scenario."""
+    import pvcluster.sizing.solve as solve_module
+    from pvcluster.scenario import load_scenario
+    from pvcluster.sizing import site_inputs
+    from pvcluster.sizing.solve import SiteModel, SolverSettings
+
+    print("\n(e) crossover: IPX with crossover (default) vs without, the default scenario's full year")
+    print(f"    {load()}")
+    scenario = load_scenario(DEFAULT_SCENARIO, overrides=["weather.ensemble_years=0", "sizing.periods=full"])
+    generation, demand, _ = profiles(scenario)
+    z = scenario.sizing
+    settings = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
+    real = solve_module.solver_options
+
+    def no_crossover(*args, **kwargs):
+        options = real(*args, **kwargs)
+        if options.get("run_crossover") == "on":
+            options["run_crossover"] = "off"
+        return options
+
+    print(f"  {'site':<20}{'crossover':>11}{'without':>9}{'speed-up':>10}{'rel. diff':>11}")
+    totals = [0.0, 0.0]
+    for name, data in site_inputs(scenario, generation, demand).items():
+        walls, objectives = [], []
+        for patch in (False, True):
+            solve_module.solver_options = no_crossover if patch else real
+            try:
+                t0 = time.perf_counter()
+                model = SiteModel(data, settings)
+                tc, _, _ = model.solve()
+                model.check(tc)
+                walls.append(time.perf_counter() - t0)
+                objectives.append(model.solution().objective_krw)
+            finally:
+                solve_module.solver_options = real
+        totals[0] += walls[0]
+        totals[1] += walls[1]
+        print(f"  {name:<20}{walls[0]:>10.2f}s{walls[1]:>8.2f}s{walls[0] / walls[1]:>9.2f}x"
+              f"{rel(objectives[1], objectives[0]):>11.1e}")
+    print(f"  {'all sites':<20}{totals[0]:>10.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
+
+
 # ---------------------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "d", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -582,6 +630,8 @@ def main() -> None:
         part_c([int(k) for k in args.days.split(",") if k.strip()], args.repeat or 3)
     if args.part in ("d", "all"):
         part_d(args.repeat or 1)
+    if args.part in ("e", "all"):
+        part_e()
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 

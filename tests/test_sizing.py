@@ -281,6 +281,18 @@ def test_decomposition_reaches_the_monolithic_optimum_under_a_binding_budget():
         np.testing.assert_allclose(balance, h["load_kw"], atol=1e-6)
 
 
+def test_workers_take_sites_as_they_fall_idle_and_keep_them_for_the_budget_prices():
+    # three sites on two workers: the first round hands each site to the next idle worker, which keeps
+    # its model for the binding budget's later prices
+    sites = [_village("a", 300.0, 1), _village("b", 220.0, 2), _village("c", 260.0, 3)]
+    budget = 0.5 * solve_decomposed(sites, 0.0, SETTINGS, processes=1).capex_krw
+    one = solve_decomposed(sites, budget, SETTINGS, processes=1)
+    two = solve_decomposed(sites, budget, SETTINGS, processes=2)
+    assert two.iterations == one.iterations > 2
+    assert two.objective_krw == pytest.approx(one.objective_krw, rel=1e-12)
+    assert set(two.sites) == {"a", "b", "c"} and set(two.timings) == {"a", "b", "c"}
+
+
 def test_decomposition_in_worker_processes_matches_in_process():
     sites = [_village("a", 300.0, 1), _village("b", 220.0, 2)]
     one = solve_decomposed(sites, 0.0, SETTINGS, processes=1)

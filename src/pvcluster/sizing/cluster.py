@@ -133,6 +133,7 @@ class _Sites:
     def __init__(self, sites: list[SiteData], settings: SolverSettings, cache: ModelCache | None = None,
                  one_at_a_time: bool = False):
         self.settings = settings
+        self.one_at_a_time = one_at_a_time
         self.pending: dict[str, SiteData] = {}
         self.spent: dict[str, tuple[float, float]] = {}  # build and solve seconds of dropped models
         if cache is not None:
@@ -165,6 +166,19 @@ class _Sites:
         if keep or self.spent:
             self.kept[price] = solutions
         return out
+
+    def add_and_solve(self, s: SiteData, price: float) -> dict[str, tuple[str, float, float]]:
+        """Take one more site (a worker given sites one at a time as it falls idle) and solve it at
+        ``price``, keeping its solution; in ``one_at_a_time`` mode its model is dropped after."""
+        site = SiteModel(s, self.settings)
+        if not self.one_at_a_time:
+            self.models[s.name] = site
+        tc, cost, capex = site.solve(price)
+        if tc in _OPTIMAL:
+            self.kept.setdefault(price, {})[s.name] = site.solution()
+        if self.one_at_a_time:
+            self.spent[s.name] = (site.build_s, site.solve_s)
+        return {s.name: (tc.name, cost, capex)}
 
     def solutions(self, price: float) -> dict[str, SiteSolution]:
         return self.kept[price]
@@ -218,25 +232,29 @@ def _worker(conn, parent_pid: int | None = None):
             conn.send(("error", repr(exc)))
 
 
+def _weight(s: SiteData, settings: SolverSettings) -> float:
+    """A rough guess of a site's solve time: its steps, times its meters and PV segments (rows of
+    the balance and billing), times its pilot candidates when branch and bound decides them."""
+    screened = s.time.is_full_year and 0 < settings.screening_days < 365
+    pilot = 1 if (not s.pilot or s.pilot_enrollment is not None or screened) else 1 + len(s.pilot)
+    return s.steps * (1 + len(s.grid_meters) + len(s.segments)) * pilot + 1e-6 * len(s.name)
+
+
 class _Pool:
     """Sites spread over worker processes (or kept in this process when ``processes`` is 1)."""
 
     def __init__(self, sites: list[SiteData], settings: SolverSettings, processes: int,
                  cache: ModelCache | None = None, one_at_a_time: bool = False):
         processes = max(1, min(processes, len(sites)))
-        # largest sites first, each to the least-loaded worker
-        order = sorted(sites, key=lambda s: -(s.steps * (1 + len(s.pilot)) + 1e-6 * len(s.name)))
-        groups: list[list[SiteData]] = [[] for _ in range(processes)]
-        load = [0.0] * processes
-        for s in order:
-            i = int(np.argmin(load))
-            groups[i].append(s)
-            load[i] += s.steps * (1 + len(s.pilot))
+        # the largest sites first (a rough guess of each one's solve time); in worker processes each
+        # site goes to the first worker that falls idle (first_solve), which keeps the workers busy
+        # together whatever the guess misses (a storage that pricing rules out, a screened pilot)
+        self.order = sorted(sites, key=lambda s: -_weight(s, settings))
         self.local = None
         self.conns = []
         self.procs = []
         if processes == 1:
-            self.local = _Sites(groups[0], settings, cache, one_at_a_time)
+            self.local = _Sites(self.order, settings, cache, one_at_a_time)
             return
         ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
         # The sites go through the pipe, not the Process arguments: spawn writes the arguments
@@ -244,16 +262,16 @@ class _Pool:
         # script without a main guard re-runs itself in the child) a year of site data does not
         # fit the pipe and start() blocks for ever. Here the parent drops its copy of the child's
         # end, so a dead child shows up as a broken pipe or in _receive.
-        for _ in groups:
+        for _ in range(processes):
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=_worker, args=(child, os.getpid()), daemon=True)
             proc.start()
             child.close()
             self.conns.append(parent)
             self.procs.append(proc)
-        for c, group in zip(self.conns, groups):
+        for c in self.conns:
             try:
-                c.send((group, settings, one_at_a_time))
+                c.send(([], settings, one_at_a_time))
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass  # the worker is dead: _receive says so
         for c in self.conns:
@@ -268,16 +286,43 @@ class _Pool:
             return RuntimeError(f"a sizing worker process died (exit code {proc.exitcode if proc else None}); "
                                 "a script that sizes a cluster needs an `if __name__ == '__main__':` guard")
 
-        while not conn.poll(0.2):
-            if proc is not None and not proc.is_alive():
-                raise died()
         try:
+            while not conn.poll(0.2):
+                if proc is not None and not proc.is_alive():
+                    raise died()
             status, value = conn.recv()
-        except EOFError:  # the worker closed its end: it is gone
+        except (EOFError, OSError):  # the worker closed its end, or the connection broke: it is gone
             raise died() from None
         if status != "ok":
             raise RuntimeError(f"a sizing worker failed: {value}")
         return value
+
+    def first_solve(self, price: float) -> dict[str, tuple[str, float, float]]:
+        """Solve every site once at ``price``: each worker is sent the next site when it falls idle and
+        keeps that site's model for later prices (in this process: all of them, in order)."""
+        if self.local is not None:
+            return self.local.solve(price)
+        from multiprocessing.connection import wait
+
+        queue, idle, busy, out = list(self.order), list(self.conns), set(), {}
+        while queue or busy:
+            while queue and idle:
+                c = idle.pop(0)
+                try:
+                    c.send(("add_and_solve", (queue.pop(0), price)))
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass  # the worker is dead: _receive says so
+                busy.add(c)
+            for c in wait(list(busy), timeout=0.5) or list(busy):
+                try:
+                    ready = c.poll()
+                except OSError:  # a broken connection: _receive reports the dead worker
+                    ready = True
+                if ready or not self.procs[self.conns.index(c)].is_alive():
+                    out.update(self._receive(c))
+                    busy.discard(c)
+                    idle.append(c)
+        return out
 
     def call(self, command: str, *args) -> list:
         if self.local is not None:
@@ -346,9 +391,11 @@ def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverS
     # without a budget each site is solved once: a worker builds, solves and drops one model at a time
     pool = _Pool(sites, settings, processes, models if processes <= 1 or len(sites) <= 1 else None,
                  one_at_a_time=budget_krw <= 0)
+    evaluated: list[float] = []
     try:
         def evaluate(price):
-            r = pool.merged("solve", price)
+            r = pool.merged("solve", price) if evaluated else pool.first_solve(price)
+            evaluated.append(price)
             _check(r, by_name, settings)
             cost = sum(v[1] for v in r.values())
             capex = sum(v[2] for v in r.values())
