@@ -33,7 +33,8 @@ def levers() -> None:
         h = highspy.Highs()
         status = h.setOptionValue("solver", "hipo")
     version = f"{h.version()}" if hasattr(h, "version") else "?"
-    said = " ".join(str(out.getvalue()).split())[:160] if hasattr(out, "getvalue") else ""
+    text = " ".join(str(out.getvalue()).split()) if hasattr(out, "getvalue") else ""
+    said = text[text.find("The HiPO"):][:200] if "The HiPO" in text else ""
     print(f"lever HiPO: highspy {version}: solver = 'hipo' -> {status.name}" + (f" ({said})" if said else ""))
 
     def start(code: str) -> float:
