@@ -721,3 +721,19 @@ def test_model_cache_reuses_the_monolithic_model_of_a_binding_budget_with_binari
     # reused: both sites and the cluster model in case 2; b in case 3 (a's target appears: a new
     # structure); both sites and the cluster model in case 4 (0.3 -> 0.2 is a new value of the target)
     assert cache.cluster is not None and cache.reused == 3 + 1 + 3
+
+
+def test_without_a_budget_a_worker_holds_one_model_at_a_time():
+    from pvcluster.sizing.cluster import _Sites
+
+    sites = [_village("a", 300.0, 1), _village("b", 220.0, 2)]
+    held = _Sites(sites, SETTINGS, one_at_a_time=True)
+    assert held.models == {} and set(held.pending) == {"a", "b"}
+    out = held.solve(0.0)
+    assert set(out) == {"a", "b"} and held.models == {} and held.pending == {}
+    assert set(held.solutions(0.0)) == {"a", "b"} and set(held.times()) == {"a", "b"}
+    kept = _Sites(sites, SETTINGS)
+    kept.solve(0.0)
+    for name in ("a", "b"):
+        assert held.solutions(0.0)[name].objective_krw == pytest.approx(kept.solutions(0.0)[name].objective_krw,
+                                                                          rel=1e-12)
