@@ -146,7 +146,7 @@ def part_b(n: int, workers: int, tmp: Path) -> None:
         r = run_study(load_study(path), tmp / f"grid_{len(runs)}", workers=1)
         wall = time.perf_counter() - t0
         runs[label] = r.cases.set_index("case")
-        cache = r.base.models
+        cache = r.base.model_cache
         counts = f"{cache.built} built, {cache.reused} reused" if cache is not None else "no cache"
         sizing_s = r.cases["seconds"].mean()
         print(f"    {label:28s} {sizing_s:.3f} s per case ({wall:.1f} s wall; models {counts})")

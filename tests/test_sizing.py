@@ -737,3 +737,34 @@ def test_without_a_budget_a_worker_holds_one_model_at_a_time():
     for name in ("a", "b"):
         assert held.solutions(0.0)[name].objective_krw == pytest.approx(kept.solutions(0.0)[name].objective_krw,
                                                                           rel=1e-12)
+
+
+def test_a_reused_model_starts_afresh_as_a_new_one():
+    # cold reuse drops HiGHS's basis and the options the last solves set (a budget price's primal
+    # simplex strategy would otherwise carry over into the next case's first solve)
+    from pvcluster.sizing.solve import SiteModel
+
+    m = SiteModel(_village("a", 300.0, 1), SolverSettings(solver="simplex"))
+    m.solve(0.0)
+    m.solve(0.05)  # a new price: primal simplex (strategy 4) from the last basis
+    h = m.solver._solver_model
+    assert h.getOptionValue("simplex_strategy")[-1] == 4
+    assert m.reuse() is m and m.solves == 0
+    import highspy
+
+    assert h.getOptionValue("simplex_strategy")[-1] == highspy.Highs().getOptionValue("simplex_strategy")[-1] != 4
+    assert m.solve(0.0)[1] == pytest.approx(SiteModel(_village("a", 300.0, 1), SolverSettings(solver="simplex"))
+                                            .solve(0.0)[1], rel=1e-12)
+
+
+def test_the_model_cache_keeps_no_more_than_a_default_run_holds():
+    from pvcluster.sizing import ModelCache
+
+    sites = [_village("a", 300.0, 1), _village("b", 220.0, 2)]  # 96 steps each
+    cache = ModelCache()
+    cache.max_steps = 100  # room for one of them only: the sizing keeps none
+    solve_decomposed(sites, 0.0, SETTINGS, processes=1, models=cache)
+    assert cache.models == {} and cache.built == cache.reused == 0
+    cache.max_steps = 192
+    solve_decomposed(sites, 0.0, SETTINGS, processes=1, models=cache)
+    assert len(cache.models) == 2 and cache.built == 2

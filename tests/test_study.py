@@ -542,7 +542,7 @@ def test_resized_cases_reuse_built_site_models_with_the_same_answers(tmp_path, m
     monkeypatch.setattr(engine, "REUSE_MODELS", False)
     fresh = run_study(load_study(path), workers=1)
     assert (reused.cases["status"] == "ok").all() and (fresh.cases["status"] == "ok").all()
-    cache = reused.base.models
+    cache = reused.base.model_cache
     assert cache.reused >= 3 * 4 - 1 and fresh.base.models is None  # only the changed target's first build
     a, b = reused.cases.set_index("case"), fresh.cases.set_index("case")
     for k in reused.base.output_keys:
@@ -556,7 +556,7 @@ def test_resized_cases_reuse_built_site_models_with_the_same_answers(tmp_path, m
     warm_spec = load_study(_study(tmp_path, text, "warm.toml"))
     assert warm_spec.warm_start and warm_spec.sha256 != load_study(path).sha256
     hot = run_study(warm_spec, workers=1)
-    assert hot.base.models.warm and hot.base.models.reused >= 11
+    assert hot.base.model_cache.warm and hot.base.model_cache.reused >= 11
     c = hot.cases.set_index("case")
     for k in reused.base.output_keys:
         rtol = 1e-6 if k.startswith("sizing.") else 1e-3

@@ -378,7 +378,8 @@ def precheck(sites: dict[str, SiteData]) -> None:
                f"the {spare_kwh:,.0f} kWh to spare in the other steps at a round trip of {eta:g}" if storage else
                f"{short_kwh:,.0f} kWh a year cannot be served in the steps PV does not cover (no storage allowed)")
         messages.append(
-            f"site {name!r}: its loads exceed grid_import_limit_kw = {s.import_limit_kw:g} kW by up to "
+            f"site {name!r} (checked on the year's hours): its loads exceed grid_import_limit_kw = "
+            f"{s.import_limit_kw:g} kW by up to "
             f"{float(over.max()):,.1f} kW ({float(np.sum(w * over)):,.0f} kWh a year above the limit, step {worst} "
             f"of the year the worst), and {why}: {how}; raise grid_import_limit_kw to at least "
             f"{s.import_limit_kw + float(-net.min()):,.0f} kW or allow more PV and storage")

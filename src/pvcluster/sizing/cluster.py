@@ -55,12 +55,28 @@ class ClusterSolution:
 # ---------------------------------------------------------------------------------------------
 # workers: each holds the models of some sites and solves them at the prices it is sent
 
+def start_afresh(solver) -> bool:
+    """Make a persistent HiGHS interface solve its (unchanged) model as a new one would: drop the basis
+    and solution (``clearSolver``) and the options the last solves set (``resetOptions``; each solve
+    sets its own again). False when the interface holds no HiGHS model to do this on."""
+    h = getattr(solver, "_solver_model", None)
+    if h is None or not hasattr(h, "clearSolver") or not hasattr(h, "resetOptions"):
+        return False
+    h.clearSolver()
+    h.resetOptions()
+    return True
+
+
 class ModelCache:
     """Built site models kept between sizings in one process, by a fingerprint of their data and solver
     settings. A study's next case whose site has the same data (a different budget, or another site's
     target changed) takes the model back: no rebuild, and HiGHS restarts from the last basis. It holds
     the models of the last sizing only, so memory stays that of one case. ``warm``: HiGHS restarts from
     the last case's basis (see :meth:`SiteModel.reuse`); else from scratch, with a new model's answer."""
+
+    #: the most time steps of all sites whose models are kept (4 full-year sites, what a default run
+    #: holds): a larger sizing builds, solves and drops its models one at a time instead
+    max_steps = 4 * 8760
 
     def __init__(self, warm: bool = False):
         self.warm = warm
@@ -80,10 +96,18 @@ class ModelCache:
         key = self.fingerprint(s, settings)
         model = self.models.pop(key, None)
         if model is not None and model.can_reuse(s):
-            self.reused += 1
-            return key, model.reuse(s, self.warm)
+            again = model.reuse(s, self.warm)
+            if again is model:
+                self.reused += 1
+                return key, again
+            self.built += 1  # the interface could not start afresh: reuse built a new model
+            return key, again
         self.built += 1
         return key, SiteModel(s, settings)
+
+    def fits(self, sites: list[SiteData]) -> bool:
+        """Whether the models of ``sites`` may be kept (see :attr:`max_steps`)."""
+        return sum(s.steps for s in sites) <= self.max_steps
 
     def keep_only(self, models: dict[bytes, SiteModel]) -> None:
         self.models = dict(models)
@@ -112,11 +136,8 @@ class ModelCache:
             block = m.site[s.name]
             if hasattr(block, "self_sufficiency_target"):
                 block.self_sufficiency_target.set_value(s.self_sufficiency_target_fraction)
-        if not self.warm:
-            clear = getattr(getattr(solver, "_solver_model", None), "clearSolver", None)
-            if clear is None:
-                return key, None
-            clear()
+        if not self.warm and not start_afresh(solver):
+            return key, None
         return key, (m, solver)
 
     def keep_cluster(self, key: bytes, m, solver, sites: list[SiteData]) -> None:
@@ -389,8 +410,9 @@ def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverS
     t0 = time.perf_counter()
     by_name = {s.name: s for s in sites}
     # without a budget each site is solved once: a worker builds, solves and drops one model at a time
-    pool = _Pool(sites, settings, processes, models if processes <= 1 or len(sites) <= 1 else None,
-                 one_at_a_time=budget_krw <= 0)
+    if models is not None and not (processes <= 1 or len(sites) <= 1) or models is not None and not models.fits(sites):
+        models = None  # kept models live in this process, and only as many as a default run holds
+    pool = _Pool(sites, settings, processes, models, one_at_a_time=budget_krw <= 0)
     evaluated: list[float] = []
     try:
         def evaluate(price):
@@ -411,7 +433,7 @@ def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverS
             pool.close()
             if progress:
                 progress("the budget binds and a site has binary decisions: solving the cluster monolithically")
-            return solve_monolithic(sites, budget_krw, settings, models if processes <= 1 else None)
+            return solve_monolithic(sites, budget_krw, settings, models)
 
         def g(price, cost, capex):
             return cost + price * (capex - budget_krw)

@@ -169,10 +169,10 @@ class SiteModel:
         if abs(self.data.annualization.tax_rate_fraction - self.rate0) > 1e-12:
             self.set_tax_rate(self.rate0)
         if not warm:
-            clear = getattr(getattr(self.solver, "_solver_model", None), "clearSolver", None)
-            if clear is None:  # an interface without HiGHS's model: cannot drop the basis, so rebuild
+            from pvcluster.sizing.cluster import start_afresh
+
+            if not start_afresh(self.solver):  # an interface without HiGHS's model: rebuild
                 return SiteModel(self.input, self.settings)
-            clear()
             self.solves = 0
             self.price_storage, self.storage_certified, self.cold = self.price_storage0, 0, False
         self.prior_solves = self.solves
@@ -420,9 +420,11 @@ class SiteModel:
     def solution(self) -> SiteSolution:
         res = self.result
         kept = self._basic_charge_on_dispatch()
-        sol = extract(self.model, self.data, self.technologies, self.settings.objective)
-        for g, value in kept.items():  # restore: the decomposition compares objective values across prices
-            self.model.grid.fixed_krw[g].set_value(value)
+        try:
+            sol = extract(self.model, self.data, self.technologies, self.settings.objective)
+        finally:  # restore: the decomposition compares objective values across prices (and cases reuse it)
+            for g, value in kept.items():
+                self.model.grid.fixed_krw[g].set_value(value)
         sol.tax_rate_fraction = self.data.annualization.tax_rate_fraction
         sol.status = res.termination_condition.name
         sol.build_s, sol.solve_s = self.build_s, self.solve_s

@@ -202,7 +202,8 @@ class Base:
     #: stage records of earlier cases in this process, by what they were computed from (bounded LRU)
     cache: OrderedDict = field(default_factory=OrderedDict)
     loans: dict | None = None  # the base case's loans at financial close (base_loans)
-    #: built site models of the last resized case in this process (sizing.ModelCache; never shipped)
+    #: built site models of the last resized case, a sizing.ModelCache per thread of this process (a
+    #: worker of an external Dask cluster may run cases in several threads); never shipped
     models: Any = field(default=None, repr=False)
     warm_start: bool = False  # the study's warm_start: reused models restart HiGHS from the last basis
 
@@ -212,11 +213,24 @@ class Base:
         return state
 
     def site_models(self):
-        if self.models is None:
-            from pvcluster.sizing import ModelCache
+        """This thread's model cache (made on first use)."""
+        import threading
 
-            self.models = ModelCache(warm=self.warm_start)
-        return self.models
+        from pvcluster.sizing import ModelCache
+
+        if self.models is None:
+            self.models = {}
+        tid = threading.get_ident()
+        if tid not in self.models:
+            self.models[tid] = ModelCache(warm=self.warm_start)
+        return self.models[tid]
+
+    @property
+    def model_cache(self):
+        """This thread's model cache, None when no case of this thread reused models."""
+        import threading
+
+        return (self.models or {}).get(threading.get_ident())
 
 
 def build_base(bundle: Bundle, outputs: tuple[str, ...]) -> Base:
