@@ -518,24 +518,32 @@ def part_c(days: list[int], repeat: int = 3) -> None:
             print(f"  {label}: county enrolls {', '.join(s.sites['county'].extra.get('enrolled', [])) or 'none'}")
 
 
+def default_full_year_sites():
+    """The default scenario's sites on the full year (no weather ensemble) and its solver settings."""
+    from pvcluster.scenario import load_scenario
+    from pvcluster.sizing import site_inputs
+    from pvcluster.sizing.solve import SolverSettings
+
+    scenario = load_scenario(DEFAULT_SCENARIO, overrides=["weather.ensemble_years=0", "sizing.periods=full"])
+    generation, demand, _ = profiles(scenario)
+    z = scenario.sizing
+    settings = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
+    return site_inputs(scenario, generation, demand), settings
+
+
 def part_d(repeat: int = 1) -> None:
     from dataclasses import replace
 
-    from pvcluster.scenario import load_scenario
-    from pvcluster.sizing import site_inputs
-    from pvcluster.sizing.solve import SiteModel, SolverSettings
+    from pvcluster.sizing.solve import SiteModel
 
     print("\n(d) storage pricing on the default scenario's full year (models/yeongwol.toml, ensemble_years = 0)")
     print("    speed-up = wall without storage pricing / wall with it; rel. diff = objective difference (<= 1e-6)")
     print(f"    {load()}")
-    scenario = load_scenario(DEFAULT_SCENARIO, overrides=["weather.ensemble_years=0", "sizing.periods=full"])
-    generation, demand, _ = profiles(scenario)
-    z = scenario.sizing
-    on = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
+    sites, on = default_full_year_sites()
     off = replace(on, storage_pricing=False)
     print(f"  {'site':<20}{'without s':>11}{'with s':>9}{'speed-up':>10}{'rel. diff':>11}  storage kept out by pricing")
     totals = [0.0, 0.0]
-    for name, data in site_inputs(scenario, generation, demand).items():
+    for name, data in sites.items():
         walls, objectives, certified = [], [], 0
         for settings in (off, on):
             best = None
@@ -560,16 +568,11 @@ def part_e() -> None:
     """Issue 17's crossover lever: IPX with crossover (the default, a vertex) against IPX without it
     (an interior point), on each full-year site of the default scenario."""
     import pvcluster.sizing.solve as solve_module
-    from pvcluster.scenario import load_scenario
-    from pvcluster.sizing import site_inputs
-    from pvcluster.sizing.solve import SiteModel, SolverSettings
+    from pvcluster.sizing.solve import SiteModel
 
     print("\n(e) crossover: IPX with crossover (default) vs without, the default scenario's full year")
     print(f"    {load()}")
-    scenario = load_scenario(DEFAULT_SCENARIO, overrides=["weather.ensemble_years=0", "sizing.periods=full"])
-    generation, demand, _ = profiles(scenario)
-    z = scenario.sizing
-    settings = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
+    sites, settings = default_full_year_sites()
     real = solve_module.solver_options
 
     def no_crossover(*args, **kwargs):
@@ -580,7 +583,7 @@ def part_e() -> None:
 
     print(f"  {'site':<20}{'crossover':>11}{'without':>9}{'speed-up':>10}{'rel. diff':>11}")
     totals = [0.0, 0.0]
-    for name, data in site_inputs(scenario, generation, demand).items():
+    for name, data in sites.items():
         walls, objectives = [], []
         for patch in (False, True):
             solve_module.solver_options = no_crossover if patch else real
