@@ -242,3 +242,29 @@ def test_ad_hoc_temporary_holidays_are_ordinary_days_for_kepco():
     index = pd.DatetimeIndex(["2025-01-27 10:00", "2025-06-03 14:00"], tz="Asia/Seoul")
     cal = tariff_calendar(index, TariffRules(band_by_hour=np.full((3, 24), 2, dtype=int)))
     assert cal.band.tolist() == [2, 0]
+
+
+def test_bills_by_year_are_memoized_by_content(typical_results):
+    # the cases of a fixed-design study that change prices, not tariffs or energy, bill the same years
+    from dataclasses import replace
+
+    from pvcluster.finance import pv_project
+    from pvcluster.market import TariffRules, tariff_calendar
+
+    r = typical_results
+    site = r.sizing.sites["green_village"]
+    rules = TariffRules.from_facts(r.scenario.facts.market)
+    calendar = tariff_calendar(r.demand.hourly_kw.index, rules)
+    meters = pv_project.priced_meters(r.scenario, site.grid.meters)
+    factors = 0.995 ** np.arange(3)
+    pv_project._BILLS.clear()
+    a = pv_project.bills_by_year(meters, site.dispatch, site.baseline, factors, calendar, rules)
+    b = pv_project.bills_by_year(meters, site.dispatch, site.baseline, factors.copy(), calendar, rules)
+    assert b is a and len(pv_project._BILLS) == 1  # equal content: taken back
+    for k, f in enumerate(factors):  # each year as the market bills it
+        bill = pv_project.site_bills_krw(meters, pv_project.scale_pv(site.dispatch, f), calendar, rules)
+        assert a[0][k] == pytest.approx(bill, rel=1e-12)
+    dearer = {n: (replace(m, tariff=replace(m.tariff, block_basic_krw_per_month=tuple(2 * v for v in m.tariff.block_basic_krw_per_month)))
+                  if m is not None and m.tariff.kind == "blocks" else m) for n, m in meters.items()}
+    c = pv_project.bills_by_year(dearer, site.dispatch, site.baseline, factors, calendar, rules)
+    assert len(pv_project._BILLS) == 2 and np.all(c[1] > a[1])  # another tariff: billed again

@@ -96,13 +96,16 @@ def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, p
 
 
 def build_finance(scenario, generation, demand=None, sizing=None, projects: set[str] | None = None,
-                  given_debt: dict[str, tuple[float, tuple[float, ...]]] | None = None) -> Finance:
+                  given_debt: dict[str, tuple[float, tuple[float, ...]]] | None = None,
+                  polysilicon_details: bool = True) -> Finance:
     """Every project of the scenario priced, the portfolio, jobs, polysilicon plant and fund.
 
     ``projects``: evaluate only these (a study's outputs may need a few; ``"fund"`` for the fund, whose
     projects must be among them); None evaluates everything. ``given_debt``: project -> (amount drawn,
     scheduled service by tenor year), loans already closed that these projects' cash flows are tested
-    against instead of sizing their own (a fixed-design study)."""
+    against instead of sizing their own (a fixed-design study). ``polysilicon_details=False``: the plant's
+    chosen price scenario only, without its electricity-price curve and break-even prices (a study
+    whose outputs do not name them)."""
 
     def want(name: str) -> bool:
         return projects is None or name in projects
@@ -180,7 +183,7 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
     if demand is not None and scenario.polysilicon is not None and want(scenario.polysilicon.facility):
         from pvcluster.finance import polysilicon_link
 
-        poly = polysilicon_link.build(scenario, demand, results, sizing)
+        poly = polysilicon_link.build(scenario, demand, results, sizing, details=polysilicon_details)
         if poly is not None:
             project, result, manufacturing = poly.project, poly.result, poly.manufacturing
             inputs[project.name], results[project.name] = project, result

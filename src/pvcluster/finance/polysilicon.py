@@ -439,8 +439,12 @@ def evaluate_polysilicon(capacity_t: float, technology: str, facts: Any, *, disc
                          debt: Debt | None = None, capital_grant_krw: float = 0.0,
                          inflation_fraction_per_year: float = 0.0, base_year: int = 2025,
                          ramp_up_fractions: Sequence[float] = (), start_year: int | None = None,
-                         name: str = "polysilicon") -> PolysiliconResult:
+                         name: str = "polysilicon", details: bool = True) -> PolysiliconResult:
     """Price the plant under each selling-price scenario.
+
+    ``details=False`` leaves out what only the plant's own summary shows: the NPV at each electricity
+    price and the break-even prices (None), about 60 project evaluations (a study whose outputs do not
+    name them prices the plant once per case).
 
     ``prices_usd_per_kg`` adds or replaces scenarios by name (e.g. ``{"custom": 10.0}``);
     otherwise the scenario prices are the ``price_<scenario>_usd_per_kg`` facts.
@@ -457,6 +461,8 @@ def evaluate_polysilicon(capacity_t: float, technology: str, facts: Any, *, disc
     fx = float(facts.krw_per_usd)
     prices = {s: scenario_price_usd_per_kg(facts, s) for s in scenarios}
     prices.update(prices_usd_per_kg or {})
+    if not details:
+        electricity_prices_krw_per_kwh = ()
     results: dict[str, ScenarioResult] = {}
     for scenario, usd in prices.items():
         krw = usd * fx
@@ -470,9 +476,9 @@ def evaluate_polysilicon(capacity_t: float, technology: str, facts: Any, *, disc
             irr_fraction=r.irr_fraction, equity_npv_krw=r.equity_npv_krw, equity_irr_fraction=r.equity_irr_fraction,
             payback_years=r.payback_years, npv_by_electricity_price=table,
             break_even_electricity_price_krw_per_kwh=break_even_electricity_price_krw_per_kwh(
-                capacity_t, technology, facts, price_krw_per_kg=krw, **kwargs),
+                capacity_t, technology, facts, price_krw_per_kg=krw, **kwargs) if details else None,
             project=r)
-    be = break_even_price_krw_per_kg(capacity_t, technology, facts, **kwargs)
+    be = break_even_price_krw_per_kg(capacity_t, technology, facts, **kwargs) if details else None
     grid, basic = _grid(grid_tariff_krw_per_kwh, grid_basic_krw_per_year)
     e = electricity_kwh_per_kg(technology, facts)
     out = output_t(capacity_t, facts, ramp_up_fractions=ramp_up_fractions)

@@ -61,7 +61,9 @@ def grid_prices(scenario, demand, facility: str) -> tuple[float, float]:
     return (energy / kwh if kwh > 0 else 0.0), float(table["basic_krw"].sum()) * scale
 
 
-def build(scenario, demand, results, sizing=None) -> PolysiliconLink | None:
+def build(scenario, demand, results, sizing=None, details: bool = True) -> PolysiliconLink | None:
+    """The polysilicon plant as a project of the cluster. ``details=False``: its chosen price scenario
+    only, without the electricity-price curve and break-even prices (see evaluate_polysilicon)."""
     s = scenario.polysilicon
     index, spec = next(((i, f) for i, f in enumerate(scenario.facilities) if f.name == s.facility), (None, None))
     if spec is None or not spec.capacity_t_per_year:
@@ -92,7 +94,8 @@ def build(scenario, demand, results, sizing=None) -> PolysiliconLink | None:
                   ppa_price_krw_per_kwh=ppa, inflation_fraction_per_year=terms["inflation_fraction_per_year"],
                   base_year=terms["base_year"], ramp_up_fractions=tuple(spec.ramp_up_fractions or ()),
                   start_year=start_year, name=spec.name)
-    model = poly.evaluate_polysilicon(spec.capacity_t_per_year, s.technology, facts, **kwargs)
+    model = poly.evaluate_polysilicon(spec.capacity_t_per_year, s.technology, facts, details=details,
+                                      **({} if details else {"scenarios": (s.price_scenario,)}), **kwargs)
     chosen = model.scenarios[s.price_scenario]
     price_krw_per_kg = chosen.price_krw_per_kg
     project = poly.polysilicon_project(spec.capacity_t_per_year, s.technology, facts,

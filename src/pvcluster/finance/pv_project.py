@@ -33,6 +33,8 @@ design year's in every year (the ramp-up of new loads is not in the site project
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -197,6 +199,37 @@ def site_bills_krw(meters: dict, dispatch, calendar, rules) -> float:
     return total
 
 
+#: bills by operating year already computed in this process, by a hash of everything they come from
+#: (meters with their tariffs, both dispatches, the PV factors, the calendar and the rules): the cases
+#: of a fixed-design study that change prices or costs, not tariffs or energy, bill the same years
+_BILLS: OrderedDict = OrderedDict()
+_BILLS_LOCK = threading.Lock()
+BILLS_KEPT = 64
+
+
+def bills_by_year(meters: dict, project, baseline, factors: np.ndarray, calendar, rules) -> tuple[np.ndarray, np.ndarray]:
+    """The site's bills of each operating year (PV output x ``factors[k]``), with what sizing built and
+    without it: (project, baseline) arrays. Memoized by content (see ``_BILLS``)."""
+    import hashlib
+    import pickle
+
+    key = hashlib.sha256(pickle.dumps((meters, project, baseline, np.asarray(factors, dtype=float), calendar, rules),
+                                      protocol=5)).digest()
+    with _BILLS_LOCK:  # a Dask worker may run cases in threads
+        hit = _BILLS.get(key)
+        if hit is not None:
+            _BILLS.move_to_end(key)
+            return hit
+    with_pv = np.array([site_bills_krw(meters, scale_pv(project, f), calendar, rules) for f in factors])
+    without = np.array([site_bills_krw(meters, scale_pv(baseline, f), calendar, rules) for f in factors])
+    out = (with_pv, without)
+    with _BILLS_LOCK:
+        _BILLS[key] = out
+        while len(_BILLS) > BILLS_KEPT:
+            _BILLS.popitem(last=False)
+    return out
+
+
 def priced_meters(scenario, meters: dict) -> dict:
     """The sizing stage's meters with the scenario's tariff records (a study may change the rates)."""
     return {name: (replace(m, tariff=scenario.tariffs.get(m.tariff.name, m.tariff)) if m is not None else None)
@@ -247,14 +280,18 @@ def site_project(scenario, name: str, site, data, index, calendar=None, debt_ene
     exports_earn = data.export_kind != "net_metering"
     new_share = site.pv.new_capacity_kwp / max(site.pv.capacity_kwp, 1e-9)
 
+    bills = {}
+
     def year_revenue(k: int, factor: float) -> tuple[float, float, float]:
         """(bill savings, export revenue, PV kWh) of operating year k with the PV output x factor."""
         project_k = scale_pv(site.dispatch, degradation[k] * factor)
         base_k = scale_pv(site.baseline, degradation[k] * factor)
         saved = exported = 0.0
         if meters:
-            saved = (site_bills_krw(meters, base_k, calendar, rules)
-                     - site_bills_krw(meters, project_k, calendar, rules)) * retail[k]
+            if factor not in bills:
+                bills[factor] = bills_by_year(meters, site.dispatch, site.baseline, degradation * factor, calendar,
+                                              rules)
+            saved = (bills[factor][1][k] - bills[factor][0][k]) * retail[k]
         if exports_earn:
             dx = project_k.export_kw - base_k.export_kw
             exported = float(dx @ smp) * smp_path[k] + float(dx.sum()) * rec_krw_per_kwh * rec_path[k]

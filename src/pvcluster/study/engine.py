@@ -415,7 +415,8 @@ def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_y
             demand = cached("demand", lambda: _checked_demand(scenario, weather))
         sizing = base.sizing if reached > STAGES.index("sizing") else \
             build_sizing(scenario, generation, demand, models=base.site_models() if REUSE_MODELS else None)
-    finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base), given_debt=given_debt)
+    finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base), given_debt=given_debt,
+                            polysilicon_details=any(k.startswith("finance.polysilicon.") for k in base.output_keys))
     return extract(base.output_keys, scenario, sizing, finance, weather, generation, demand)
 
 
