@@ -562,3 +562,20 @@ def test_resized_cases_reuse_built_site_models_with_the_same_answers(tmp_path, m
         rtol = 1e-6 if k.startswith("sizing.") else 1e-3
         np.testing.assert_allclose(c[f"out:{k}"].astype(float), b[f"out:{k}"].astype(float), rtol=rtol, atol=1.0,
                                    err_msg=k)
+
+
+def test_the_base_case_may_use_the_scenarios_sizing_processes_the_cases_do_not(tmp_path):
+    from pvcluster.study.engine import build_base, make_bundle
+    from pvcluster.study.runner import _scenario_processes
+
+    path = _study(tmp_path, '''
+        method = "grid"
+        outputs = ["finance.portfolio.total_npv_krw"]
+        [[parameters]]
+        key = "sizing.capital_budget_krw"
+        values = [0.0]
+        ''' + FAST)
+    spec = load_study(path)
+    assert _scenario_processes(spec) == 2  # the default scenario's
+    base = build_base(make_bundle(None, spec.overrides + ("sizing.processes=1",)), spec.outputs, processes=2)
+    assert base.scenario.sizing.processes == 1  # what the cases size with

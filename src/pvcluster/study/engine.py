@@ -233,12 +233,16 @@ class Base:
         return (self.models or {}).get(threading.get_ident())
 
 
-def build_base(bundle: Bundle, outputs: tuple[str, ...]) -> Base:
+def build_base(bundle: Bundle, outputs: tuple[str, ...], processes: int = 1) -> Base:
+    """The base case. ``processes``: sizing worker processes for the base case itself (it runs in the
+    study's own process, which may start them); the cases keep the bundle's ``sizing.processes = 1``
+    (a Dask worker may not). The sizing's answer does not depend on the number of processes."""
     from pvcluster.pipeline import compute
 
     t0 = time.perf_counter()
     scenario = load_bundle_scenario(bundle)
-    results = compute(scenario, sensitivity=False)
+    run_as = load_bundle_scenario(bundle, [f"sizing.processes={processes}"]) if processes > 1 else scenario
+    results = compute(run_as, sensitivity=False)
     keys = resolve_outputs(results.summary, outputs)
     return Base(scenario, results.weather, results.generation, results.demand, results.sizing, results.finance,
                 results.summary, keys, time.perf_counter() - t0)

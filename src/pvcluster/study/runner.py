@@ -205,13 +205,23 @@ def run_study(spec: StudySpec, out_dir: str | Path | None = None, *, scheduler: 
             folder.close()
 
 
+def _scenario_processes(spec) -> int:
+    """The sizing processes the study's scenario asks for (its base case may use them)."""
+    from pvcluster.scenario import load_scenario
+
+    try:
+        return int(load_scenario(spec.scenario_path, list(spec.overrides)).sizing.processes)
+    except Exception:  # noqa: BLE001 - the bundle's own load reports a bad scenario; 1 is always safe
+        return 1
+
+
 def _run(spec, folder, out, scheduler, workers, say, bar, t0, model) -> StudyRun:
     from pvcluster.study.analysis import analyse
 
     if model is None:
         bundle = make_bundle(spec.scenario_path, spec.overrides + ("sizing.processes=1",))
         say("base case ...")
-        base = build_base(bundle, spec.outputs)
+        base = build_base(bundle, spec.outputs, processes=_scenario_processes(spec))
         base.warm_start = spec.warm_start
         missing = missing_outputs(base.summary, spec.outputs)
         if missing:
