@@ -531,10 +531,20 @@ def default_full_year_sites():
     return site_inputs(scenario, generation, demand), settings
 
 
+def timed_site(data, settings):
+    """A new SiteModel of ``data`` built and solved (checked): (wall seconds, the model)."""
+    from pvcluster.sizing.solve import SiteModel
+
+    t0 = time.perf_counter()
+    model = SiteModel(data, settings)
+    tc, _, _ = model.solve()
+    model.check(tc)
+    return time.perf_counter() - t0, model
+
+
 def part_d(repeat: int = 1) -> None:
     from dataclasses import replace
 
-    from pvcluster.sizing.solve import SiteModel
 
     print("\n(d) storage pricing on the default scenario's full year (models/yeongwol.toml, ensemble_years = 0)")
     print("    speed-up = wall without storage pricing / wall with it; rel. diff = objective difference (<= 1e-6)")
@@ -548,11 +558,7 @@ def part_d(repeat: int = 1) -> None:
         for settings in (off, on):
             best = None
             for _ in range(repeat):
-                t0 = time.perf_counter()
-                model = SiteModel(data, settings)
-                tc, _, _ = model.solve()
-                model.check(tc)
-                wall = time.perf_counter() - t0
+                wall, model = timed_site(data, settings)
                 best = wall if best is None else min(best, wall)
             walls.append(best)
             objectives.append(model.solution().objective_krw)
@@ -568,7 +574,6 @@ def part_e() -> None:
     """Issue 17's crossover lever: IPX with crossover (the default, a vertex) against IPX without it
     (an interior point), on each full-year site of the default scenario."""
     import pvcluster.sizing.solve as solve_module
-    from pvcluster.sizing.solve import SiteModel
 
     print("\n(e) crossover: IPX with crossover (default) vs without, the default scenario's full year")
     print(f"    {load()}")
@@ -588,11 +593,8 @@ def part_e() -> None:
         for patch in (False, True):
             solve_module.solver_options = no_crossover if patch else real
             try:
-                t0 = time.perf_counter()
-                model = SiteModel(data, settings)
-                tc, _, _ = model.solve()
-                model.check(tc)
-                walls.append(time.perf_counter() - t0)
+                wall, model = timed_site(data, settings)
+                walls.append(wall)
                 objectives.append(model.solution().objective_krw)
             finally:
                 solve_module.solver_options = real

@@ -276,4 +276,6 @@ def test_fleet_ensemble_on_orientation_classes_matches_every_roof(scenario, weat
     classes = _fleet_ensemble_mwh(w, roofs, system, ["a", "b"])
     every_roof = np.array([[g[i * 3:(i + 1) * 3].sum() / 1000.0 for i in range(2)]
                            for g in (_fleet(y, roofs, system, ["a", "b"]).group_ac_kw.sum(axis=1) for y in w.ensemble)])
-    np.testing.assert_allclose(classes, every_roof, rtol=2e-4)
+    # measured 1.9e-5 on this fleet (2.4e-5 on 10,000 roofs, benchmarks/scaling.py); the years differ by
+    # a few per cent, so 5e-5 is far below what moves a P90
+    np.testing.assert_allclose(classes, every_roof, rtol=5e-5)
