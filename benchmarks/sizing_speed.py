@@ -1,6 +1,6 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
-    python benchmarks/sizing_speed.py [--part a|b|c|d|all] [--site v09] [--land-m2 50000]
+    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|all] [--site v09] [--land-m2 50000]
                                       [--budget-fraction 0.6] [--days 16,12,24] [--repeat N]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
@@ -39,6 +39,15 @@
 (e) Crossover (a lever of issue 17): each full-year site of the default scenario solved with IPX
     and crossover (the default: a vertex, clean sizes) against IPX without crossover (an interior
     point), with the relative difference of the objectives.
+
+(f) PDLP taken to a vertex (issue 17's lever, the default on the hourly year since this part was
+    added: ``solver = "pdlp"``, :func:`pvcluster.sizing.highs.pdlp_vertex`) against IPX with
+    crossover (``solver = "ipm"``, the default before), each full-year site of the default scenario
+    built and solved in this process with the sizing's defaults otherwise (storage pricing, the
+    tax-rate re-solves).
+
+        speed-up  = wall with IPX / wall with PDLP, per site and over all sites
+        rel. diff = |objective PDLP - objective IPX| / |IPX|                    (<= 1e-6)
 
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
@@ -573,11 +582,14 @@ def part_d(repeat: int = 1) -> None:
 def part_e() -> None:
     """Issue 17's crossover lever: IPX with crossover (the default, a vertex) against IPX without it
     (an interior point), on each full-year site of the default scenario."""
+    from dataclasses import replace
+
     import pvcluster.sizing.solve as solve_module
 
     print("\n(e) crossover: IPX with crossover (default) vs without, the default scenario's full year")
     print(f"    {load()}")
     sites, settings = default_full_year_sites()
+    settings = replace(settings, solver="ipm")  # IPX, with and without its crossover
     real = solve_module.solver_options
 
     def no_crossover(*args, **kwargs):
@@ -605,11 +617,39 @@ def part_e() -> None:
     print(f"  {'all sites':<20}{totals[0]:>10.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
 
 
+def part_f(repeat: int = 1) -> None:
+    """Issue 17's PDLP lever: solver = "pdlp" against "ipm" on each full-year site of the default scenario."""
+    from dataclasses import replace
+
+    print("\n(f) PDLP + crossover + simplex (pdlp, the default) vs IPX + crossover (ipm), the default scenario's "
+          "full year")
+    print(f"    {load()}")
+    sites, settings = default_full_year_sites()
+    ipx, pdlp = replace(settings, solver="ipm"), replace(settings, solver="pdlp")
+    print(f"  {'site':<20}{'ipm':>9}{'pdlp':>9}{'speed-up':>10}{'rel. diff':>11}  pdlp's steps")
+    totals = [0.0, 0.0]
+    for name, data in sites.items():
+        walls, objectives, steps = [], [], ""
+        for chosen in (ipx, pdlp):
+            best = None
+            for _ in range(repeat):
+                wall, model = timed_site(data, chosen)
+                best = wall if best is None else min(best, wall)
+            walls.append(best)
+            objectives.append(model.solution().objective_krw)
+            steps = "+".join(getattr(model.solver, "pdlp_steps", [])) if chosen is pdlp else steps
+        totals[0] += walls[0]
+        totals[1] += walls[1]
+        print(f"  {name:<20}{walls[0]:>8.2f}s{walls[1]:>8.2f}s{walls[0] / walls[1]:>9.2f}x"
+              f"{rel(objectives[1], objectives[0]):>11.1e}  {steps} (last solve)")
+    print(f"  {'all sites':<20}{totals[0]:>8.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
+
+
 # ---------------------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -637,6 +677,8 @@ def main() -> None:
         part_d(args.repeat or 1)
     if args.part in ("e", "all"):
         part_e()
+    if args.part in ("f", "all"):
+        part_f(args.repeat or 1)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 

@@ -179,6 +179,29 @@ def test_import_limit_too_small_is_diagnosed():
         solve_site(s, SETTINGS)
 
 
+def test_precheck_bounds_the_self_sufficiency_and_re100_targets():
+    from pvcluster.sizing import least_import_kwh, precheck
+
+    # load 10 kW in 4 steps (40 kWh); PV up to 8 kWp x [2, 2, 0, 0] kW/kWp = 16, 16, 0, 0 kW:
+    # deficits 0, 0, 10, 10 (20 kWh), surplus 6, 6 (12 kWh); a store at round trip 0.81 returns 9.72 kWh:
+    # imports >= 20 - 9.72 = 10.28 kWh, self-sufficiency <= 1 - 10.28 / 40 = 0.743
+    base = dict(load=[10.0] * 4, prices=[1.0] * 4, pv=[2.0, 2.0, 0.0, 0.0], pv_max=8.0,
+                storage_round_trip_efficiency_fraction=0.81)
+    assert least_import_kwh(site(**base)) == pytest.approx(10.28, rel=1e-12)
+    assert least_import_kwh(site(**base, allow_storage=False)) == pytest.approx(20.0, rel=1e-12)
+    with pytest.raises(InfeasibleError, match=r"self_sufficiency_target_fraction = 0.75 cannot be met.*at most 0.743"):
+        precheck({"t": site(**base, self_sufficiency_target_fraction=0.75)})
+    precheck({"t": site(**base, self_sufficiency_target_fraction=0.74)})  # the bound cannot rule it out
+    sol = solve_site(site(**base, self_sufficiency_target_fraction=0.74), SETTINGS)  # and the LP meets it
+    assert sol.hourly["grid_import_kw"].sum() <= 0.26 * 40 + 1e-6
+    with pytest.raises(InfeasibleError):  # the bound is tight here: the LP cannot do better either
+        solve_site(site(**base, self_sufficiency_target_fraction=0.745), SETTINGS)
+    # RE100: 32 kWh of PV at most against 40 kWh of load
+    with pytest.raises(InfeasibleError, match=r"re100 cannot be met.*at most 32 kWh"):
+        precheck({"t": site(**base, re100=True)})
+    precheck({"t": site(**{**base, "pv_max": 10.0}, re100=True)})
+
+
 def test_precheck_counts_storage_losses_and_grid_headroom():
     from pvcluster.sizing import precheck
 
@@ -487,7 +510,7 @@ def test_typical_days_rescaled_to_the_years_energy():
     np.testing.assert_array_equal(scaled.import_price_krw_per_kwh, plain.import_price_krw_per_kwh)
 
 
-def test_auto_solver_is_ipm_on_the_year_and_simplex_on_typical_days():
+def test_auto_solver_is_pdlp_on_the_year_and_simplex_on_typical_days():
     from pvcluster.sizing.solve import SiteModel, first_algorithm
 
     rng = np.random.default_rng(2)
@@ -496,14 +519,84 @@ def test_auto_solver_is_ipm_on_the_year_and_simplex_on_typical_days():
     s = site(load=4 + rng.random(8760), prices=np.full(8760, 100.0), pv=pv, pv_max=10.0)
     grid, idx = typical_days([s.load_kw, pv], 4, peak_profile=s.load_kw)
     small = s.on_grid(grid, idx)
-    assert first_algorithm(s) == "ipm"
+    assert first_algorithm(s) == "pdlp"
     assert first_algorithm(small) == "simplex"
     # "auto" is resolved per site, and an explicit choice is kept
     assert SiteModel(small, SolverSettings()).settings.solver == "simplex"
     assert SiteModel(small, SolverSettings(solver="ipm")).settings.solver == "ipm"
     # the algorithm changes the time, not the optimum
-    costs = [SiteModel(small, SolverSettings(solver=a)).solve()[1] for a in ("auto", "ipm")]
-    assert costs[0] == pytest.approx(costs[1], rel=1e-9)
+    costs = [SiteModel(small, SolverSettings(solver=a)).solve()[1] for a in ("auto", "ipm", "pdlp")]
+    assert costs[0] == pytest.approx(costs[1], rel=1e-9) and costs[2] == pytest.approx(costs[1], rel=1e-9)
+    year = {a: SiteModel(s, SolverSettings(solver=a)) for a in ("auto", "ipm")}
+    cost = {a: model.solve()[1] for a, model in year.items()}
+    assert cost["auto"] == pytest.approx(cost["ipm"], rel=1e-9)
+    assert year["auto"].solver.pdlp_steps == ["pdlp", "crossover", "simplex"]  # no fallback to IPX
+
+
+def _covering_lp(highspy, infeasible: bool = False):
+    """min c'x, A x >= b, 0 <= x <= 5, with a sparse random A, left to the solver (presolve off);
+    ``infeasible``: one row no x can meet."""
+    rng = np.random.default_rng(3)
+    m, n = 60, 120
+    a = rng.random((m, n)) * (rng.random((m, n)) < 0.2)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
+    h.addCols(n, 1 + rng.random(n), np.zeros(n), np.full(n, 5.0), 0, np.zeros(0, np.int32), np.zeros(0, np.int32),
+              np.zeros(0))
+    for i in range(m):
+        idx = np.flatnonzero(a[i])
+        need = 1e3 if infeasible and i == 7 else 1 + rng.random()
+        h.addRow(need, highspy.kHighsInf, len(idx), idx.astype(np.int32), a[i, idx])
+    return h
+
+
+def _ipx_objective(highspy) -> float:
+    ipx = _covering_lp(highspy)
+    ipx.setOptionValue("solver", "ipm")
+    ipx.setOptionValue("run_crossover", "on")
+    ipx.run()
+    return ipx.getInfo().objective_function_value
+
+
+def test_pdlp_vertex_ends_on_the_optimal_vertex_ipx_finds():
+    import highspy
+
+    from pvcluster.sizing.highs import pdlp_vertex
+
+    h, steps = _covering_lp(highspy), []
+    pdlp_vertex(h, steps)
+    assert steps == ["pdlp", "crossover", "simplex"]
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getBasis().valid
+    assert h.getInfo().objective_function_value == pytest.approx(_ipx_objective(highspy), rel=1e-9)
+    assert h.getInfo().max_primal_infeasibility < 1e-9  # a vertex, not PDLP's approximate point
+
+
+def test_pdlp_vertex_falls_back_to_ipx(monkeypatch):
+    import highspy
+
+    from pvcluster.sizing import highs
+
+    monkeypatch.setattr(highs, "PDLP_ITERATIONS", 5)  # PDLP stops at its limit, and HiGHS keeps no point
+    h, steps = _covering_lp(highspy), []
+    highs.pdlp_vertex(h, steps)
+    assert steps == ["pdlp", "ipm"]
+    assert h.getInfo().objective_function_value == pytest.approx(_ipx_objective(highspy), rel=1e-9)
+    monkeypatch.undo()
+    h, steps = _covering_lp(highspy, infeasible=True), []  # PDLP cannot prove infeasibility; IPX does
+    highs.pdlp_vertex(h, steps)
+    assert steps[-1] == "ipm" and h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+
+
+def test_pdlp_is_ipx_on_pyomos_own_interface():
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    from pvcluster.sizing.highs import PDLP, PersistentHighs
+    from pvcluster.sizing.solve import solver_options
+
+    settings = SolverSettings(solver="pdlp")
+    assert solver_options(settings, False, solver=PersistentHighs())["solver"] == PDLP
+    assert solver_options(settings, False, solver=Highs()) == {"random_seed": 0, "solver": "ipm", "run_crossover": "on"}
 
 
 def test_worker_that_dies_at_start_gives_an_error_not_a_hang(tmp_path):

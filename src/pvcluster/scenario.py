@@ -266,9 +266,9 @@ SCENARIO_SCHEMA = Table({
                                         "air-to-water heat pump (0 = no electrified heating)"),
     }, optional=True),
     "sizing": Table({
-        "solver": Field(_S, default="auto", choices=("auto", "ipm", "simplex", "choose"),
-                        doc="HiGHS LP algorithm of each site's first solve; auto: ipm (with crossover) "
-                            "on the hourly year, simplex on typical days"),
+        "solver": Field(_S, default="auto", choices=("auto", "pdlp", "ipm", "simplex", "choose"),
+                        doc="HiGHS LP algorithm of each site's first solve; auto: pdlp (PDLP, crossover "
+                            "and simplex to an optimal vertex) on the hourly year, simplex on typical days"),
         "time_limit_s": Field(_N, default=600.0, unit="s", gt=0),
         "objective": Field(_S, default="annualized_cost", choices=("annualized_cost", "npv"),
                            doc="minimize annualized net cost, or maximize NPV over the analysis years"),

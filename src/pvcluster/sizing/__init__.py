@@ -347,44 +347,103 @@ def pv_upper_bound_kw(s: SiteData) -> tuple[np.ndarray, bool]:
 
 
 def precheck(sites: dict[str, SiteData]) -> None:
-    """Fail before any solve where a bound already proves a site infeasible (InfeasibleError, exit 3).
-
-    With L_t the site's own loads, I the import limit and PV_t the most its PV can give (every
-    segment at its largest size, or the net-metering size cap), net_t = PV_t + I - L_t. Without
-    storage, net_t >= 0 must hold every step. With storage (round trip eta), what the steps short of
-    power need must have been stored from the steps with some to spare: sum_t max(0, -net_t) <=
-    eta sum_t max(0, net_t). Both are necessary for any dispatch; pilot loads are left out (the
-    program may enroll none).
+    """Fail before any solve where a bound already proves a site infeasible (InfeasibleError, exit 3):
+    its loads beyond the grid limit (:func:`_grid_limit_problem`), or a self-sufficiency or RE100
+    target its PV cannot reach (:func:`_target_problems`). Each bound is necessary for any dispatch,
+    so a case it rejects has no solution; a case it passes may still be infeasible (the LP decides).
     """
     messages = []
     for name, s in sites.items():
-        load = np.asarray(s.load_kw, dtype=float)
-        w = np.asarray(s.time.weights, dtype=float)
-        over = np.clip(load - s.import_limit_kw, 0.0, None)
-        if not over.any():
-            continue
-        pv, capped = pv_upper_bound_kw(s)
-        net = pv + s.import_limit_kw - load
-        storage = s.allow_storage and "storage" in s.technologies
-        short_kwh = float(np.sum(w * np.clip(-net, 0.0, None)))
-        spare_kwh = float(np.sum(w * np.clip(net, 0.0, None)))
-        eta = s.storage_round_trip_efficiency_fraction
-        if (short_kwh <= eta * spare_kwh + 1e-6) if storage else short_kwh <= 1e-6:
-            continue
-        worst = int(np.argmin(net))
-        why = (f"all the PV it may build yields {float(np.sum(w * pv)):,.0f} kWh a year"
-               + (f" (net metering caps its PV at net_metering_max_kw = {s.net_metering_max_kw:g} kW)" if capped else ""))
-        how = (f"the steps short of power need {short_kwh:,.0f} kWh, more than storage could hold for them from "
-               f"the {spare_kwh:,.0f} kWh to spare in the other steps at a round trip of {eta:g}" if storage else
-               f"{short_kwh:,.0f} kWh a year cannot be served in the steps PV does not cover (no storage allowed)")
-        messages.append(
-            f"site {name!r} (checked on the year's hours): its loads exceed grid_import_limit_kw = "
+        problem = _grid_limit_problem(name, s)
+        messages += ([problem] if problem else []) + _target_problems(name, s)
+    if messages:
+        raise InfeasibleError("the sizing cannot be feasible: " + "; ".join(messages))
+
+
+def _pv_bound_kw(s: SiteData) -> tuple[np.ndarray, bool]:
+    """:func:`pv_upper_bound_kw`, or no PV where the site's technologies leave PV out."""
+    return pv_upper_bound_kw(s) if "pv" in s.technologies else (np.zeros(s.steps), False)
+
+
+def _grid_limit_problem(name: str, s: SiteData) -> str | None:
+    """With L_t the site's own loads, I the import limit and PV_t the most its PV can give (every
+    segment at its largest size, or the net-metering size cap), net_t = PV_t + I - L_t. Without
+    storage, net_t >= 0 must hold every step. With storage (round trip eta), what the steps short of
+    power need must have been stored from the steps with some to spare: sum_t max(0, -net_t) <=
+    eta sum_t max(0, net_t). Pilot loads are left out (the program may enroll none)."""
+    load = np.asarray(s.load_kw, dtype=float)
+    w = np.asarray(s.time.weights, dtype=float)
+    over = np.clip(load - s.import_limit_kw, 0.0, None)
+    if not over.any():
+        return None
+    pv, capped = _pv_bound_kw(s)
+    net = pv + s.import_limit_kw - load
+    storage = s.allow_storage and "storage" in s.technologies
+    short_kwh = float(np.sum(w * np.clip(-net, 0.0, None)))
+    spare_kwh = float(np.sum(w * np.clip(net, 0.0, None)))
+    eta = s.storage_round_trip_efficiency_fraction
+    if (short_kwh <= eta * spare_kwh + 1e-6) if storage else short_kwh <= 1e-6:
+        return None
+    worst = int(np.argmin(net))
+    why = (f"all the PV it may build yields {float(np.sum(w * pv)):,.0f} kWh a year"
+           + (f" (net metering caps its PV at net_metering_max_kw = {s.net_metering_max_kw:g} kW)" if capped else ""))
+    how = (f"the steps short of power need {short_kwh:,.0f} kWh, more than storage could hold for them from "
+           f"the {spare_kwh:,.0f} kWh to spare in the other steps at a round trip of {eta:g}" if storage else
+           f"{short_kwh:,.0f} kWh a year cannot be served in the steps PV does not cover (no storage allowed)")
+    return (f"site {name!r} (checked on the year's hours): its loads exceed grid_import_limit_kw = "
             f"{s.import_limit_kw:g} kW by up to "
             f"{float(over.max()):,.1f} kW ({float(np.sum(w * over)):,.0f} kWh a year above the limit, step {worst} "
             f"of the year the worst), and {why}: {how}; raise grid_import_limit_kw to at least "
             f"{s.import_limit_kw + float(-net.min()):,.0f} kW or allow more PV and storage")
-    if messages:
-        raise InfeasibleError("the sizing cannot be feasible: " + "; ".join(messages))
+
+
+def least_import_kwh(s: SiteData) -> float:
+    """A lower bound on the energy the site must import in a year to serve its own loads L_t.
+
+    With PV_t the most its PV can give (:func:`pv_upper_bound_kw`), each step's deficit
+    D_t = max(0, L_t - PV_t) and surplus S_t = max(0, PV_t - L_t): PV serves the load first, and
+    storage can serve a deficit only with energy it charged; charged from the grid, that energy was
+    imported, and from PV it is at most sum S_t, of which the round trip eta returns eta sum S_t. So
+    sum_t I_t >= sum_t D_t - eta sum_t S_t (without storage, eta = 0), and >= 0.
+    """
+    load = np.asarray(s.load_kw, dtype=float)
+    w = np.asarray(s.time.weights, dtype=float)
+    pv, _ = _pv_bound_kw(s)
+    deficit = float(np.sum(w * np.clip(load - pv, 0.0, None)))
+    surplus = float(np.sum(w * np.clip(pv - load, 0.0, None)))
+    eta = s.storage_round_trip_efficiency_fraction if s.allow_storage and "storage" in s.technologies else 0.0
+    return max(0.0, deficit - eta * surplus)
+
+
+def _target_problems(name: str, s: SiteData) -> list[str]:
+    """Targets no PV the site may build can reach. Self-sufficiency: the LP's row is
+    sum_t I_t <= (1 - tau) E with E the loads' energy, so tau > 1 - least_import_kwh / E cannot be met
+    (checked without pilot candidates, whose enrollment moves both sides). RE100: sum_t PV_t >= E (+ the
+    enrolled energy) cannot hold when all the PV the site may build yields less than E."""
+    w = np.asarray(s.time.weights, dtype=float)
+    energy_kwh = float(np.sum(w * np.asarray(s.load_kw, dtype=float)))
+    if energy_kwh <= 0:
+        return []
+    problems = []
+    pv, capped = _pv_bound_kw(s)
+    pv_kwh = float(np.sum(w * pv))
+    largest = ("the net-metering cap on its PV" if capped else
+               f"every PV segment at its largest size ({sum(max(g.max_kwp, g.existing_kwp) for g in s.segments):,.1f} kWp)")
+    tau = s.self_sufficiency_target_fraction
+    if tau > 0 and "grid" in s.technologies and not s.pilot:
+        best = 1.0 - least_import_kwh(s) / energy_kwh
+        if tau > best + 1e-6:
+            storage = (f" and storage at a round trip of {s.storage_round_trip_efficiency_fraction:g}"
+                       if s.allow_storage and "storage" in s.technologies else " (no storage allowed)")
+            problems.append(
+                f"site {name!r}: self_sufficiency_target_fraction = {tau:g} cannot be met: with {largest}{storage} "
+                f"at most {best:.3f} is achievable (a bound on the year's hours: {pv_kwh:,.0f} kWh of PV against "
+                f"{energy_kwh:,.0f} kWh of load); relax the target to {max(best, 0.0):.3f} or allow more PV")
+    if s.re100 and "pv" in s.technologies and pv_kwh < energy_kwh * (1 - 1e-9):
+        problems.append(
+            f"site {name!r}: re100 cannot be met: with {largest} its PV yields at most {pv_kwh:,.0f} kWh a year, "
+            f"less than the {energy_kwh:,.0f} kWh its loads use; set re100 = false or allow more PV")
+    return problems
 
 
 def pilot_margin(s: SiteData, sol: SiteSolution) -> dict:

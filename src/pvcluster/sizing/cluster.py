@@ -502,7 +502,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
         solver = solver_interface()
     integer = has_integers(m)
     t1 = time.perf_counter()
-    res = solver.solve(m, solver_options=solver_options(settings, integer), time_limit=settings.time_limit_s,
+    res = solver.solve(m, solver_options=solver_options(settings, integer, solver=solver), time_limit=settings.time_limit_s,
                        load_solutions=False, raise_exception_on_nonoptimal_result=False)
     if models is not None:
         # the structure never changes between the cases that share it: check only values from now on
@@ -536,7 +536,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
 def _diagnose_cluster(sites, budget_krw, settings) -> str:
     m = build_cluster_model(sites, budget_krw, objective=settings.objective, elastic=True)
     solver = solver_interface()
-    res = solver.solve(m, solver_options=solver_options(settings, has_integers(m)), time_limit=settings.time_limit_s,
+    res = solver.solve(m, solver_options=solver_options(settings, has_integers(m), solver=solver), time_limit=settings.time_limit_s,
                        load_solutions=False, raise_exception_on_nonoptimal_result=False)
     if res.termination_condition not in _OPTIMAL:
         return f"the elastic re-solve also failed ({res.termination_condition.name})"

@@ -34,7 +34,7 @@ _INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.local
 
 @dataclass(frozen=True)
 class SolverSettings:
-    solver: str = "auto"  # LP algorithm of the first solve: auto, ipm, simplex or choose
+    solver: str = "auto"  # LP algorithm of the first solve: auto, pdlp, ipm, simplex or choose
     time_limit_s: float = 600.0
     mip_gap_fraction: float = 1e-6
     objective: str = "annualized_cost"
@@ -69,15 +69,24 @@ def has_integers(m: pyo.Block) -> bool:
 
 
 def solver_options(settings: SolverSettings, integer: bool, algorithm: str | None = None,
-                   simplex_strategy: int | None = None) -> dict:
+                   simplex_strategy: int | None = None, solver=None) -> dict:
+    """HiGHS's options for a solve through ``solver`` (the interface): ``algorithm`` (else
+    ``settings.solver``) ``pdlp`` is :func:`pvcluster.sizing.highs.pdlp_vertex` where the interface
+    is pvcluster's own, and IPX with crossover on Pyomo's."""
+    from pvcluster.sizing.highs import PDLP, PersistentHighs
+
     # HiGHS fixes its thread pool at the first solve in a process, so "threads" is left alone;
-    # IPX, the serial dual simplex and HiGHS's MIP search are deterministic, which keeps
+    # IPX, PDLP, the serial dual simplex and HiGHS's MIP search are deterministic, which keeps
     # summary.json reproducible.
     options = {"random_seed": 0}
     if integer:
         options["mip_rel_gap"] = settings.mip_gap_fraction
     else:
         options["solver"] = algorithm or settings.solver
+        if options["solver"] == "auto":  # a model of several sites (the monolithic reference): HiGHS's choice
+            options["solver"] = "choose"
+        if options["solver"] == "pdlp":
+            options["solver"] = PDLP if isinstance(solver, PersistentHighs) else "ipm"
         if simplex_strategy is not None and options["solver"] == "simplex":
             options["simplex_strategy"] = simplex_strategy
         if options["solver"] == "ipm":
@@ -88,13 +97,14 @@ def solver_options(settings: SolverSettings, integer: bool, algorithm: str | Non
 def first_algorithm(s: SiteData) -> str:
     """HiGHS's algorithm for a site's first solve when ``solver = "auto"``.
 
-    IPX (with crossover) on the hourly year: on the default scenario it sized green_village in
-    7.8 s against 9.2 s for the dual simplex, the industrial complex in 3.9 s against 7.6 s. The
-    dual simplex on typical days: on the default
+    PDLP taken to a vertex (:func:`pvcluster.sizing.highs.pdlp_vertex`) on the hourly year: on the
+    default scenario it sized green_village in 4.1 s against 12.7 s for IPX with crossover and
+    18.7 s for the dual simplex, the industrial complex in 1.2 s against 11.3 s for IPX
+    (``benchmarks/sizing_speed.py --part f``). The dual simplex on typical days: on the default
     scenario's 24 typical days (4,552-7,193 rows) it took 0.15-0.27 s per site against
     0.23-0.38 s for IPX, and the sizing stage 1.38 s against 1.84 s.
     """
-    return "ipm" if s.time.is_full_year else "simplex"
+    return "pdlp" if s.time.is_full_year else "simplex"
 
 
 class SiteModel:
@@ -192,7 +202,7 @@ class SiteModel:
         algorithm = "simplex" if self.solves and not self.cold else None
         self.cold = False
         t0 = time.perf_counter()
-        res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy),
+        res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy, self.solver),
                                 time_limit=self.settings.time_limit_s, load_solutions=False,
                                 raise_exception_on_nonoptimal_result=False)
         self.solve_s += time.perf_counter() - t0
@@ -227,7 +237,7 @@ class SiteModel:
         algorithm = "simplex" if self.storage_certified else None  # warm start after the first
         t0 = time.perf_counter()
         try:
-            res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy),
+            res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy, self.solver),
                                     time_limit=self.settings.time_limit_s, load_solutions=False,
                                     raise_exception_on_nonoptimal_result=False)
             certified = res.termination_condition in _OPTIMAL and self._storage_cannot_pay(highspy, sp)
@@ -281,7 +291,7 @@ class SiteModel:
         q = highspy.Highs()
         q.setOptionValue("output_flag", False)
         q.setOptionValue("solver", "simplex")
-        q.setOptionValue("simplex_strategy", 4)
+        q.setOptionValue("simplex_strategy", 1)  # dual: 0.15-0.33 s on the default sites against 0.38-5.6 s for primal
         q.addCols(len(cols), reduced, np.zeros(len(cols)), np.full(len(cols), highspy.kHighsInf), 0,
                   np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
         q.addRows(len(rows), row_lower, row_upper, own.nnz,
