@@ -244,8 +244,8 @@ def test_ad_hoc_temporary_holidays_are_ordinary_days_for_kepco():
     assert cal.band.tolist() == [2, 0]
 
 
-def test_bills_by_year_are_memoized_by_content(typical_results):
-    # the cases of a fixed-design study that change prices, not tariffs or energy, bill the same years
+def test_settled_years_are_memoized_by_content(typical_results):
+    # the cases of a fixed-design study that change prices, not tariffs or energy, settle the same years
     from dataclasses import replace
 
     from pvcluster.finance import pv_project
@@ -258,13 +258,17 @@ def test_bills_by_year_are_memoized_by_content(typical_results):
     meters = pv_project.priced_meters(r.scenario, site.grid.meters)
     factors = 0.995 ** np.arange(3)
     pv_project._BILLS.clear()
-    a = pv_project.bills_by_year(meters, site.dispatch, site.baseline, factors, calendar, rules)
-    b = pv_project.bills_by_year(meters, site.dispatch, site.baseline, factors.copy(), calendar, rules)
+    a = pv_project.settle_years(meters, site.dispatch, site.baseline, factors, calendar, rules)
+    b = pv_project.settle_years(meters, site.dispatch, site.baseline, factors.copy(), calendar, rules)
     assert b is a and len(pv_project._BILLS) == 1  # equal content: taken back
-    for k, f in enumerate(factors):  # each year as the market bills it
-        bill = pv_project.site_bills_krw(meters, pv_project.scale_pv(site.dispatch, f), calendar, rules)
-        assert a[0][k] == pytest.approx(bill, rel=1e-12)
+    for k, f in enumerate(factors):  # each year as the market bills it, and its exports and energy
+        project, base = pv_project.scale_pv(site.dispatch, f), pv_project.scale_pv(site.baseline, f)
+        assert a.bills_krw[k] == pytest.approx(pv_project.site_bills_krw(meters, project, calendar, rules), rel=1e-12)
+        assert a.baseline_bills_krw[k] == pytest.approx(pv_project.site_bills_krw(meters, base, calendar, rules),
+                                                        rel=1e-12)
+        np.testing.assert_array_equal(a.added_export_kw[k], project.export_kw - base.export_kw)
+        assert a.pv_kwh[k] == pytest.approx(project.pv_kw.sum(), rel=1e-12)
     dearer = {n: (replace(m, tariff=replace(m.tariff, block_basic_krw_per_month=tuple(2 * v for v in m.tariff.block_basic_krw_per_month)))
                   if m is not None and m.tariff.kind == "blocks" else m) for n, m in meters.items()}
-    c = pv_project.bills_by_year(dearer, site.dispatch, site.baseline, factors, calendar, rules)
-    assert len(pv_project._BILLS) == 2 and np.all(c[1] > a[1])  # another tariff: billed again
+    c = pv_project.settle_years(dearer, site.dispatch, site.baseline, factors, calendar, rules)
+    assert len(pv_project._BILLS) == 2 and np.all(c.baseline_bills_krw > a.baseline_bills_krw)  # billed again

@@ -599,6 +599,23 @@ def test_pdlp_is_ipx_on_pyomos_own_interface():
     assert solver_options(settings, False, solver=Highs()) == {"random_seed": 0, "solver": "ipm", "run_crossover": "on"}
 
 
+def test_prestarted_workers_are_taken_by_the_sizing_and_the_rest_stopped():
+    import multiprocessing as mp
+
+    from pvcluster.sizing import cluster
+
+    sites = list(_two_sites(n_days=2).values())
+    with cluster.prestarted_workers(3):
+        started = [proc for _, proc in cluster._SPARE]
+        assert len(started) == 3 and all(p.is_alive() for p in started)
+        both = cluster.solve_decomposed(sites, 0.0, SETTINGS, processes=2)
+        assert len(cluster._SPARE) == 1  # the sizing took two of them
+        alone = cluster.solve_decomposed(sites, 0.0, SETTINGS, processes=1)
+    assert both.objective_krw == pytest.approx(alone.objective_krw, rel=1e-9)
+    assert cluster._SPARE == [] and not any(p.is_alive() for p in started)  # none outlives the block
+    assert not [p for p in mp.active_children() if p in started]
+
+
 def test_worker_that_dies_at_start_gives_an_error_not_a_hang(tmp_path):
     # A script without a main guard re-runs itself in each spawned worker, which then fails
     # before reading its sites. With a year of data in the Process arguments start() used to

@@ -145,17 +145,22 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
         progress(f"      {name} done in {timings[name]:.2f} s")
         return result
 
-    weather = stage("weather", build_weather, scenario)
-    for note in weather.notes:
-        progress(f"      note: {note}")
-    # Checks that need no solved model run before the expensive parts: the demand (cheap) and the
-    # meters' contracts, then the first year's generation and the sizing's bounds (loads against grid
-    # limits), and only then the weather ensemble's P-values and the sizing.
-    demand = stage("demand", build_demand, scenario, weather)
-    check_meters_or_raise(scenario, demand)  # a contract that does not fit its tariff class fails here, not later
-    generation = stage("generation", _generation_checked, scenario, weather, demand)
-    sizing = stage("sizing", build_sizing, scenario, generation, demand,
-                   progress=lambda m: progress(f"      {m}"))
+    from pvcluster.sizing.cluster import prestarted_workers
+
+    # a full year sized on worker processes: they start now and import while the first stages run
+    z = scenario.sizing
+    with prestarted_workers(z.processes if z.periods == "full" and z.processes > 1 else 0):
+        weather = stage("weather", build_weather, scenario)
+        for note in weather.notes:
+            progress(f"      note: {note}")
+        # Checks that need no solved model run before the expensive parts: the demand (cheap) and the
+        # meters' contracts, then the first year's generation and the sizing's bounds (loads against grid
+        # limits), and only then the weather ensemble's P-values and the sizing.
+        demand = stage("demand", build_demand, scenario, weather)
+        check_meters_or_raise(scenario, demand)  # a contract that does not fit its tariff class fails here
+        generation = stage("generation", _generation_checked, scenario, weather, demand)
+        sizing = stage("sizing", build_sizing, scenario, generation, demand,
+                       progress=lambda m: progress(f"      {m}"))
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)
     table = pd.DataFrame()
     if sensitivity:

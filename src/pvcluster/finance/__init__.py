@@ -97,7 +97,7 @@ def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, p
 
 def build_finance(scenario, generation, demand=None, sizing=None, projects: set[str] | None = None,
                   given_debt: dict[str, tuple[float, tuple[float, ...]]] | None = None,
-                  polysilicon_details: bool = True) -> Finance:
+                  polysilicon_details: bool = True, jobs: bool = True) -> Finance:
     """Every project of the scenario priced, the portfolio, jobs, polysilicon plant and fund.
 
     ``projects``: evaluate only these (a study's outputs may need a few; ``"fund"`` for the fund, whose
@@ -105,7 +105,9 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
     scheduled service by tenor year), loans already closed that these projects' cash flows are tested
     against instead of sizing their own (a fixed-design study). ``polysilicon_details=False``: the plant's
     chosen price scenario only, without its electricity-price curve and break-even prices (a study
-    whose outputs do not name them)."""
+    whose outputs do not name them). ``jobs=False``: no project's jobs (its portfolio entry has
+    ``jobs = None``; a study whose outputs name no jobs)."""
+    with_jobs = jobs
 
     def want(name: str) -> bool:
         return projects is None or name in projects
@@ -137,7 +139,7 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
                 "p50_debt_nominal_krw": p50.debt_krw, "p50_min_dscr": p50.min_dscr,
                 "p50_equity_irr_fraction": p50.equity_irr_fraction, "p50_equity_npv_krw": p50.equity_npv_krw}
         level, function = places.get(project.name, default_place)
-        jobs = _jobs_for(scenario, project.name, project, result, **jobs_kw)
+        jobs = _jobs_for(scenario, project.name, project, result, **jobs_kw) if with_jobs else None
         portfolio.append(PortfolioEntry(project.name, level, function, kind, result, jobs, project.capex_krw,
                                         notes.get(project.name, "")))
 
@@ -188,7 +190,7 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
             project, result, manufacturing = poly.project, poly.result, poly.manufacturing
             inputs[project.name], results[project.name] = project, result
             level, function = places.get(project.name, DEFAULT_PLACE["polysilicon"])
-            jobs = _jobs_for(scenario, project.name, project, result, manufacturing=manufacturing)
+            jobs = _jobs_for(scenario, project.name, project, result, manufacturing=manufacturing) if with_jobs else None
             portfolio.append(PortfolioEntry(project.name, level, function, "polysilicon", result, jobs,
                                             project.capex_krw))
 

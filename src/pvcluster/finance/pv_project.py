@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -199,17 +199,29 @@ def site_bills_krw(meters: dict, dispatch, calendar, rules) -> float:
     return total
 
 
-#: bills by operating year already computed in this process, by a hash of everything they come from
-#: (meters with their tariffs, both dispatches, the PV factors, the calendar and the rules): the cases
-#: of a fixed-design study that change prices or costs, not tariffs or energy, bill the same years
+#: operating years already settled in this process, by a hash of everything they come from (meters
+#: with their tariffs, both dispatches, the PV factors, the calendar and the rules): the cases of a
+#: fixed-design study that change prices or costs, not tariffs or energy, settle the same years
 _BILLS: OrderedDict = OrderedDict()
 _BILLS_LOCK = threading.Lock()
-BILLS_KEPT = 64
+BILLS_KEPT = 32  # an entry holds a year of added export for each operating year (1.75 MB for 25 years)
 
 
-def bills_by_year(meters: dict, project, baseline, factors: np.ndarray, calendar, rules) -> tuple[np.ndarray, np.ndarray]:
-    """The site's bills of each operating year (PV output x ``factors[k]``), with what sizing built and
-    without it: (project, baseline) arrays. Memoized by content (see ``_BILLS``)."""
+@dataclass(frozen=True)
+class SettledYears:
+    """A site's operating years k with its PV output x ``factors[k]`` (:func:`scale_pv`), what its
+    bills, exports and energy do not owe to prices: the site's bills with what sizing built and
+    without it (KRW, at the tariffs' rates), the export each hour adds over the baseline (kW, a row
+    a year) and the PV energy (kWh)."""
+
+    bills_krw: np.ndarray
+    baseline_bills_krw: np.ndarray
+    added_export_kw: np.ndarray
+    pv_kwh: np.ndarray
+
+
+def settle_years(meters: dict, project, baseline, factors: np.ndarray, calendar, rules) -> SettledYears:
+    """Every operating year of a site settled (:class:`SettledYears`). Memoized by content (``_BILLS``)."""
     import hashlib
     import pickle
 
@@ -220,9 +232,17 @@ def bills_by_year(meters: dict, project, baseline, factors: np.ndarray, calendar
         if hit is not None:
             _BILLS.move_to_end(key)
             return hit
-    with_pv = np.array([site_bills_krw(meters, scale_pv(project, f), calendar, rules) for f in factors])
-    without = np.array([site_bills_krw(meters, scale_pv(baseline, f), calendar, rules) for f in factors])
-    out = (with_pv, without)
+    bills, baseline_bills, added, pv_kwh = [], [], [], []
+    for f in factors:
+        project_k, base_k = scale_pv(project, f), scale_pv(baseline, f)
+        if meters:
+            bills.append(site_bills_krw(meters, project_k, calendar, rules))
+            baseline_bills.append(site_bills_krw(meters, base_k, calendar, rules))
+        added.append(project_k.export_kw - base_k.export_kw)
+        pv_kwh.append(float(project_k.pv_kw.sum()))
+    n = len(factors)
+    out = SettledYears(np.array(bills) if meters else np.zeros(n), np.array(baseline_bills) if meters else np.zeros(n),
+                       np.array(added).reshape(n, -1), np.array(pv_kwh))
     with _BILLS_LOCK:
         _BILLS[key] = out
         while len(_BILLS) > BILLS_KEPT:
@@ -280,30 +300,21 @@ def site_project(scenario, name: str, site, data, index, calendar=None, debt_ene
     exports_earn = data.export_kind != "net_metering"
     new_share = site.pv.new_capacity_kwp / max(site.pv.capacity_kwp, 1e-9)
 
-    bills = {}
+    def revenue_by_year(factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(bill savings, export revenue, new PV's kWh) of every operating year with the PV output x factor."""
+        years = settle_years(meters, site.dispatch, site.baseline, degradation * factor, calendar, rules)
+        saved = (years.baseline_bills_krw - years.bills_krw) * retail if meters else np.zeros(n)
+        exported = (years.added_export_kw @ smp * smp_path + years.added_export_kw.sum(axis=1) * rec_krw_per_kwh
+                    * rec_path) if exports_earn else np.zeros(n)
+        return saved, exported, years.pv_kwh * new_share
 
-    def year_revenue(k: int, factor: float) -> tuple[float, float, float]:
-        """(bill savings, export revenue, PV kWh) of operating year k with the PV output x factor."""
-        project_k = scale_pv(site.dispatch, degradation[k] * factor)
-        base_k = scale_pv(site.baseline, degradation[k] * factor)
-        saved = exported = 0.0
-        if meters:
-            if factor not in bills:
-                bills[factor] = bills_by_year(meters, site.dispatch, site.baseline, degradation * factor, calendar,
-                                              rules)
-            saved = (bills[factor][1][k] - bills[factor][0][k]) * retail[k]
-        if exports_earn:
-            dx = project_k.export_kw - base_k.export_kw
-            exported = float(dx @ smp) * smp_path[k] + float(dx.sum()) * rec_krw_per_kwh * rec_path[k]
-        return saved, exported, float(project_k.pv_kw.sum()) * new_share
-
-    savings, export, pv_energy = (np.array(x) for x in zip(*(year_revenue(k, 1.0) for k in range(n))))
+    savings, export, pv_energy = revenue_by_year(1.0)
     revenue = {"grid_savings": savings, "export": export}
     if enrolled:
         revenue["pilot"] = np.full(n, scenario.pilot.tariff_krw_per_kwh * site.pilot.energy_kwh)
     debt = debt_terms(scenario)
     if debt is not None and debt.sizing == "dscr" and debt_energy_fraction != 1.0:
-        case = list(zip(*(year_revenue(k, debt_energy_fraction) for k in range(n))))
-        debt = replace(debt, sizing_revenue_krw={"grid_savings": np.array(case[0]), "export": np.array(case[1])})
+        case = revenue_by_year(debt_energy_fraction)
+        debt = replace(debt, sizing_revenue_krw={"grid_savings": case[0], "export": case[1]})
     return Project(name=f"{name}_pv", capex_krw=capex, energy_kwh=pv_energy, revenue_krw=revenue,
                    opex_krw=add_streams(*streams), debt=debt, **common_terms(scenario))

@@ -279,12 +279,27 @@ def cluster_times(sizing) -> dict[str, Any]:
 
 
 
-def finance_summary(finance) -> dict:
-    """``finance.<project>`` metrics, then the portfolio roll-ups, jobs, polysilicon and fund."""
+def finance_summary(finance, keys: tuple[str, ...] | None = None) -> dict:
+    """``finance.<project>`` metrics, then the portfolio roll-ups, jobs, polysilicon and fund.
+
+    ``keys``: summary keys (``finance.<section>...``) a caller will read (a study's outputs); the sections
+    no key names are left out (the roll-ups by level and function, jobs, polysilicon, fund: a study's
+    case spent half its finance time on them). None: everything, as ``summary.json`` has it."""
     from pvcluster.finance import portfolio as pf
+
+    named = None if keys is None else {k.split(".")[1] for k in keys if k.startswith("finance.") and "." in k}
+
+    def wanted(section: str, prefix: str | None = None) -> bool:
+        if named is None:
+            return True
+        if prefix is not None:
+            return any(k.startswith(prefix) for k in keys)
+        return section in named
 
     fin: dict = {}
     for e in finance.portfolio:
+        if not wanted(e.name):
+            continue
         p, r = finance.inputs[e.name], e.result
         t = r.table
         first = t[t["operating_year"] == 1]
@@ -317,16 +332,15 @@ def finance_summary(finance) -> dict:
     }
     if finance.plant_basis:
         fin["energy_station_basis"] = {**finance.plant_basis, **finance.plant_history}
-    by_level = pf.roll_up(finance.portfolio, "level")
-    by_function = pf.roll_up(finance.portfolio, "function")
-    fin["portfolio"] = {
-        "by_level": {k: {c: (v if isinstance(v, str) else float(v)) for c, v in row.items()}
-                     for k, row in by_level.iterrows()},
-        "by_function": {k: {c: (v if isinstance(v, str) else float(v)) for c, v in row.items()}
-                        for k, row in by_function.iterrows()},
-        "total_capex_krw": float(sum(e.capex_krw for e in finance.portfolio)),
-        "total_npv_krw": float(sum(e.result.npv_krw for e in finance.portfolio)),
-    }
+    fin["portfolio"] = {}
+    for by in ("level", "function"):
+        if wanted("portfolio", f"finance.portfolio.by_{by}"):
+            fin["portfolio"][f"by_{by}"] = {k: {c: (v if isinstance(v, str) else float(v)) for c, v in row.items()}
+                                            for k, row in pf.roll_up(finance.portfolio, by).iterrows()}
+    fin["portfolio"]["total_capex_krw"] = float(sum(e.capex_krw for e in finance.portfolio))
+    fin["portfolio"]["total_npv_krw"] = float(sum(e.result.npv_krw for e in finance.portfolio))
+    if not wanted("jobs"):
+        return _finance_tail(fin, finance, wanted)
     jobs = pf.jobs_by_year(finance.portfolio)
     totals: dict = {}
     for e in finance.portfolio:
@@ -341,9 +355,13 @@ def finance_summary(finance) -> dict:
         "by_level_job_years": {k: float(v) for k, v in pf.jobs_by_year(finance.portfolio, "level").sum().items()},
         "by_function_job_years": {k: float(v) for k, v in pf.jobs_by_year(finance.portfolio, "function").sum().items()},
     }
-    if finance.polysilicon is not None:
+    return _finance_tail(fin, finance, wanted)
+
+
+def _finance_tail(fin: dict, finance, wanted) -> dict:
+    if finance.polysilicon is not None and wanted("polysilicon"):
         fin["polysilicon"] = finance.polysilicon.summary
-    if finance.fund is not None:
+    if finance.fund is not None and wanted("fund"):
         fin["fund"] = finance.fund.to_summary()
     return fin
 

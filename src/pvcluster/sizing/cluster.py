@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -253,6 +255,69 @@ def _worker(conn, parent_pid: int | None = None):
             conn.send(("error", repr(exc)))
 
 
+def _spawn_worker():
+    """A new worker process running :func:`_worker`, and the parent's end of its pipe."""
+    ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
+    # The sites go through the pipe, not the Process arguments: spawn writes the arguments
+    # into a pipe it also holds open itself, so when a child dies before reading them (a
+    # script without a main guard re-runs itself in the child) a year of site data does not
+    # fit the pipe and start() blocks for ever. Here the parent drops its copy of the child's
+    # end, so a dead child shows up as a broken pipe or in _receive.
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_worker, args=(child, os.getpid()), daemon=True)
+    proc.start()
+    child.close()
+    return parent, proc
+
+
+def _stop_worker(conn, proc) -> None:
+    try:
+        conn.send(("stop", ()))
+    except (BrokenPipeError, OSError):
+        pass
+    proc.join(timeout=10)
+    if proc.is_alive():
+        proc.terminate()
+
+
+_SPARE: list = []  # (connection, process) of workers started ahead by prestarted_workers, not yet taken
+_SPARE_LOCK = threading.Lock()
+
+
+@contextmanager
+def prestarted_workers(n: int):
+    """Start ``n`` sizing worker processes now, for the next sizing in this process to take.
+
+    A spawned worker spends about 1.5 s importing Python, numpy and Pyomo before it can build a
+    model; started when a run begins, it does so while the weather, demand and generation stages run
+    in this process (which use one core), not at the start of the sizing. Workers no sizing took are
+    stopped on leaving the block, so nothing outlives the run."""
+    started = [_spawn_worker() for _ in range(max(0, n))]
+    with _SPARE_LOCK:
+        _SPARE.extend(started)
+    try:
+        yield
+    finally:
+        with _SPARE_LOCK:
+            left = [w for w in started if w in _SPARE]
+            for w in left:
+                _SPARE.remove(w)
+        for conn, proc in left:
+            _stop_worker(conn, proc)
+
+
+def _take_worker():
+    """A live worker started ahead (:func:`prestarted_workers`), else a new one."""
+    while True:
+        with _SPARE_LOCK:
+            spare = _SPARE.pop(0) if _SPARE else None
+        if spare is None:
+            return _spawn_worker()
+        if spare[1].is_alive():
+            return spare
+        _stop_worker(*spare)
+
+
 def _weight(s: SiteData, settings: SolverSettings) -> float:
     """A rough guess of a site's solve time: its steps, times its meters and PV segments (rows of
     the balance and billing), times its pilot candidates when branch and bound decides them."""
@@ -277,17 +342,8 @@ class _Pool:
         if processes == 1:
             self.local = _Sites(self.order, settings, cache, one_at_a_time)
             return
-        ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
-        # The sites go through the pipe, not the Process arguments: spawn writes the arguments
-        # into a pipe it also holds open itself, so when a child dies before reading them (a
-        # script without a main guard re-runs itself in the child) a year of site data does not
-        # fit the pipe and start() blocks for ever. Here the parent drops its copy of the child's
-        # end, so a dead child shows up as a broken pipe or in _receive.
         for _ in range(processes):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, os.getpid()), daemon=True)
-            proc.start()
-            child.close()
+            parent, proc = _take_worker()
             self.conns.append(parent)
             self.procs.append(proc)
         for c in self.conns:
@@ -359,15 +415,18 @@ class _Pool:
         return out
 
     def close(self) -> None:
+        """Stop the workers. Their results are in; a worker that stops tears its models down (0.4 s
+        for a full-year site), which the sizing need not wait for: after a short grace it is ended."""
         for c in self.conns:
             try:
                 c.send(("stop", ()))
             except (BrokenPipeError, OSError):
                 pass
         for p in self.procs:
-            p.join(timeout=10)
+            p.join(timeout=0.05)
             if p.is_alive():
                 p.terminate()
+                p.join(timeout=5)
 
 
 # ---------------------------------------------------------------------------------------------

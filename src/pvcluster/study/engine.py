@@ -420,7 +420,8 @@ def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_y
         sizing = base.sizing if reached > STAGES.index("sizing") else \
             build_sizing(scenario, generation, demand, models=base.site_models() if REUSE_MODELS else None)
     finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base), given_debt=given_debt,
-                            polysilicon_details=any(k.startswith("finance.polysilicon.") for k in base.output_keys))
+                            polysilicon_details=any(k.startswith("finance.polysilicon.") for k in base.output_keys),
+                            jobs=any("job" in k for k in base.output_keys))
     return extract(base.output_keys, scenario, sizing, finance, weather, generation, demand)
 
 
@@ -510,7 +511,7 @@ def extract(keys: tuple[str, ...], scenario, sizing, finance, weather, generatio
     if sections <= {"finance", "sizing"}:
         summary = {}
         if "finance" in sections:
-            summary["finance"] = finance_summary(finance)
+            summary["finance"] = finance_summary(finance, keys)
         if "sizing" in sections:
             summary["sizing"] = sizing_summary(scenario, sizing)
         summary = round_floats(summary)
