@@ -132,3 +132,26 @@ def test_debt_sized_on_p90_energy_is_smaller_and_uses_the_ensembles_p90(chain, g
         checked += 1
     assert checked >= 2 and smaller
     assert sum(r.debt_krw for r in p90.projects.values()) < sum(r.debt_krw for r in p50.projects.values())
+
+
+def test_npv_objective_follows_the_tax_rate_it_iterates_to(chain, demand):
+    # objective "npv" scales the yearly terms by (1 - tau) A, a parameter the tax-rate iteration moves:
+    # the iterated model must equal a model built at the final rate from the start
+    from dataclasses import replace
+
+    from pvcluster.sizing import grid_for, sites_on_grid
+    from pvcluster.sizing.solve import SiteModel, SolverSettings
+
+    scenario, sizing, _ = chain
+    full = {"industrial_complex": sizing.site_inputs["industrial_complex"]}
+    grid, hours = grid_for(scenario, full, demand.hourly_kw.index.month.to_numpy())
+    data = sites_on_grid(full, grid, hours)["industrial_complex"]
+    assert data.tax is not None
+    settings = SolverSettings(objective="npv")
+    iterated = SiteModel(data, settings)
+    _, cost, _ = iterated.solve()
+    rate = iterated.data.annualization.tax_rate_fraction
+    assert iterated.solves >= 2 and rate != pytest.approx(data.annualization.tax_rate_fraction)  # it moved
+    fixed = replace(data, tax=None, annualization=replace(data.annualization, tax_rate_fraction=rate))
+    _, direct, _ = SiteModel(fixed, settings).solve()
+    assert cost == pytest.approx(direct, rel=1e-9)

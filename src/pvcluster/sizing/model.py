@@ -160,9 +160,15 @@ def build_site_block(m: pyo.Block, s: SiteData, *, elastic: bool = False, object
         m.charge_from_pv = pyo.Constraint(m.T, rule=lambda m, t: storage_block.charge_kw[t]
                                           <= m.pv.net_kw[t] - (cur.curtailed_kw[t] if cur is not None else 0.0))
     m.capex_factor = pyo.Param(initialize=cost_factors(s, objective)[0], mutable=True)
-    m.annual_scale = pyo.Param(initialize=cost_factors(s, objective)[1], mutable=True)
-    cost = m.capex_factor * pyo.quicksum(b.capex_krw for b in blocks) \
-        + m.annual_scale * pyo.quicksum(b.annual_krw for b in blocks)
+    annual = pyo.quicksum(b.annual_krw for b in blocks)
+    if objective == "npv":  # (1 - tau) A: the tax rate moves it
+        m.annual_scale = pyo.Param(initialize=cost_factors(s, objective)[1], mutable=True)
+        annual = m.annual_scale * annual
+    # For the annualized cost the yearly terms' factor is 1 whatever the tax rate: no parameter, so the
+    # objective's yearly terms (a coefficient per hour and meter) are plain numbers to Pyomo, which then
+    # neither builds nor re-evaluates a mutable coefficient for each (1.7 s of the industrial complex's
+    # sizing, its tax-rate re-solve included).
+    cost = m.capex_factor * pyo.quicksum(b.capex_krw for b in blocks) + annual
     if elastic:
         cost = cost + ELASTIC_PENALTY_KRW_PER_KWH * (
             10.0 * pyo.quicksum(float(w[t]) * m.unserved_kw[t] for t in m.T)

@@ -339,7 +339,8 @@ class SiteModel:
         self.data = replace(self.data, annualization=replace(self.data.annualization, tax_rate_fraction=rate))
         f_capex, scale = cost_factors(self.data, self.settings.objective)
         self.model.capex_factor.set_value(f_capex)
-        self.model.annual_scale.set_value(scale)
+        if hasattr(self.model, "annual_scale"):  # objective "npv" only (1 for the annualized cost)
+            self.model.annual_scale.set_value(scale)
 
     def taxable_income_krw(self) -> float:
         """The project's taxable income in a year of the solved dispatch: bills saved, exports and pilot
