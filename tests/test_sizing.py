@@ -200,6 +200,19 @@ def test_precheck_bounds_the_self_sufficiency_and_re100_targets():
     with pytest.raises(InfeasibleError, match=r"re100 cannot be met.*at most 32 kWh"):
         precheck({"t": site(**base, re100=True)})
     precheck({"t": site(**{**base, "pv_max": 10.0}, re100=True)})
+    # targets only where the full-year LP enforces them: not on a site left unsized, nor on typical days
+    precheck({"t": site(**base, self_sufficiency_target_fraction=0.75, re100=True)}, targets=set())
+
+
+def test_targets_are_checked_on_the_sites_the_full_year_sizes():
+    from pvcluster.scenario import load_scenario
+    from pvcluster.sizing import sized_on_the_year
+
+    sites = {"nammyeon": None, "green_village": None, "county": None}
+    year = load_scenario(overrides=["villages.0.size=false"])
+    assert sized_on_the_year(year, sites) == {"green_village", "county"}  # villages.0 is nammyeon, not sized
+    days = load_scenario(overrides=["sizing.periods=typical_days"])
+    assert sized_on_the_year(days, sites) == set()
 
 
 def test_precheck_counts_storage_losses_and_grid_headroom():
@@ -568,8 +581,10 @@ def test_pdlp_vertex_ends_on_the_optimal_vertex_ipx_finds():
     from pvcluster.sizing.highs import pdlp_vertex
 
     h, steps = _covering_lp(highspy), []
+    h.setOptionValue("simplex_strategy", 4)  # a primal re-solve's setting: the last step is dual all the same
     pdlp_vertex(h, steps)
     assert steps == ["pdlp", "crossover", "simplex"]
+    assert h.getOptionValue("simplex_strategy")[1] == 4  # and the setting is given back
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getBasis().valid
     assert h.getInfo().objective_function_value == pytest.approx(_ipx_objective(highspy), rel=1e-9)
     assert h.getInfo().max_primal_infeasibility < 1e-9  # a vertex, not PDLP's approximate point

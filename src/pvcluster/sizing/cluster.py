@@ -302,8 +302,11 @@ def prestarted_workers(n: int):
             left = [w for w in started if w in _SPARE]
             for w in left:
                 _SPARE.remove(w)
-        for conn, proc in left:
-            _stop_worker(conn, proc)
+        for conn, proc in left:  # they hold nothing: ended at once (a run that fails early does not wait)
+            proc.terminate()
+            conn.close()
+        for _, proc in left:
+            proc.join(timeout=5)
 
 
 def _take_worker():

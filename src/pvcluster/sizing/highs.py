@@ -196,6 +196,11 @@ def linear_row(con):
     return None
 
 
+def _option(h: highspy.Highs, name: str) -> int:
+    value = h.getOptionValue(name)
+    return int(value[1] if isinstance(value, tuple) else value)  # (status, value) in highspy 1.16
+
+
 def pdlp_vertex(h: highspy.Highs, steps: list | None = None) -> highspy.HighsStatus:
     """Solve the LP in ``h`` to an optimal vertex: PDLP, crossover, dual simplex; IPX if that fails.
 
@@ -207,7 +212,8 @@ def pdlp_vertex(h: highspy.Highs, steps: list | None = None) -> highspy.HighsSta
     The answer is the simplex's: an optimal basis of the whole LP, as IPX with crossover gives.
     When PDLP stops without a point (at its iteration limit) or the simplex does not end optimal
     (an infeasible or unbounded LP, which PDLP cannot prove), IPX with crossover solves the LP from
-    scratch, and its status is the answer. A time limit PDLP reaches is the answer (the caller's limit is spent).
+    scratch, and its status is the answer. A time limit PDLP reaches is the answer (the caller's
+    limit is spent; in highspy 1.16 it counts every run of the HiGHS object so far).
     ``steps`` (a list) receives the names of the steps taken: ``pdlp``, ``crossover``, ``simplex``,
     ``ipm``.
     """
@@ -228,14 +234,15 @@ def pdlp_vertex(h: highspy.Highs, steps: list | None = None) -> highspy.HighsSta
         h.crossover(solution)
         if h.getBasis().valid:
             steps.append("simplex")
-            edge = h.getOptionValue("simplex_dual_edge_weight_strategy")
-            edge = int(edge[1] if isinstance(edge, tuple) else edge)  # (status, value) in highspy 1.16
+            kept = {name: _option(h, name) for name in ("simplex_strategy", "simplex_dual_edge_weight_strategy")}
             h.setOptionValue("solver", "simplex")
+            h.setOptionValue("simplex_strategy", 1)  # dual (a primal strategy may be left from a re-solve)
             h.setOptionValue("simplex_dual_edge_weight_strategy", 1)  # Devex
             try:
                 status = run(h)
             finally:
-                h.setOptionValue("simplex_dual_edge_weight_strategy", edge)
+                for name, value in kept.items():
+                    h.setOptionValue(name, value)
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 return status
     steps.append("ipm")
