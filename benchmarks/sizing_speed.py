@@ -551,6 +551,15 @@ def timed_site(data, settings):
     return time.perf_counter() - t0, model
 
 
+def best_site(data, settings, repeat: int):
+    """The shortest of ``repeat`` :func:`timed_site` walls, and the last model."""
+    best = None
+    for _ in range(repeat):
+        wall, model = timed_site(data, settings)
+        best = wall if best is None else min(best, wall)
+    return best, model
+
+
 def part_d(repeat: int = 1) -> None:
     from dataclasses import replace
 
@@ -565,11 +574,8 @@ def part_d(repeat: int = 1) -> None:
     for name, data in sites.items():
         walls, objectives, certified = [], [], 0
         for settings in (off, on):
-            best = None
-            for _ in range(repeat):
-                wall, model = timed_site(data, settings)
-                best = wall if best is None else min(best, wall)
-            walls.append(best)
+            wall, model = best_site(data, settings, repeat)
+            walls.append(wall)
             objectives.append(model.solution().objective_krw)
             certified = model.storage_certified if settings is on else certified
         totals[0] += walls[0]
@@ -631,11 +637,8 @@ def part_f(repeat: int = 1) -> None:
     for name, data in sites.items():
         walls, objectives, steps = [], [], ""
         for chosen in (ipx, pdlp):
-            best = None
-            for _ in range(repeat):
-                wall, model = timed_site(data, chosen)
-                best = wall if best is None else min(best, wall)
-            walls.append(best)
+            wall, model = best_site(data, chosen, repeat)
+            walls.append(wall)
             objectives.append(model.solution().objective_krw)
             steps = "+".join(getattr(model.solver, "pdlp_steps", [])) if chosen is pdlp else steps
         totals[0] += walls[0]
