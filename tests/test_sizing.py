@@ -469,6 +469,29 @@ def test_fast_transfer_keeps_persistent_updates_working():
     assert solve() == pytest.approx(6.0 + 4.0)
 
 
+def test_fast_primals_give_pyomos_values():
+    import pyomo.environ as pyo
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    from pvcluster.sizing.highs import PersistentHighs
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), bounds=(0, 10))
+    m.c = pyo.Constraint(expr=m.x[0] + 2 * m.x[1] >= 4)
+    m.d = pyo.Constraint(expr=m.x[1] - m.x[2] <= -1)
+    m.obj = pyo.Objective(expr=3 * m.x[0] + m.x[1] + m.x[2])
+    ours, theirs = PersistentHighs(), SolverFactory("highs")
+    a = ours.solve(m, load_solutions=False).solution_loader.get_vars()
+    b = theirs.solve(m, load_solutions=False).solution_loader.get_vars()
+    assert len(a) == len(b) == 3 and set(map(id, a)) == set(map(id, b))
+    for v, value in a.items():
+        assert v in a and a[v] == pytest.approx(b[v], abs=1e-9)
+    some = ours.solve(m, load_solutions=False).solution_loader.get_vars([m.x[2]])
+    assert list(some.keys()) == [m.x[2]] and some[m.x[2]] == pytest.approx(b[m.x[2]], abs=1e-9)
+    ours.solve(m)  # load_solutions: the values reach the model
+    assert [pyo.value(m.x[i]) for i in range(3)] == pytest.approx([b[m.x[i]] for i in range(3)], abs=1e-9)
+
+
 def test_branch_and_bound_by_bounds_matches_the_hand_solution_on_several_candidates():
     # three halls, margins 500 - retrofit: 100 (enrol), -50 (not), 300 (enrol)
     pilot = tuple(PilotCandidate(name, np.array([10.0]), 150.0, retrofit)
