@@ -206,13 +206,28 @@ def test_precheck_bounds_the_self_sufficiency_and_re100_targets():
 
 def test_targets_are_checked_on_the_sites_the_full_year_sizes():
     from pvcluster.scenario import load_scenario
-    from pvcluster.sizing import sized_on_the_year
+    from pvcluster.sizing import precheck_run
 
-    sites = {"nammyeon": None, "green_village": None, "county": None}
-    year = load_scenario(overrides=["villages.0.size=false"])
-    assert sized_on_the_year(year, sites) == {"green_village", "county"}  # villages.0 is nammyeon, not sized
-    days = load_scenario(overrides=["sizing.periods=typical_days"])
-    assert sized_on_the_year(days, sites) == set()
+    # green_village at a 0.95 target with 50 kWp of roofs: at most 0.349 (see test_cli)
+    impossible = ["villages.1.self_sufficiency_target_fraction=0.95", "villages.1.max_rooftop_kwp=50"]
+    sites = {"green_village": _green_village_year(impossible)}
+    with pytest.raises(InfeasibleError, match="at most 0.349"):
+        precheck_run(load_scenario(overrides=impossible), sites)
+    precheck_run(load_scenario(overrides=impossible + ["villages.1.size=false"]), sites)  # not sized: no target
+    precheck_run(load_scenario(overrides=impossible + ["sizing.periods=typical_days"]), sites)  # another LP
+
+
+def _green_village_year(overrides):
+    from pvcluster.demand import build_demand
+    from pvcluster.generation import build_generation
+    from pvcluster.scenario import load_scenario
+    from pvcluster.sizing import site_inputs
+    from pvcluster.weather import build_weather
+
+    scenario = load_scenario(overrides=overrides + ["weather.ensemble_years=0"])
+    weather = build_weather(scenario)
+    demand = build_demand(scenario, weather)
+    return site_inputs(scenario, build_generation(scenario, weather, exceedance=False), demand)["green_village"]
 
 
 def test_precheck_counts_storage_losses_and_grid_headroom():

@@ -40,14 +40,13 @@ def prechecks(scenario: Scenario) -> None:
     grid limits (InputError exit 2, InfeasibleError exit 3). Costs a few seconds, no sizing."""
     from pvcluster.demand import build_demand
     from pvcluster.generation import build_generation
-    from pvcluster.sizing import precheck, site_inputs, sized_on_the_year
+    from pvcluster.sizing import precheck_run, site_inputs
     from pvcluster.weather import build_weather
 
     weather = build_weather(scenario)
     demand = build_demand(scenario, weather)
     check_meters_or_raise(scenario, demand)
-    sites = site_inputs(scenario, build_generation(scenario, weather, exceedance=False), demand)
-    precheck(sites, sized_on_the_year(scenario, sites))
+    precheck_run(scenario, site_inputs(scenario, build_generation(scenario, weather, exceedance=False), demand))
 
 
 @dataclass(frozen=True)
@@ -120,11 +119,10 @@ def _generation_checked(scenario: Scenario, weather, demand):
     """The generation stage, with the sizing's bounds checked on its first year before its weather
     ensemble runs (a load beyond a grid limit fails in seconds, InfeasibleError)."""
     from pvcluster.generation import build_generation, with_exceedance
-    from pvcluster.sizing import precheck, site_inputs, sized_on_the_year
+    from pvcluster.sizing import precheck_run, site_inputs
 
     generation = build_generation(scenario, weather, exceedance=False)
-    sites = site_inputs(scenario, generation, demand)
-    precheck(sites, sized_on_the_year(scenario, sites))
+    precheck_run(scenario, site_inputs(scenario, generation, demand))
     return with_exceedance(scenario, weather, generation)
 
 

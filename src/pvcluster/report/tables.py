@@ -287,14 +287,8 @@ def finance_summary(finance, keys: tuple[str, ...] | None = None) -> dict:
     case spent half its finance time on them). None: everything, as ``summary.json`` has it."""
     from pvcluster.finance import portfolio as pf
 
-    named = None if keys is None else {k.split(".")[1] for k in keys if k.startswith("finance.") and "." in k}
-
-    def wanted(section: str, prefix: str | None = None) -> bool:
-        if named is None:
-            return True
-        if prefix is not None:
-            return any(k.startswith(prefix) for k in keys)
-        return section in named
+    def wanted(prefix: str) -> bool:  # a key at or under finance.<prefix>
+        return keys is None or any(k == f"finance.{prefix}" or k.startswith(f"finance.{prefix}.") for k in keys)
 
     fin: dict = {}
     for e in finance.portfolio:
@@ -334,20 +328,30 @@ def finance_summary(finance, keys: tuple[str, ...] | None = None) -> dict:
         fin["energy_station_basis"] = {**finance.plant_basis, **finance.plant_history}
     fin["portfolio"] = {}
     for by in ("level", "function"):
-        if wanted("portfolio", f"finance.portfolio.by_{by}"):
+        if wanted(f"portfolio.by_{by}"):
             fin["portfolio"][f"by_{by}"] = {k: {c: (v if isinstance(v, str) else float(v)) for c, v in row.items()}
                                             for k, row in pf.roll_up(finance.portfolio, by).iterrows()}
     fin["portfolio"]["total_capex_krw"] = float(sum(e.capex_krw for e in finance.portfolio))
     fin["portfolio"]["total_npv_krw"] = float(sum(e.result.npv_krw for e in finance.portfolio))
-    if not wanted("jobs"):
-        return _finance_tail(fin, finance, wanted)
+    if wanted("jobs"):
+        fin["jobs"] = _jobs_summary(finance)
+    if finance.polysilicon is not None and wanted("polysilicon"):
+        fin["polysilicon"] = finance.polysilicon.summary
+    if finance.fund is not None and wanted("fund"):
+        fin["fund"] = finance.fund.to_summary()
+    return fin
+
+
+def _jobs_summary(finance) -> dict:
+    from pvcluster.finance import portfolio as pf
+
     jobs = pf.jobs_by_year(finance.portfolio)
     totals: dict = {}
     for e in finance.portfolio:
         for k, v in (e.jobs.totals if e.jobs is not None else {}).items():
             if k.endswith("job_years"):
                 totals[k] = totals.get(k, 0.0) + float(v)
-    fin["jobs"] = {
+    return {
         **totals,
         "peak_jobs": float(jobs["total"].max()) if not jobs.empty else 0.0,
         "peak_year": int(jobs["total"].idxmax()) if not jobs.empty else None,
@@ -355,15 +359,6 @@ def finance_summary(finance, keys: tuple[str, ...] | None = None) -> dict:
         "by_level_job_years": {k: float(v) for k, v in pf.jobs_by_year(finance.portfolio, "level").sum().items()},
         "by_function_job_years": {k: float(v) for k, v in pf.jobs_by_year(finance.portfolio, "function").sum().items()},
     }
-    return _finance_tail(fin, finance, wanted)
-
-
-def _finance_tail(fin: dict, finance, wanted) -> dict:
-    if finance.polysilicon is not None and wanted("polysilicon"):
-        fin["polysilicon"] = finance.polysilicon.summary
-    if finance.fund is not None and wanted("fund"):
-        fin["fund"] = finance.fund.to_summary()
-    return fin
 
 
 def sensitivity_summary(table) -> dict:

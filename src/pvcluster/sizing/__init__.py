@@ -346,13 +346,13 @@ def pv_upper_bound_kw(s: SiteData) -> tuple[np.ndarray, bool]:
     return pv * s.pv_output_factor, capped
 
 
-def sized_on_the_year(scenario, sites) -> set[str]:
-    """The sites (of ``sites``) whose targets the full-year LP enforces: those sized, when the sizing
-    runs on every hour (a typical-day LP is another LP: its smoothed days may reach a little more)."""
-    if scenario.sizing.periods != "full":
-        return set()
+def precheck_run(scenario, sites: dict[str, SiteData]) -> None:
+    """:func:`precheck` of a scenario's full-year site inputs, with targets checked on the sites whose
+    targets the full-year LP enforces: those sized, when the sizing runs on every hour (a village left
+    unsized ignores its targets; a typical-day LP is another LP, whose smoothed days may reach a
+    little more)."""
     fixed = {v.name for v in scenario.villages if not v.size}
-    return {name for name in sites if name not in fixed}
+    precheck(sites, {n for n in sites if n not in fixed} if scenario.sizing.periods == "full" else set())
 
 
 def precheck(sites: dict[str, SiteData], targets: set[str] | None = None) -> None:
@@ -361,7 +361,7 @@ def precheck(sites: dict[str, SiteData], targets: set[str] | None = None) -> Non
     (all when None), a self-sufficiency or RE100 target its PV cannot reach (:func:`_target_problems`).
     Each bound is necessary for any dispatch of the full-year LP, so a case it rejects has no
     solution; a case it passes may still be infeasible (the LP decides). Targets are checked only
-    where the full-year LP enforces them (:func:`sized_on_the_year`): a site that is not sized
+    where the full-year LP enforces them (:func:`precheck_run`): a site that is not sized
     ignores its targets, and typical days are another LP.
     """
     messages = []
@@ -488,7 +488,7 @@ def build_sizing(scenario, generation, demand, progress=None, models=None) -> Si
     z = scenario.sizing
     settings = SolverSettings(z.solver, z.time_limit_s, z.mip_gap_fraction, z.objective, z.pilot_screening_days)
     full = site_inputs(scenario, generation, demand)
-    precheck(full, sized_on_the_year(scenario, full))
+    precheck_run(scenario, full)
     fixed = {v.name for v in scenario.villages if not v.size}
     months = demand.hourly_kw.index.month.to_numpy()
     to_size = {n: s for n, s in full.items() if n not in fixed}

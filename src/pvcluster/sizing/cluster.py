@@ -270,14 +270,21 @@ def _spawn_worker():
     return parent, proc
 
 
-def _stop_worker(conn, proc) -> None:
-    try:
-        conn.send(("stop", ()))
-    except (BrokenPipeError, OSError):
-        pass
-    proc.join(timeout=10)
-    if proc.is_alive():
-        proc.terminate()
+def _end_workers(workers: list, grace_s: float) -> None:
+    """Stop ``workers`` ((connection, process) pairs): each is asked to stop, given ``grace_s`` to exit,
+    then ended. A worker holds nothing once its results are in (tearing a full-year model down takes
+    0.4 s that nobody needs to wait for), and a spare holds nothing at all."""
+    for conn, _ in workers:
+        try:
+            conn.send(("stop", ()))
+        except (BrokenPipeError, OSError):
+            pass
+    for conn, proc in workers:
+        proc.join(timeout=grace_s)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=5)
+        conn.close()
 
 
 _SPARE: list = []  # (connection, process) of workers started ahead by prestarted_workers, not yet taken
@@ -302,11 +309,7 @@ def prestarted_workers(n: int):
             left = [w for w in started if w in _SPARE]
             for w in left:
                 _SPARE.remove(w)
-        for conn, proc in left:  # they hold nothing: ended at once (a run that fails early does not wait)
-            proc.terminate()
-            conn.close()
-        for _, proc in left:
-            proc.join(timeout=5)
+        _end_workers(left, 0.0)  # a run that fails before its sizing does not wait for them
 
 
 def _take_worker():
@@ -318,7 +321,7 @@ def _take_worker():
             return _spawn_worker()
         if spare[1].is_alive():
             return spare
-        _stop_worker(*spare)
+        _end_workers([spare], 0.0)
 
 
 def _weight(s: SiteData, settings: SolverSettings) -> float:
@@ -418,18 +421,8 @@ class _Pool:
         return out
 
     def close(self) -> None:
-        """Stop the workers. Their results are in; a worker that stops tears its models down (0.4 s
-        for a full-year site), which the sizing need not wait for: after a short grace it is ended."""
-        for c in self.conns:
-            try:
-                c.send(("stop", ()))
-            except (BrokenPipeError, OSError):
-                pass
-        for p in self.procs:
-            p.join(timeout=0.05)
-            if p.is_alive():
-                p.terminate()
-                p.join(timeout=5)
+        """Stop the workers: their results are in, so after a 50 ms grace they are ended."""
+        _end_workers(list(zip(self.conns, self.procs)), 0.05)
 
 
 # ---------------------------------------------------------------------------------------------
