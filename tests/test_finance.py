@@ -272,3 +272,12 @@ def test_settled_years_are_memoized_by_content(typical_results):
                   if m is not None and m.tariff.kind == "blocks" else m) for n, m in meters.items()}
     c = pv_project.settle_years(dearer, site.dispatch, site.baseline, factors, calendar, rules)
     assert len(pv_project._BILLS) == 2 and np.all(c.baseline_bills_krw > a.baseline_bills_krw)  # billed again
+    # a dispatch's digest is memoized by identity: a copy with the same content is the same entry, a copy
+    # with one hour changed is another
+    import copy
+    same = copy.deepcopy(site.dispatch)
+    assert pv_project.settle_years(meters, same, site.baseline, factors, calendar, rules) is a
+    other = copy.deepcopy(site.dispatch)
+    other.export_kw[np.argmax(other.export_kw)] *= 0.5
+    d = pv_project.settle_years(meters, other, site.baseline, factors, calendar, rules)
+    assert d is not a and len(pv_project._BILLS) == 3 and d.added_export_kw.sum() < a.added_export_kw.sum()

@@ -113,6 +113,18 @@ def test_public_holiday_is_light_and_saturday_peak_is_mid():
     assert cal.band.tolist() == [0, 2, 1, 0]
 
 
+def test_clock_fields_are_pandas_fields_memoized_and_read_only():
+    from pvcluster.calendar import clock_fields, hourly_index
+
+    index = hourly_index(2025, "Asia/Seoul")
+    month, hour, weekday = clock_fields(index)
+    np.testing.assert_array_equal(month, index.month)
+    np.testing.assert_array_equal(hour, index.hour)
+    np.testing.assert_array_equal(weekday, index.day_of_week)
+    assert clock_fields(hourly_index(2025, "Asia/Seoul"))[0] is month  # equal timestamps: taken back
+    assert not month.flags.writeable and clock_fields(hourly_index(2026, "Asia/Seoul"))[0] is not month
+
+
 def test_industrial_eul_billing_demand_ratchet_and_floor(tariffs):
     # one mid-band hour a month: 1,000 kW in August, 400 kW in every other month. Billing demand is the
     # largest of the month's peak, the Dec/Jan/Feb/Jul/Aug/Sep peaks (1,000 from August), and 30 % of the

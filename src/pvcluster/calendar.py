@@ -27,6 +27,28 @@ def hourly_index(year: int, timezone: str) -> pd.DatetimeIndex:
     return index
 
 
+_CLOCKS: dict = {}  # (index's timestamps, time zone) -> (month, hour, day of week); a few kept
+_CLOCK_LOCK = threading.Lock()  # a Dask worker may run cases in threads
+
+
+def clock_fields(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Month (1-12), hour (0-23) and day of the week (Monday 0) of every label, read-only.
+
+    Memoized by the index's timestamps like :func:`holiday_mask`: a study's every case prices the same
+    year, and pandas' date fields of 8,760 hours cost 3.5 ms a case."""
+    key = (np.asarray(index.asi8).tobytes(), str(index.tz))
+    fields = _CLOCKS.get(key)
+    if fields is None:
+        fields = (index.month.to_numpy(), index.hour.to_numpy(), index.day_of_week.to_numpy())
+        for a in fields:
+            a.flags.writeable = False
+        with _CLOCK_LOCK:
+            if len(_CLOCKS) >= 8:
+                _CLOCKS.pop(next(iter(_CLOCKS)))
+            _CLOCKS[key] = fields
+    return fields
+
+
 def weekend_mask(index: pd.DatetimeIndex) -> np.ndarray:
     """True on Saturdays and Sundays."""
     return np.asarray(index.day_of_week >= 5)

@@ -22,10 +22,10 @@ from pvcluster.finance.fund import FundTerms, Tranche, check_fund_inputs, run_fu
 
 def flows_for(finance, names) -> tuple[np.ndarray, np.ndarray]:
     """Investments and proceeds (both >= 0, nominal KRW) summed over the named projects, by year index."""
-    horizon = max(len(finance.projects[n].table) for n in names)
+    horizon = max(len(finance.projects[n].columns["year_index"]) for n in names)
     investments, proceeds = np.zeros(horizon), np.zeros(horizon)
     for n in names:
-        flow = finance.projects[n].table["equity_cash_flow_krw"].to_numpy()  # nominal
+        flow = np.asarray(finance.projects[n].columns["equity_cash_flow_krw"])  # nominal
         investments[:len(flow)] += np.clip(-flow, 0.0, None)
         proceeds[:len(flow)] += np.clip(flow, 0.0, None)
     return investments, proceeds

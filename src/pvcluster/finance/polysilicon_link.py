@@ -101,13 +101,13 @@ def build(scenario, demand, results, sizing=None, details: bool = True) -> Polys
     project = poly.polysilicon_project(spec.capacity_t_per_year, s.technology, facts,
                                        price_krw_per_kg=price_krw_per_kg, **kwargs)
     result = chosen.project
-    t = result.table
-    real = (1.0 + project.inflation_fraction_per_year) ** t["year_index"].to_numpy(dtype=float)
-    output = np.zeros(len(t))
+    t = result.columns
+    real = (1.0 + project.inflation_fraction_per_year) ** np.asarray(t["year_index"], dtype=float)
+    output = np.zeros(len(real))
     output[project.construction_years:] = model.output_t
     manufacturing = dict(manufacturing_capacity_t_per_year=spec.capacity_t_per_year,
                          manufacturing_output_t_by_year=output,
-                         manufacturing_sales_krw_by_year=(t["revenue_krw"] / real).to_numpy())
+                         manufacturing_sales_krw_by_year=np.asarray(t["revenue_krw"]) / real)
     summary = {"facility": spec.name, "price_scenario": s.price_scenario, "electricity": s.electricity,
                "pv_share_fraction": share, "ppa_price_krw_per_kwh": ppa, **model.to_summary()}
     table = chosen.npv_by_electricity_price if hasattr(chosen, "npv_by_electricity_price") else None

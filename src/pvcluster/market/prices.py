@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pvcluster.calendar import clock_fields
 from pvcluster.errors import Problem
 from pvcluster.facts import CatalogueEntry, load_catalogue
 from pvcluster.schema import Field
@@ -115,8 +116,9 @@ def smp_hourly_krw_per_kwh(market, index: pd.DatetimeIndex) -> np.ndarray:
     """SMP of every hour of the base year: the annual mean times its month and hour factors.
 
     The factors are renormalized so that the hourly prices average to ``smp_krw_per_kwh``."""
-    f = (np.asarray(market.smp_monthly_factors, dtype=float)[index.month.to_numpy() - 1]
-         * np.asarray(market.smp_hourly_factors, dtype=float)[index.hour.to_numpy()])
+    month, hour, _ = clock_fields(index)
+    f = (np.asarray(market.smp_monthly_factors, dtype=float)[month - 1]
+         * np.asarray(market.smp_hourly_factors, dtype=float)[hour])
     mean = float(f.mean())
     return market.smp_krw_per_kwh * (f / mean if mean > 0 else f)
 

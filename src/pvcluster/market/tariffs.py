@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pvcluster.calendar import SEASON_OF_MONTH, holiday_mask
+from pvcluster.calendar import SEASON_OF_MONTH, clock_fields, holiday_mask
 from pvcluster.errors import Problem
 from pvcluster.facts import CatalogueEntry, load_catalogue
 from pvcluster.schema import Field
@@ -272,12 +272,12 @@ class TariffCalendar:
 def tariff_calendar(index: pd.DatetimeIndex, rules: TariffRules, holidays: np.ndarray | None = None) -> TariffCalendar:
     """The tariff calendar of an hourly index (public holidays from the ``holidays`` package, without the
     ad-hoc temporary holidays, which KEPCO bills as ordinary days)."""
-    month = index.month.to_numpy()
+    month, hour, weekday = clock_fields(index)
     season = SEASON_OF_MONTH[month - 1]
-    band = rules.band_by_hour[season, index.hour.to_numpy()].astype(int)
+    band = rules.band_by_hour[season, hour].astype(int)
     holiday = holiday_mask(index, temporary=False) if holidays is None else np.asarray(holidays, dtype=bool)
-    sunday = np.asarray(index.day_of_week == 6)
-    saturday = np.asarray(index.day_of_week == 5) & ~holiday
+    sunday = weekday == 6
+    saturday = (weekday == 5) & ~holiday
     band = np.where(saturday & (band == PEAK), MID, band)
     band = np.where(sunday | holiday, LIGHT, band)
     return TariffCalendar(month, season, band)

@@ -295,8 +295,7 @@ def finance_summary(finance, keys: tuple[str, ...] | None = None) -> dict:
         if not wanted(e.name):
             continue
         p, r = finance.inputs[e.name], e.result
-        t = r.table
-        first = t[t["operating_year"] == 1]
+        first = np.asarray(r.columns["operating_year"]) == 1
         metrics = r.metrics()
         metrics["debt_nominal_krw"] = metrics.pop("debt_krw")  # the loan at financial close, nominal
         fin[e.name] = {
@@ -305,9 +304,9 @@ def finance_summary(finance, keys: tuple[str, ...] | None = None) -> dict:
             "capex_krw": p.capex_krw,  # real base-year KRW (metrics() sums the nominal table)
             "irr_exists": r.irr_fraction is not None,
             "equity_irr_exists": r.equity_irr_fraction is not None,
-            "first_year_revenue_nominal_krw": float(first["revenue_krw"].sum()),
-            "first_year_opex_nominal_krw": float(first["opex_krw"].sum()),
-            "first_year_energy_mwh": float(first["energy_kwh"].sum()) / 1000.0,
+            "first_year_revenue_nominal_krw": float(np.sum(r.columns["revenue_krw"][first])),
+            "first_year_opex_nominal_krw": float(np.sum(r.columns["opex_krw"][first])),
+            "first_year_energy_mwh": float(np.sum(r.columns["energy_kwh"][first])) / 1000.0,
             "discount_rate_fraction": p.discount_rate_fraction,
             "inflation_fraction_per_year": p.inflation_fraction_per_year,
             "analysis_years": p.operating_years,
