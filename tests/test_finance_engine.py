@@ -175,3 +175,68 @@ def test_unreachable_dscr():
     r = evaluate_project(_p(debt=d))
     problems = covenant_problems(r, d)
     assert problems and "lower the gearing" in problems[0][2]
+
+
+def _projects_of_a_study() -> list[Project]:
+    """Projects as a study's cases price them: one structure with other numbers, a few structures side
+    by side (sculpted, geared, given and no debt), a loss carried forward, and one with bad numbers."""
+    tax = Tax(thresholds_krw=(200.0,), rates_fraction=(0.1, 0.2), local_fraction_of_cit=0.1,
+              depreciation_years=3, loss_carryforward_years=2)
+    out = []
+    for j in range(6):
+        kw = dict(name=f"case{j}", capex_krw=1000.0 * (1 + 0.3 * j), operating_years=6, construction_years=2,
+                  revenue_krw={"sales": np.linspace(100.0, 400.0, 6) * (1 + 0.1 * j), "grant": 20.0},
+                  opex_krw={"om": 40.0}, escalation_fraction_per_year={"om": 0.01 * j}, tax=tax,
+                  inflation_fraction_per_year=0.02, discount_rate_fraction=0.05 + 0.005 * j,
+                  energy_kwh=np.full(6, 50.0), working_capital_fraction_of_revenue=0.05)
+        out.append(_p(**kw, debt=Debt(sizing="dscr", gearing_fraction=0.8, dscr_target=1.2 + 0.05 * j,
+                                     rate_fraction=0.06, tenor_years=4, grace_years=j % 2)))
+        out.append(_p(**kw, debt=Debt(gearing_fraction=0.1 * j, rate_fraction=0.06, tenor_years=5,
+                                     repayment="equal_principal", dsra_months=6, upfront_fee_fraction=0.01)))
+        out.append(_p(**kw, debt=Debt(sizing="dscr", rate_fraction=0.06, tenor_years=4, given_amount_krw=300.0 + j,
+                                     given_service_krw=(90.0, 95.0, 100.0, 105.0 + j))))
+        out.append(_p(**kw))
+    out.append(_p(name="bad", capex_krw=-1.0))
+    return out
+
+
+def test_projects_priced_together_equal_each_one_alone():
+    from pvcluster.finance.project import evaluate_projects, structure
+
+    projects = _projects_of_a_study()
+    assert len({structure(p) for p in projects if p.name != "bad"}) < len(projects) - 1  # rows share arrays
+    together = evaluate_projects(projects)
+    assert isinstance(together[-1], FinanceInputError) and together[-1].problems[0][0] == "capex_krw"
+    losses = 0
+    for p, r in zip(projects[:-1], together[:-1]):
+        try:
+            alone = evaluate_project(p)
+        except FinanceInputError as err:
+            assert isinstance(r, FinanceInputError) and r.problems == err.problems
+            continue
+        assert r.metrics() == alone.metrics() and r.payback_years == alone.payback_years
+        for name, column in alone.columns.items():
+            np.testing.assert_array_equal(r.columns[name], column, err_msg=f"{p.name} {name}")
+        losses += bool((alone.columns["taxable_income_krw"] < 0).any())
+    assert losses  # some case carries a loss forward
+
+
+def test_rows_of_the_cash_flow_functions_equal_the_functions():
+    import numpy_financial as npf
+
+    from pvcluster.finance.cashflow import irr, irr_rows, payback_rows, payback_year
+
+    rng = np.random.default_rng(3)
+    flows = rng.normal(50.0, 100.0, (40, 12))
+    flows[:, 0] = -rng.uniform(100, 800, 40)
+    flows[5, -3:] = 0.0  # trailing zeros: roots at zero
+    flows[6] = np.abs(flows[6])  # no sign change: no IRR
+    for row, value in zip(flows, irr_rows(flows)):
+        expected = npf.irr(row) if (row > 0).any() and (row < 0).any() else None
+        assert value == irr(row)
+        assert (value is None and (expected is None or not np.isfinite(expected))) or value == expected
+    assert payback_rows(flows) == [payback_year(row) for row in flows]
+    taxable = rng.normal(0.0, 300.0, (20, 10))
+    thresholds, rates = np.array([200.0, 500.0]), np.array([0.1, 0.2, 0.25])
+    np.testing.assert_array_equal(corporate_tax(taxable, thresholds, rates, 0.1, 3),
+                                  [corporate_tax(row, thresholds, rates, 0.1, 3) for row in taxable])

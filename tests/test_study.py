@@ -294,7 +294,7 @@ def test_a_resumed_study_equals_an_uninterrupted_one(tmp_path, monkeypatch):
         ''' + FAST)
     spec = load_study(path)
     whole = run_study(spec, tmp_path / "whole", workers=1)
-    real = engine.evaluate_case
+    real = engine._prepare  # every case is prepared, whether it is priced alone or with its batch
     calls = {"n": 0}
 
     def interrupted(*args, **kwargs):
@@ -303,12 +303,12 @@ def test_a_resumed_study_equals_an_uninterrupted_one(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "evaluate_case", interrupted)
+    monkeypatch.setattr(engine, "_prepare", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_study(spec, tmp_path / "resumed", workers=1)
     parts = sorted((tmp_path / "resumed" / "parts").glob("*.parquet"))
     assert len(parts) == 2  # two batches of 3 were written before the interruption
-    monkeypatch.setattr(engine, "evaluate_case", real)
+    monkeypatch.setattr(engine, "_prepare", real)
     resumed = run_study(spec, tmp_path / "resumed", workers=1, resume=True)
     drop = ["seconds"]
     pd.testing.assert_frame_equal(resumed.cases.drop(columns=drop), whole.cases.drop(columns=drop))
@@ -579,3 +579,29 @@ def test_the_base_case_may_use_the_scenarios_sizing_processes_the_cases_do_not(t
     assert _scenario_processes(spec) == 2  # the default scenario's
     base = build_base(make_bundle(None, spec.overrides + ("sizing.processes=1",)), spec.outputs, processes=2)
     assert base.scenario.sizing.processes == 1  # what the cases size with
+
+
+def test_finance_only_cases_priced_together_equal_each_alone():
+    # a batch's cases that price the base case's records are priced side by side (build_finances); a bad
+    # case keeps its own row and the weather-year case runs alone
+    from pvcluster.study.engine import base_records_only, build_base, evaluate_batch, evaluate_case, make_bundle
+
+    bundle = make_bundle(None, ('sizing.periods="typical_days"', "weather.ensemble_years=0", "sizing.processes=1"))
+    outputs = ("finance.*.npv_krw", "finance.*.equity_irr_fraction", "finance.*.min_dscr",
+               "finance.portfolio.total_npv_krw")
+    base = build_base(bundle, outputs)
+    rows = [(0, {"overrides.market.smp_krw_per_kwh": 100.0}, None),
+            (1, {"overrides.market.smp_krw_per_kwh": 130.0, "overrides.finance.debt_rate_fraction": 0.06},
+             None),
+            (2, {"overrides.market.smp_krw_per_kwh": -5.0}, None),  # no valid price: an input error
+            (3, {"overrides.costs.building_pv_capex_krw_per_kwp": 1.9e6}, None),
+            (4, {"overrides.market.smp_krw_per_kwh": 110.0}, None)]
+    assert all(base_records_only("fixed", values, year) for _, values, year in rows)
+    assert not base_records_only("fixed", {"overrides.market.smp_krw_per_kwh": 1.0}, 2003)
+    together = evaluate_batch(bundle, base, "fixed", rows)
+    for (case, values, year), row in zip(rows, together):
+        alone = evaluate_case(bundle, base, "fixed", values, year)
+        assert row["case"] == case and (row["status"], row["message"]) == (alone["status"], alone["message"])
+        assert row["outputs"] == alone["outputs"]
+    assert [r["status"] for r in together] == ["ok", "ok", "input_error", "ok", "ok"]
+    assert together[0]["outputs"] != together[4]["outputs"]

@@ -59,17 +59,6 @@ def replacement_factor(rate_fraction: float, life_years: float, horizon_years: f
     return float(np.sum((1.0 + rate_fraction) ** -k))
 
 
-def bracket_tax(income: float, thresholds, rates) -> float:
-    """Progressive tax: ``rates[i]`` applies to the slice of income between thresholds i-1 and i."""
-    if income <= 0:
-        return 0.0
-    bounds = np.concatenate([[0.0], np.asarray(thresholds, dtype=float), [np.inf]])
-    if len(rates) != len(bounds) - 1:
-        raise ValueError(f"{len(rates)} tax rates for {len(bounds) - 1} brackets")
-    slices = np.clip(income - bounds[:-1], 0.0, bounds[1:] - bounds[:-1])
-    return float(slices @ np.asarray(rates, dtype=float))
-
-
 def marginal_tax_rate(taxable_income_krw: float, thresholds, rates, local_fraction_of_cit: float) -> float:
     """Corporate plus local income tax on the next KRW of a taxable income (the lowest bracket's rate
     for income at or below zero: the first profit is taxed there)."""

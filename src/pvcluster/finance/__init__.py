@@ -20,12 +20,14 @@ comes from :mod:`pvcluster.market`, an asset's costs from :mod:`pvcluster.costs`
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Generator
 
 import numpy as np
 
 from pvcluster.finance.cashflow import corporate_tax, irr, lcoe, npv, payback_year
 from pvcluster.finance.portfolio import DEFAULT_PLACE, PortfolioEntry
-from pvcluster.finance.project import (Debt, FinanceInputError, Project, ProjectResult, Tax, evaluate_project)
+from pvcluster.finance.project import (Debt, FinanceInputError, Project, ProjectResult, Tax, evaluate_project,
+                                       evaluate_projects)
 from pvcluster.finance.pv_project import common_terms, farm_project, plant_basis, plant_project, site_project
 
 __all__ = ["Finance", "build_finance", "Project", "ProjectResult", "Debt", "Tax", "evaluate_project",
@@ -53,15 +55,42 @@ class Finance:
         return next(e for e in self.portfolio if e.name == name)
 
 
-def _evaluate(project: Project, notes: dict[str, str]) -> ProjectResult:
-    """Evaluate; a loan the project's cash flow cannot carry is dropped, with a note."""
-    try:
-        return evaluate_project(project)
-    except FinanceInputError as err:
-        if project.debt is None or not all(k.startswith("debt.") for k, _, _ in err.problems):
-            raise
-        notes[project.name] = "no debt: " + "; ".join(f for _, _, f in err.problems)
-        return evaluate_project(Project(**{**project.__dict__, "debt": None}))
+def _priced(project: Project, notes: dict[str, str]):
+    """A step of :func:`finance_steps`: yields the project to evaluate and is sent its result (or its
+    FinanceInputError); a loan the project's cash flow cannot carry is dropped, with a note."""
+    result = yield project
+    if isinstance(result, FinanceInputError):
+        if project.debt is None or not all(k.startswith("debt.") for k, _, _ in result.problems):
+            raise result
+        notes[project.name] = "no debt: " + "; ".join(f for _, _, f in result.problems)
+        result = yield Project(**{**project.__dict__, "debt": None})
+        if isinstance(result, FinanceInputError):
+            raise result
+    return result
+
+
+def _lockstep(steps: list) -> list:
+    """Run :func:`finance_steps` generators side by side: the projects they wait on at each step are
+    evaluated together (:func:`evaluate_projects`), so the same project of many study cases is computed
+    as arrays. Each generator's Finance, or the exception it raised, in order."""
+    out: list = [None] * len(steps)
+    waiting: dict[int, Project] = {}
+
+    def advance(i: int, sent) -> None:
+        try:
+            waiting[i] = next(steps[i]) if sent is None else steps[i].send(sent)
+        except StopIteration as stop:
+            out[i] = stop.value
+        except Exception as err:  # noqa: BLE001 - one case's error is its own; the caller raises it there
+            out[i] = err
+
+    for i in range(len(steps)):
+        advance(i, None)
+    while waiting:
+        ids = list(waiting)
+        for i, result in zip(ids, evaluate_projects([waiting.pop(i) for i in ids])):
+            advance(i, result)
+    return out
 
 
 def _places(scenario) -> dict[str, tuple[str, str]]:
@@ -97,7 +126,7 @@ def _jobs_for(scenario, name: str, project: Project, result: ProjectResult, *, p
 
 def build_finance(scenario, generation, demand=None, sizing=None, projects: set[str] | None = None,
                   given_debt: dict[str, tuple[float, tuple[float, ...]]] | None = None,
-                  polysilicon_details: bool = True, jobs: bool = True) -> Finance:
+                  polysilicon_details: bool = True, jobs: bool = True, fund: bool = True) -> Finance:
     """Every project of the scenario priced, the portfolio, jobs, polysilicon plant and fund.
 
     ``projects``: evaluate only these (a study's outputs may need a few; ``"fund"`` for the fund, whose
@@ -106,8 +135,28 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
     against instead of sizing their own (a fixed-design study). ``polysilicon_details=False``: the plant's
     chosen price scenario only, without its electricity-price curve and break-even prices (a study
     whose outputs do not name them). ``jobs=False``: no project's jobs (its portfolio entry has
-    ``jobs = None``; a study whose outputs name no jobs)."""
-    with_jobs = jobs
+    ``jobs = None``; a study whose outputs name no jobs). ``fund=False``: no fund (a study whose outputs
+    do not name it)."""
+    result = _lockstep([finance_steps(scenario, generation, demand, sizing, projects, given_debt,
+                                      polysilicon_details, jobs, fund)])[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def build_finances(calls: list[tuple[tuple, dict]]) -> list:
+    """:func:`build_finance` of many cases, ``(args, kwargs)`` each, with the projects they share computed
+    together as arrays (:func:`evaluate_projects`): each case's Finance, or the exception it raised."""
+    return _lockstep([finance_steps(*args, **kwargs) for args, kwargs in calls])
+
+
+def finance_steps(scenario, generation, demand=None, sizing=None, projects: set[str] | None = None,
+                  given_debt: dict[str, tuple[float, tuple[float, ...]]] | None = None,
+                  polysilicon_details: bool = True, jobs: bool = True, fund: bool = True) -> Generator[Project, object, Finance]:
+    """:func:`build_finance` (the same arguments) as a generator: it yields each project to evaluate, is
+    sent its result (or its FinanceInputError) and returns the Finance; :func:`build_finances` runs many
+    side by side."""
+    with_jobs, with_fund = jobs, fund
 
     def want(name: str) -> bool:
         return projects is None or name in projects
@@ -124,16 +173,16 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
     def lender(system: str) -> tuple[float, str]:
         return generation.energy_fraction_of_p50(system, lender_level) if lender_level != "p50" else (1.0, system)
 
-    def add(project: Project, kind: str, default_place: tuple[str, str], lender_case=None, **jobs_kw) -> None:
+    def add(project: Project, kind: str, default_place: tuple[str, str], lender_case=None, **jobs_kw):
         if given_debt and project.name in given_debt and project.debt is not None:
             amount, service = given_debt[project.name]
             project = replace(project, debt=replace(project.debt, sizing_revenue_krw=None, given_amount_krw=amount,
                                                     given_service_krw=service))
             lender_case = None
-        result = _evaluate(project, notes)
+        result = yield from _priced(project, notes)
         inputs[project.name], results[project.name] = project, result
         if lender_case is not None and project.debt is not None and project.debt.sizing_revenue_krw:
-            p50 = _evaluate(replace(project, debt=replace(project.debt, sizing_revenue_krw=None)), {})
+            p50 = yield from _priced(replace(project, debt=replace(project.debt, sizing_revenue_krw=None)), {})
             debt_basis[project.name] = {
                 "energy": lender_level, "energy_fraction": lender_case[0], "exceedance_of": lender_case[1],
                 "p50_debt_nominal_krw": p50.debt_krw, "p50_min_dscr": p50.min_dscr,
@@ -153,14 +202,14 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
                              f"{basis['years_run']} years run, {basis['remaining_life_years']} left; capex "
                              f"{p.as_built_capex_krw / 1e9:,.1f} bn KRW sunk (out of the NPV)")
     if want(plant.name):
-        add(plant, "pv_plant", DEFAULT_PLACE["plant"], plant_case, pv_kwp=p.capacity_kwp, pv_kind="utility",
+        yield from add(plant, "pv_plant", DEFAULT_PLACE["plant"], plant_case, pv_kwp=p.capacity_kwp, pv_kind="utility",
             built_kwp=0.0 if p.valuation == "as_built" else None)
     farm = farm_project(scenario)
     if farm is not None and want(farm.name):
         if p.valuation == "as_built":
             notes[farm.name] = (f"valued as built with the plant: its capital of {p.farm_capex_krw / 1e9:,.1f} bn KRW "
                                 f"is sunk; {p.farm_area_ha:g} ha at the forest-crop income per hectare")
-        add(farm, "farm", DEFAULT_PLACE["farm"])
+        yield from add(farm, "farm", DEFAULT_PLACE["farm"])
 
     villages = {v.name for v in scenario.villages}
     if sizing is not None:
@@ -179,7 +228,7 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
             place = (DEFAULT_PLACE["village"] if name in villages
                      else DEFAULT_PLACE.get(name, DEFAULT_PLACE["county"]))
             kind = "utility" if name == "plant_extension" else "rooftop"
-            add(project, "site_pv", place, site_case, pv_kwp=new_kwp, pv_kind=kind)
+            yield from add(project, "site_pv", place, site_case, pv_kwp=new_kwp, pv_kind=kind)
 
     poly = None
     if demand is not None and scenario.polysilicon is not None and want(scenario.polysilicon.facility):
@@ -198,10 +247,10 @@ def build_finance(scenario, generation, demand=None, sizing=None, projects: set[
         if spec.name in results or not want(spec.name):
             continue  # a modelled project: the entry only gives its level and function
         project = cluster_project(scenario, spec)
-        add(project, "cluster", (spec.level, spec.function), staff_fte=spec.direct_jobs_fte)
+        yield from add(project, "cluster", (spec.level, spec.function), staff_fte=spec.direct_jobs_fte)
 
     fund = None
-    if scenario.fund is not None and scenario.fund.tranches and want("fund"):
+    if with_fund and scenario.fund is not None and scenario.fund.tranches and want("fund"):
         from types import SimpleNamespace
 
         from pvcluster.finance import fund_link

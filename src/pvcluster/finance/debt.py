@@ -58,58 +58,64 @@ def annuity_payment(principal_krw: float, rate_fraction: float, years: int) -> f
     return principal_krw * rate_fraction / (1.0 - (1.0 + rate_fraction) ** -years)
 
 
-def repayment_schedule(principal_krw: float, rate_fraction: float, tenor_years: int, grace_years: int,
+def repayment_schedule(principal_krw, rate_fraction: float, tenor_years: int, grace_years: int,
                        style: str, service_krw: np.ndarray | None = None) -> Schedule:
-    """Interest and principal year by year; ``service_krw`` gives the sculpted debt service."""
+    """Interest and principal year by year; ``service_krw`` gives the sculpted debt service.
+
+    ``principal_krw`` of K values (and ``service_krw`` of shape (K, n)) gives K loans on the same terms,
+    one a row of each array."""
     n, g = int(tenor_years), int(grace_years)
     if n <= 0 or not 0 <= g < n:
         raise ValueError(f"tenor {n} and grace {g}: need tenor >= 1 and 0 <= grace < tenor")
+    if style not in ("annuity", "equal_principal", "sculpted"):
+        raise ValueError(f"unknown repayment style {style!r}")
+    if style == "sculpted" and service_krw is None:
+        raise ValueError("a sculpted schedule needs the debt service per year")
     m = n - g
-    balance = np.zeros(n)
-    interest = np.zeros(n)
-    principal = np.zeros(n)
-    b = float(principal_krw)
+    start = np.array(principal_krw, dtype=float)
+    balance = np.zeros(start.shape + (n,))
+    interest = np.zeros(start.shape + (n,))
+    principal = np.zeros(start.shape + (n,))
+    service = np.asarray(service_krw, dtype=float) if service_krw is not None else None
+    b = start.copy()
     level = annuity_payment(b, rate_fraction, m) if style == "annuity" else 0.0
     for k in range(n):
-        balance[k] = b
-        interest[k] = rate_fraction * b
-        if k < g:
-            paid = 0.0
-        elif style == "annuity":
-            paid = level - interest[k]
-        elif style == "equal_principal":
-            paid = principal_krw / m
-        elif style == "sculpted":
-            if service_krw is None:
-                raise ValueError("a sculpted schedule needs the debt service per year")
-            paid = service_krw[k] - interest[k]
-        else:
-            raise ValueError(f"unknown repayment style {style!r}")
+        balance[..., k] = b
+        interest[..., k] = rate_fraction * b
         if k == n - 1:
             paid = b  # the last year clears the balance (round-off of the closed forms)
-        principal[k] = paid
-        b -= paid
+        elif k < g:
+            paid = np.zeros(start.shape)
+        elif style == "annuity":
+            paid = level - interest[..., k]
+        elif style == "equal_principal":
+            paid = start / m
+        else:
+            paid = service[..., k] - interest[..., k]
+        principal[..., k] = paid
+        b = b - paid
     return Schedule(balance, interest, principal)
 
 
 def sculpted_principal(cfads_krw: np.ndarray, dscr_target: float, rate_fraction: float, tenor_years: int,
-                       grace_years: int) -> float:
+                       grace_years: int):
     """Largest loan that a debt service of ``CFADS / DSCR`` repays over the repayment years.
 
-    ``cfads_krw`` covers the tenor (length ``tenor_years``). Negative CFADS counts as zero
-    service (the sponsor covers the gap); the grace-year check is the caller's.
+    ``cfads_krw`` covers the tenor (length ``tenor_years``; shape (K, tenor) for K loans, K answers).
+    Negative CFADS counts as zero service (the sponsor covers the gap); the grace-year check is the caller's.
     """
     n, g = int(tenor_years), int(grace_years)
-    service = np.maximum(np.asarray(cfads_krw, dtype=float)[:n], 0.0) / dscr_target
+    service = np.maximum(np.asarray(cfads_krw, dtype=float)[..., :n], 0.0) / dscr_target
     k = np.arange(g, n)
-    return float(np.sum(service[g:] / (1.0 + rate_fraction) ** (k - g + 1)))
+    out = np.sum(service[..., g:] / (1.0 + rate_fraction) ** (k - g + 1), axis=-1)
+    return float(out) if out.ndim == 0 else out
 
 
 def dscr(cfads_krw: np.ndarray, debt_service_krw: np.ndarray) -> np.ndarray:
     """CFADS / debt service in each year with debt service (NaN where there is none)."""
     cfads = np.asarray(cfads_krw, dtype=float)
     service = np.asarray(debt_service_krw, dtype=float)
-    out = np.full(len(service), np.nan)
+    out = np.full(service.shape, np.nan)
     has = service > 1e-9
     out[has] = cfads[has] / service[has]
     return out

@@ -64,8 +64,8 @@ import pandas as pd
 
 from pvcluster.errors import PvclusterError
 from pvcluster.finance import debt as debtlib
-from pvcluster.finance.cashflow import (corporate_tax, declining_balance_depreciation, irr, npv,
-                                        payback_year, straight_line_depreciation)
+from pvcluster.finance.cashflow import (corporate_tax, declining_balance_depreciation, irr_rows, npv, payback_rows,
+                                        straight_line_depreciation)
 
 REPAYMENT_STYLES = ("annuity", "equal_principal", "sculpted")
 DEBT_SIZING = ("gearing", "dscr")
@@ -305,7 +305,8 @@ def check_project(p: Project) -> list[tuple[str, str, str]]:
     return out
 
 
-def _depreciation(p: Project, basis: float, horizon: int) -> np.ndarray:
+def _depreciation(p: Project, basis, horizon: int) -> np.ndarray:
+    """The tax depreciation of ``basis`` (K values: K schedules, one a row)."""
     t = p.tax
     if t.depreciation_method == "declining_balance":
         return declining_balance_depreciation(basis, int(t.depreciation_years), p.construction_years, horizon)
@@ -323,122 +324,201 @@ def evaluate_project(p: Project) -> ProjectResult:
     problems = check_project(p)
     if problems:
         raise FinanceInputError(problems, p.name)
-    c, n = int(p.construction_years), int(p.operating_years)
+    result = _evaluate_rows([p])[0]
+    if isinstance(result, FinanceInputError):
+        raise result
+    return result
+
+
+def evaluate_projects(projects) -> list[ProjectResult | FinanceInputError]:
+    """:func:`evaluate_project` of each project, in order; a project whose numbers have problems gets its
+    :class:`FinanceInputError` in its place instead of raising it.
+
+    Projects of one structure (:func:`structure`: the same years, streams, tax and loan terms; the
+    amounts, rates and escalations may differ) are computed together, one a row of each array: the
+    cases of a study price the same projects with other numbers. The results are those of
+    :func:`evaluate_project`, which computes a group of one."""
+    out: list = [None] * len(projects)
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(projects):
+        problems = check_project(p)
+        if problems:
+            out[i] = FinanceInputError(problems, p.name)
+        else:
+            groups.setdefault(structure(p), []).append(i)
+    for rows in groups.values():
+        for i, r in zip(rows, _evaluate_rows([projects[i] for i in rows])):
+            out[i] = r
+    return out
+
+
+def structure(p: Project) -> tuple:
+    """What projects computed together must share: every term that shapes the arrays or picks a branch.
+    Amounts (capex, grant, streams, energy, a given loan), rates, escalations and the gearing may differ."""
+    d = p.debt
+    if p.existing_debt_krw > 0:
+        loan: tuple = ("existing", id(p))  # an as-built asset's loan: a group of its own
+    elif d is not None and d.given_amount_krw is not None and p.construction_years > 0:
+        loan = ("given", d.sizing, d.repayment, d.rate_fraction, d.tenor_years, d.grace_years, d.dsra_months,
+                d.upfront_fee_fraction, d.dscr_basis, d.given_service_krw is None)
+    elif d is not None and d.gearing_fraction > 0 and p.construction_years > 0:
+        loan = ("sized", d.sizing, d.repayment, d.rate_fraction, d.tenor_years, d.grace_years, d.dsra_months,
+                d.upfront_fee_fraction, d.dscr_basis, d.dscr_target, tuple(d.sizing_revenue_krw or ()))
+    else:
+        loan = ("none", None if d is None else d.dscr_basis)
+    return (int(p.construction_years), int(p.operating_years), tuple(p.capex_schedule_fractions),
+            tuple(p.revenue_krw), tuple(p.opex_krw), bool(len(p.energy_kwh)), p.tax, p.base_year,
+            bool(len(p.existing_depreciation_krw)), p.existing_working_capital, loan)
+
+
+def _evaluate_rows(ps: list[Project]) -> list[ProjectResult | FinanceInputError]:
+    """Projects of one :func:`structure`, computed together: row i of every array is project i."""
+    p0 = ps[0]
+    c, n = int(p0.construction_years), int(p0.operating_years)
     horizon = c + n
     t = np.arange(horizon)
-    operating = t >= c
-    k = np.where(operating, t - c + 1, 0)  # operating year, 1-based
-    inflation = (1.0 + p.inflation_fraction_per_year) ** t.astype(float)
+    k = np.where(t >= c, t - c + 1, 0)  # operating year, 1-based
 
-    def place(values, escalation: float) -> np.ndarray:
-        a = np.zeros(horizon)
-        a[c:] = _stream(values, n) * (1.0 + escalation) ** np.arange(n)
+    def column(get) -> np.ndarray:  # one number per project, as a column
+        return np.array([float(get(p)) for p in ps]).reshape(-1, 1)
+
+    inflation_rate = column(lambda p: p.inflation_fraction_per_year)
+    inflation = (1.0 + inflation_rate) ** t.astype(float)
+
+    def place(streams: list, escalation: np.ndarray) -> np.ndarray:
+        a = np.zeros((len(ps), horizon))
+        a[:, c:] = np.array([_stream(v, n) for v in streams]) * (1.0 + escalation) ** np.arange(n)
         return a * inflation
 
-    revenues = {name: place(v, p.escalation_fraction_per_year.get(name, 0.0)) for name, v in p.revenue_krw.items()}
-    opexes = {name: place(v, p.escalation_fraction_per_year.get(name, 0.0)) for name, v in p.opex_krw.items()}
-    revenue = sum(revenues.values(), np.zeros(horizon))
-    opex = sum(opexes.values(), np.zeros(horizon))
-    energy = np.zeros(horizon)
-    if len(p.energy_kwh):
-        energy[c:] = _stream(p.energy_kwh, n)
+    def escalation(name: str) -> np.ndarray:
+        return column(lambda p: p.escalation_fraction_per_year.get(name, 0.0))
 
-    shares = (np.asarray(p.capex_schedule_fractions, dtype=float) if p.capex_schedule_fractions
+    revenues = {name: place([p.revenue_krw[name] for p in ps], escalation(name)) for name in p0.revenue_krw}
+    opexes = {name: place([p.opex_krw[name] for p in ps], escalation(name)) for name in p0.opex_krw}
+    revenue = sum(revenues.values(), np.zeros((len(ps), horizon)))
+    opex = sum(opexes.values(), np.zeros((len(ps), horizon)))
+    energy = np.zeros((len(ps), horizon))
+    if len(p0.energy_kwh):
+        energy[:, c:] = [_stream(p.energy_kwh, n) for p in ps]
+
+    shares = (np.asarray(p0.capex_schedule_fractions, dtype=float) if p0.capex_schedule_fractions
               else np.full(c, 1.0 / c) if c else np.zeros(0))
-    capex = np.zeros(horizon)
-    capex[:c] = p.capex_krw * shares * inflation[:c]
-    grant = np.zeros(horizon)
-    grant[:c] = p.capital_grant_krw * shares * inflation[:c]
+    capex = np.zeros((len(ps), horizon))
+    capex[:, :c] = column(lambda p: p.capex_krw) * shares * inflation[:, :c]
+    grant = np.zeros((len(ps), horizon))
+    grant[:, :c] = column(lambda p: p.capital_grant_krw) * shares * inflation[:, :c]
 
-    working_capital = p.working_capital_fraction_of_revenue * revenue
-    working_capital[-1] = 0.0  # released at the end of the life
-    opening = working_capital[0] if p.existing_working_capital else 0.0  # an existing asset holds it already
-    wc_change = np.diff(np.concatenate([[opening], working_capital]))
+    wc_fraction = column(lambda p: p.working_capital_fraction_of_revenue)
 
+    def wc_changes(revenue_rows: np.ndarray) -> np.ndarray:
+        working_capital = wc_fraction * revenue_rows
+        working_capital[:, -1] = 0.0  # released at the end of the life
+        opening = working_capital[:, :1] if p0.existing_working_capital else np.zeros((len(ps), 1))
+        return np.diff(np.concatenate([opening, working_capital], axis=1), axis=1)
+
+    wc_change = wc_changes(revenue)
     net_capex = capex - grant
-    basis0 = float(net_capex.sum()) * p.tax.depreciable_fraction
+    basis0 = net_capex.sum(axis=1) * p0.tax.depreciable_fraction
     ebitda = revenue - opex
-    existing_dep = np.zeros(horizon)
-    if len(p.existing_depreciation_krw):
-        existing_dep[c:] = np.asarray(p.existing_depreciation_krw, dtype=float)
-    tax_unlevered = _tax(p, ebitda - _depreciation(p, basis0, horizon) - existing_dep)
+    existing_dep = np.zeros((len(ps), horizon))
+    if len(p0.existing_depreciation_krw):
+        existing_dep[:, c:] = [np.asarray(p.existing_depreciation_krw, dtype=float) for p in ps]
+    tax_unlevered = _tax(p0, ebitda - _depreciation(p0, basis0, horizon) - existing_dep)
     project_flow = -net_capex + ebitda - wc_change - tax_unlevered
 
-    debt_terms = p.debt
-    loan = _Loan.none(horizon)
-    if p.existing_debt_krw > 0:
-        loan = _existing_loan(p, horizon)
-    elif debt_terms is not None and debt_terms.given_amount_krw is not None and c > 0:
-        d = debt_terms
-        service = np.asarray(d.given_service_krw, dtype=float) if d.given_service_krw is not None else None
-        loan = _build_loan(p, d, d.given_amount_krw, net_capex, c, horizon,
-                           service if (d.sizing == "dscr" or d.repayment == "sculpted") else None)
-    elif debt_terms is not None and (debt_terms.gearing_fraction > 0) and c > 0:
-        if debt_terms.sizing_revenue_krw:  # sculpted on the lender's case, tested on the project's own
-            case = {name: place(debt_terms.sizing_revenue_krw.get(name, v), p.escalation_fraction_per_year.get(name, 0.0))
-                    for name, v in p.revenue_krw.items()}
-            revenue_case = sum(case.values(), np.zeros(horizon))
-            wc_case = p.working_capital_fraction_of_revenue * revenue_case
-            wc_case[-1] = 0.0
-            wc_change_case = np.diff(np.concatenate([[wc_case[0] if p.existing_working_capital else 0.0], wc_case]))
-            loan = _size_debt(p, debt_terms, net_capex, revenue_case - opex, wc_change_case, c, n, horizon)
+    kind = structure(p0)[-1][0]
+    errors: list[FinanceInputError | None] = [None] * len(ps)
+    d = p0.debt
+    if kind == "existing":
+        loan = _existing_loan(p0, horizon)
+    elif kind == "given":
+        service = (np.array([p.debt.given_service_krw for p in ps], dtype=float)
+                   if d.given_service_krw is not None and (d.sizing == "dscr" or d.repayment == "sculpted") else None)
+        loan = _build_loan(d, np.array([p.debt.given_amount_krw for p in ps], dtype=float), net_capex, c, horizon,
+                           service)
+    elif kind == "sized":
+        if d.sizing_revenue_krw:  # sculpted on the lender's case, tested on the project's own
+            case = {name: place([p.debt.sizing_revenue_krw.get(name, p.revenue_krw[name]) for p in ps],
+                                escalation(name)) for name in p0.revenue_krw}
+            revenue_case = sum(case.values(), np.zeros((len(ps), horizon)))
+            loan, errors = _size_debt(ps, net_capex, revenue_case - opex, wc_changes(revenue_case), c, horizon)
         else:
-            loan = _size_debt(p, debt_terms, net_capex, ebitda, wc_change, c, n, horizon)
+            loan, errors = _size_debt(ps, net_capex, ebitda, wc_change, c, horizon)
+    else:
+        loan = _Loan.none(len(ps), horizon)
 
-    depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw,
+    depreciation = _depreciation(p0, basis0 + loan.fee_krw * p0.tax.depreciable_fraction + loan.idc_krw,
                                  horizon) + existing_dep
     taxable = ebitda - depreciation - loan.interest_operating
-    tax = _tax(p, taxable)
+    tax = _tax(p0, taxable)
     cfads = ebitda - wc_change - tax
-    cfads[:c] = 0.0
+    cfads[:, :c] = 0.0
     equity_flow = (-net_capex + loan.draw - loan.fee + cfads - loan.service - loan.dsra_change)
 
-    r_real = p.discount_rate_fraction
-    r_nom = (1.0 + r_real) * (1.0 + p.inflation_fraction_per_year) - 1.0
-    re_real = p.equity_discount_rate_fraction if p.equity_discount_rate_fraction is not None else r_real
-    re_nom = (1.0 + re_real) * (1.0 + p.inflation_fraction_per_year) - 1.0
-    cover_flow = _cover_flow(debt_terms, cfads, ebitda - wc_change)
-    cover_flow[:c] = 0.0
+    r_real = column(lambda p: p.discount_rate_fraction)
+    r_nom = (1.0 + r_real) * (1.0 + inflation_rate) - 1.0
+    re_real = column(lambda p: p.equity_discount_rate_fraction if p.equity_discount_rate_fraction is not None
+                     else p.discount_rate_fraction)
+    re_nom = (1.0 + re_real) * (1.0 + inflation_rate) - 1.0
+    cover_flow = _cover_flow(d, cfads, ebitda - wc_change)
+    cover_flow[:, :c] = 0.0
     cover = debtlib.dscr(cover_flow, loan.service)
     has_service = ~np.isnan(cover)
 
     owner_cost = revenue - equity_flow
-    lcoe_nom = lcoe_real = None
-    if energy.sum() > 0:
-        lcoe_nom = npv(re_nom, owner_cost) / npv(re_nom, energy)
-        lcoe_real = npv(re_nom, owner_cost) / npv(re_real, energy)
+    npv_project = npv(r_nom, project_flow)
+    npv_equity = npv(re_nom, equity_flow)
+    npv_owner_cost = npv(re_nom, owner_cost)
+    npv_energy_nominal, npv_energy_real = npv(re_nom, energy), npv(re_real, energy)
+    delivers = energy.sum(axis=1) > 0
+    irr_project, irr_equity = irr_rows(project_flow), irr_rows(equity_flow)
+    payback = payback_rows(project_flow)
+    discounted = project_flow * (1.0 + r_nom) ** -t.astype(float)
+    cumulative = np.cumsum(project_flow, axis=1)
 
-    columns = {"year_index": t, "calendar_year": p.base_year + t, "operating_year": k, "energy_kwh": energy}
-    columns.update({f"revenue_{name}_krw": a for name, a in revenues.items()})
-    columns["revenue_krw"] = revenue
-    columns.update({f"opex_{name}_krw": a for name, a in opexes.items()})
-    columns.update({
-        "opex_krw": opex, "ebitda_krw": ebitda, "working_capital_change_krw": wc_change,
-        "depreciation_krw": depreciation, "interest_krw": loan.interest_operating, "taxable_income_krw": taxable,
-        "tax_krw": tax, "capex_krw": capex, "grant_krw": grant, "debt_draw_krw": loan.draw, "debt_fee_krw": loan.fee,
-        "debt_principal_krw": loan.principal, "debt_service_krw": loan.service, "debt_balance_krw": loan.balance_end,
-        "dsra_change_krw": loan.dsra_change, "cfads_krw": cfads, "dscr": cover, "project_cash_flow_krw": project_flow,
-        "equity_cash_flow_krw": equity_flow, "cumulative_project_cash_flow_krw": np.cumsum(project_flow),
-        "discounted_project_cash_flow_krw": project_flow * (1.0 + r_nom) ** -t.astype(float)})
-    return ProjectResult(
-        name=p.name, columns=columns,
-        npv_krw=npv(r_nom, project_flow), irr_fraction=irr(project_flow),
-        equity_npv_krw=npv(re_nom, equity_flow), equity_irr_fraction=irr(equity_flow),
-        lcoe_real_krw_per_kwh=lcoe_real, lcoe_nominal_krw_per_kwh=lcoe_nom,
-        payback_years=payback_year(project_flow),
-        debt_krw=float(loan.principal_krw),
-        min_dscr=float(np.min(cover[has_service])) if has_service.any() else None,
-        average_dscr=float(np.mean(cover[has_service])) if has_service.any() else None,
-        llcr=(debtlib.llcr(cover_flow[c:c + debt_terms.tenor_years], debt_terms.rate_fraction, loan.principal_krw)
-              if debt_terms is not None and loan.principal_krw > 0 else None),
-    )
+    out: list[ProjectResult | FinanceInputError] = []
+    for i, p in enumerate(ps):
+        if errors[i] is not None:
+            out.append(errors[i])
+            continue
+        columns = {"year_index": t, "calendar_year": p.base_year + t, "operating_year": k, "energy_kwh": energy[i]}
+        columns.update({f"revenue_{name}_krw": a[i] for name, a in revenues.items()})
+        columns["revenue_krw"] = revenue[i]
+        columns.update({f"opex_{name}_krw": a[i] for name, a in opexes.items()})
+        columns.update({
+            "opex_krw": opex[i], "ebitda_krw": ebitda[i], "working_capital_change_krw": wc_change[i],
+            "depreciation_krw": depreciation[i], "interest_krw": loan.interest_operating[i],
+            "taxable_income_krw": taxable[i], "tax_krw": tax[i], "capex_krw": capex[i], "grant_krw": grant[i],
+            "debt_draw_krw": loan.draw[i], "debt_fee_krw": loan.fee[i], "debt_principal_krw": loan.principal[i],
+            "debt_service_krw": loan.service[i], "debt_balance_krw": loan.balance_end[i],
+            "dsra_change_krw": loan.dsra_change[i], "cfads_krw": cfads[i], "dscr": cover[i],
+            "project_cash_flow_krw": project_flow[i], "equity_cash_flow_krw": equity_flow[i],
+            "cumulative_project_cash_flow_krw": cumulative[i], "discounted_project_cash_flow_krw": discounted[i]})
+        principal = float(loan.principal_krw[i])
+        served = has_service[i]
+        out.append(ProjectResult(
+            name=p.name, columns=columns,
+            npv_krw=float(npv_project[i]), irr_fraction=irr_project[i],
+            equity_npv_krw=float(npv_equity[i]), equity_irr_fraction=irr_equity[i],
+            lcoe_real_krw_per_kwh=float(npv_owner_cost[i] / npv_energy_real[i]) if delivers[i] else None,
+            lcoe_nominal_krw_per_kwh=float(npv_owner_cost[i] / npv_energy_nominal[i]) if delivers[i] else None,
+            payback_years=payback[i],
+            debt_krw=principal,
+            min_dscr=float(np.min(cover[i][served])) if served.any() else None,
+            average_dscr=float(np.mean(cover[i][served])) if served.any() else None,
+            llcr=(debtlib.llcr(cover_flow[i, c:c + d.tenor_years], d.rate_fraction, principal)
+                  if d is not None and principal > 0 else None),
+        ))
+    return out
 
 
 @dataclass
 class _Loan:
-    principal_krw: float  # outstanding at the start of operation (incl. capitalised interest)
-    idc_krw: float  # interest during construction, capitalised
-    fee_krw: float
+    """The loans of K projects on the same terms: every array has a row a project."""
+
+    principal_krw: np.ndarray  # outstanding at the start of operation (incl. capitalised interest)
+    idc_krw: np.ndarray  # interest during construction, capitalised
+    fee_krw: np.ndarray
     draw: np.ndarray
     fee: np.ndarray
     interest_operating: np.ndarray
@@ -448,9 +528,14 @@ class _Loan:
     dsra_change: np.ndarray
 
     @classmethod
-    def none(cls, horizon: int) -> "_Loan":
-        z = np.zeros(horizon)
-        return cls(0.0, 0.0, 0.0, z, z, z, z, z, z, z)
+    def none(cls, rows: int, horizon: int) -> "_Loan":
+        z, zero = np.zeros((rows, horizon)), np.zeros(rows)
+        return cls(zero, zero, zero, z, z, z, z, z, z, z)
+
+    def where(self, rows: np.ndarray, other: "_Loan") -> "_Loan":
+        """This loan in ``rows`` (a mask), ``other`` elsewhere."""
+        return _Loan(**{name: np.where(rows if a.ndim == 1 else rows[:, None], a, getattr(other, name))
+                        for name, a in self.__dict__.items()})
 
 
 def _existing_loan(p: Project, horizon: int) -> _Loan:
@@ -458,93 +543,109 @@ def _existing_loan(p: Project, horizon: int) -> _Loan:
     d = p.debt
     years = min(int(p.existing_debt_years), horizon)
     sched = debtlib.repayment_schedule(p.existing_debt_krw, d.rate_fraction, years, 0, "annuity", None)
-    z = np.zeros(horizon)
+    z = np.zeros((1, horizon))
     interest, principal, balance_end = z.copy(), z.copy(), z.copy()
-    interest[:years] = sched.interest_krw
-    principal[:years] = sched.principal_paid_krw
-    balance_end[:years] = sched.balance_krw - sched.principal_paid_krw
+    interest[0, :years] = sched.interest_krw
+    principal[0, :years] = sched.principal_paid_krw
+    balance_end[0, :years] = sched.balance_krw - sched.principal_paid_krw
     service = interest + principal
     # a reserve of an existing loan is already funded (outside this forward valuation)
-    return _Loan(p.existing_debt_krw, 0.0, 0.0, z, z, interest, principal, service, balance_end, z)
+    return _Loan(np.array([p.existing_debt_krw]), np.zeros(1), np.zeros(1), z, z, interest, principal, service,
+                 balance_end, z)
 
 
-def _build_loan(p: Project, d: Debt, amount: float, net_capex: np.ndarray, c: int, horizon: int,
+def _draw_shares(net_capex: np.ndarray, c: int) -> np.ndarray:
+    """Each construction year's share of the net capex, a row a project (even when there is none)."""
+    total = net_capex[:, :c].sum(axis=1, keepdims=True)
+    return np.where(total > 0, net_capex[:, :c] / np.where(total > 0, total, 1.0), 1.0 / c)
+
+
+def _build_loan(d: Debt, amount: np.ndarray, net_capex: np.ndarray, c: int, horizon: int,
                 service_krw: np.ndarray | None) -> _Loan:
-    """Draw ``amount`` (base, before capitalised interest) pro rata with the net capex."""
-    shares = net_capex[:c] / net_capex[:c].sum() if net_capex[:c].sum() > 0 else np.full(c, 1.0 / c)
-    draw = np.zeros(horizon)
-    draw[:c] = amount * shares
-    balance = 0.0
-    idc = 0.0
+    """Draw ``amount`` (base, before capitalised interest; one a project) pro rata with the net capex."""
+    rows = len(amount)
+    draw = np.zeros((rows, horizon))
+    draw[:, :c] = amount[:, None] * _draw_shares(net_capex, c)
+    balance = np.zeros(rows)
+    idc = np.zeros(rows)
     for year in range(c):  # drawn at the end of each construction year; interest on the prior balance
         interest = d.rate_fraction * balance
-        idc += interest
-        balance += interest + draw[year]
+        idc = idc + interest
+        balance = balance + interest + draw[:, year]
     style = "sculpted" if d.sizing == "dscr" else d.repayment
     sched = debtlib.repayment_schedule(balance, d.rate_fraction, d.tenor_years, d.grace_years, style, service_krw)
-    interest_op = np.zeros(horizon)
-    principal = np.zeros(horizon)
+    interest_op = np.zeros((rows, horizon))
+    principal = np.zeros((rows, horizon))
     end = c + d.tenor_years
-    interest_op[c:end] = sched.interest_krw
-    principal[c:end] = sched.principal_paid_krw
+    interest_op[:, c:end] = sched.interest_krw
+    principal[:, c:end] = sched.principal_paid_krw
     service = interest_op + principal
-    balance_end = np.zeros(horizon)
-    balance_end[:c] = np.cumsum(draw[:c])  # approximate during construction (IDC added at close)
-    balance_end[c - 1] = balance
-    balance_end[c:end] = sched.balance_krw - sched.principal_paid_krw
-    fee = np.zeros(horizon)
-    fee[c - 1] = d.upfront_fee_fraction * amount
-    target = np.zeros(horizon)  # reserve held at the end of year t: months of year t+1's service
-    target[:-1] = d.dsra_months / 12.0 * service[1:]
-    dsra_change = np.diff(np.concatenate([[0.0], target]))
-    return _Loan(balance, idc, float(fee.sum()), draw, fee, interest_op, principal, service, balance_end,
+    balance_end = np.zeros((rows, horizon))
+    balance_end[:, :c] = np.cumsum(draw[:, :c], axis=1)  # approximate during construction (IDC added at close)
+    balance_end[:, c - 1] = balance
+    balance_end[:, c:end] = sched.balance_krw - sched.principal_paid_krw
+    fee = np.zeros((rows, horizon))
+    fee[:, c - 1] = d.upfront_fee_fraction * amount
+    target = np.zeros((rows, horizon))  # reserve held at the end of year t: months of year t+1's service
+    target[:, :-1] = d.dsra_months / 12.0 * service[:, 1:]
+    dsra_change = np.diff(np.concatenate([np.zeros((rows, 1)), target], axis=1), axis=1)
+    return _Loan(balance, idc, fee.sum(axis=1), draw, fee, interest_op, principal, service, balance_end,
                  dsra_change)
 
 
-def _size_debt(p: Project, d: Debt, net_capex: np.ndarray, ebitda: np.ndarray, wc_change: np.ndarray,
-               c: int, n: int, horizon: int) -> _Loan:
-    cap = d.gearing_fraction * float(net_capex.sum())
+def _size_debt(ps: list[Project], net_capex: np.ndarray, ebitda: np.ndarray, wc_change: np.ndarray,
+               c: int, horizon: int) -> tuple[_Loan, list[FinanceInputError | None]]:
+    """The loans of projects on the same terms (a row each), sized by gearing or sculpted to the DSCR
+    target; a project whose cash flow cannot carry a loan gets its error in its place."""
+    p0 = ps[0]
+    d = p0.debt
+    cap = np.array([p.debt.gearing_fraction for p in ps]) * net_capex.sum(axis=1)
+    errors: list[FinanceInputError | None] = [None] * len(ps)
     if d.sizing == "gearing":
-        loan = _build_loan(p, d, cap, net_capex, c, horizon, None)
-        return loan
-    # DSCR sculpting: CFADS depends on tax, tax on interest, interest on the loan -> fixed point
-    basis0 = float(net_capex.sum()) * p.tax.depreciable_fraction
-    loan = _Loan.none(horizon)
+        return _build_loan(d, cap, net_capex, c, horizon, None), errors
+    # DSCR sculpting: CFADS depends on tax, tax on interest, interest on the loan -> fixed point, project by
+    # project: a project whose amount has settled keeps its loan while the others go on
+    basis0 = net_capex.sum(axis=1) * p0.tax.depreciable_fraction
+    loan = _Loan.none(len(ps), horizon)
     amount = cap
-    problems: list[tuple[str, str, str]] = []
+    active = np.ones(len(ps), dtype=bool)
+    growth = _balance_per_unit_drawn(d, net_capex, c)
     for _ in range(100):
-        depreciation = _depreciation(p, basis0 + loan.fee_krw * p.tax.depreciable_fraction + loan.idc_krw, horizon)
-        cfads = ebitda - wc_change - _tax(p, ebitda - depreciation - loan.interest_operating)
-        window = _cover_flow(d, cfads, ebitda - wc_change)[c:c + d.tenor_years]
+        depreciation = _depreciation(p0, basis0 + loan.fee_krw * p0.tax.depreciable_fraction + loan.idc_krw, horizon)
+        cfads = ebitda - wc_change - _tax(p0, ebitda - depreciation - loan.interest_operating)
+        window = _cover_flow(d, cfads, ebitda - wc_change)[:, c:c + d.tenor_years]
         # the largest balance at the start of operation that CFADS / DSCR repays
         limit_balance = debtlib.sculpted_principal(window, d.dscr_target, d.rate_fraction, d.tenor_years,
                                                    d.grace_years)
         # back out the amount drawn (capitalised interest grows the balance during construction)
-        growth = _balance_per_unit_drawn(d, net_capex, c)
-        new_amount = min(cap, limit_balance / growth)
-        service = np.zeros(d.tenor_years)
+        new_amount = np.minimum(cap, limit_balance / growth)
+        service = np.zeros((len(ps), d.tenor_years))
         balance0 = new_amount * growth
-        scale = balance0 / limit_balance if limit_balance > 0 else 0.0
-        service[d.grace_years:] = np.maximum(window[d.grace_years:], 0.0) / d.dscr_target * scale
-        service[:d.grace_years] = d.rate_fraction * balance0
-        loan = _build_loan(p, d, new_amount, net_capex, c, horizon, service)
-        if abs(new_amount - amount) <= 1e-6 * max(1.0, cap):
+        scale = np.where(limit_balance > 0, balance0 / np.where(limit_balance > 0, limit_balance, 1.0), 0.0)
+        service[:, d.grace_years:] = np.maximum(window[:, d.grace_years:], 0.0) / d.dscr_target * scale[:, None]
+        service[:, :d.grace_years] = d.rate_fraction * balance0[:, None]
+        loan = _build_loan(d, new_amount, net_capex, c, horizon, service).where(active, loan)
+        settled = np.abs(new_amount - amount) <= 1e-6 * np.maximum(1.0, cap)
+        amount = np.where(active, new_amount, amount)
+        active &= ~settled
+        if not active.any():
             break
-        amount = new_amount
-    if loan.principal_krw <= 0:
-        problems.append(("debt.dscr_target", "a target the cash flow can meet with some debt",
-                         f"{d.dscr_target}: the cash flow available for debt service is never positive "
-                         "in the repayment years"))
-    elif d.grace_years:
-        window = (ebitda - wc_change)[c:c + d.grace_years]
-        short = window < d.dscr_target * d.rate_fraction * loan.principal_krw - 1e-6
-        if short.any():
-            problems.append(("debt.dscr_target", f"cover {d.dscr_target} of the interest in the grace years",
-                             f"cash flow below {d.dscr_target} x interest in operating year "
-                             f"{int(np.argmax(short)) + 1}; shorten the grace or lower the target"))
-    if problems:
-        raise FinanceInputError(problems)
-    return loan
+    for i, p in enumerate(ps):
+        problems: list[tuple[str, str, str]] = []
+        if loan.principal_krw[i] <= 0:
+            problems.append(("debt.dscr_target", "a target the cash flow can meet with some debt",
+                             f"{d.dscr_target}: the cash flow available for debt service is never positive "
+                             "in the repayment years"))
+        elif d.grace_years:
+            window = (ebitda[i] - wc_change[i])[c:c + d.grace_years]
+            short = window < d.dscr_target * d.rate_fraction * loan.principal_krw[i] - 1e-6
+            if short.any():
+                problems.append(("debt.dscr_target", f"cover {d.dscr_target} of the interest in the grace years",
+                                 f"cash flow below {d.dscr_target} x interest in operating year "
+                                 f"{int(np.argmax(short)) + 1}; shorten the grace or lower the target"))
+        if problems:
+            errors[i] = FinanceInputError(problems)
+    return loan, errors
 
 
 def _cover_flow(d: Debt | None, cfads: np.ndarray, pre_tax: np.ndarray) -> np.ndarray:
@@ -552,12 +653,12 @@ def _cover_flow(d: Debt | None, cfads: np.ndarray, pre_tax: np.ndarray) -> np.nd
     return np.array(pre_tax if d is not None and d.dscr_basis == "pre_tax" else cfads, dtype=float)
 
 
-def _balance_per_unit_drawn(d: Debt, net_capex: np.ndarray, c: int) -> float:
-    total = net_capex[:c].sum()
-    shares = net_capex[:c] / total if total > 0 else np.full(c, 1.0 / c)
-    balance = 0.0
+def _balance_per_unit_drawn(d: Debt, net_capex: np.ndarray, c: int) -> np.ndarray:
+    """The balance at the start of operation per unit drawn, a project a row (interest capitalised)."""
+    shares = _draw_shares(net_capex, c)
+    balance = np.zeros(len(net_capex))
     for year in range(c):
-        balance = balance * (1.0 + d.rate_fraction) + shares[year]
+        balance = balance * (1.0 + d.rate_fraction) + shares[:, year]
     return balance
 
 

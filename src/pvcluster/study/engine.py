@@ -354,24 +354,49 @@ def evaluate_case(bundle: Bundle, base: Base, design: str, values: dict[str, Any
     """One case: {"outputs": {key: value}, "status": "ok" | "input_error" | "infeasible" | "error",
     "message": str, "seconds": float}. Never raises for a bad case."""
     from pvcluster.api import _toml
+    from pvcluster.finance import build_finance
 
+    def run():
+        case = _prepare(bundle, base, design, values, weather_year, _toml)
+        args, kwargs = case.finance_call
+        return _finish(base, case, build_finance(*args, **kwargs))
+
+    return _row(*_attempt(run))
+
+
+def _attempt(run) -> tuple[Any, str, str, float]:
+    """``run()`` with a case's errors as its status and message: (value, status, message, seconds)."""
     t0 = time.perf_counter()
     try:
-        outputs = _evaluate(bundle, base, design, values, weather_year, _toml)
-        status, message = "ok", ""
+        value, status, message = run(), "ok", ""
     except InputError as err:
-        outputs, status, message = {}, "input_error", "; ".join(str(p) for p in err.problems)
+        value, status, message = None, "input_error", "; ".join(str(p) for p in err.problems)
     except InfeasibleError as err:
-        outputs, status, message = {}, "infeasible", str(err)
+        value, status, message = None, "infeasible", str(err)
     except PvclusterError as err:
-        outputs, status, message = {}, "input_error", str(err)
+        value, status, message = None, "input_error", str(err)
     except Exception as err:  # noqa: BLE001 - a case's bug is its row's message, never the study's end
-        outputs, status, message = {}, "error", f"{type(err).__name__}: {err}"
-    return {"outputs": outputs, "status": status, "message": message, "seconds": time.perf_counter() - t0}
+        value, status, message = None, "error", f"{type(err).__name__}: {err}"
+    return value, status, message, time.perf_counter() - t0
 
 
-def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_year, toml) -> dict[str, Any]:
-    from pvcluster.finance import build_finance
+def _row(outputs, status: str, message: str, seconds: float) -> dict[str, Any]:
+    return {"outputs": outputs if status == "ok" else {}, "status": status, "message": message, "seconds": seconds}
+
+
+@dataclass
+class _Case:
+    """A case up to its finance: the scenario and stage records it prices, and build_finance's arguments."""
+
+    scenario: Any
+    weather: Any
+    generation: Any
+    demand: Any
+    sizing: Any
+    finance_call: tuple[tuple, dict]
+
+
+def _prepare(bundle, base: Base, design: str, values: dict[str, Any], weather_year, toml) -> _Case:
     from pvcluster.generation import build_generation
     from pvcluster.sizing import build_sizing
     from pvcluster.weather import build_weather
@@ -419,14 +444,35 @@ def _evaluate(bundle, base: Base, design: str, values: dict[str, Any], weather_y
             demand = cached("demand", lambda: _checked_demand(scenario, weather))
         sizing = base.sizing if reached > STAGES.index("sizing") else \
             build_sizing(scenario, generation, demand, models=base.site_models() if REUSE_MODELS else None)
-    finance = build_finance(scenario, generation, demand, sizing, projects=needed_projects(base), given_debt=given_debt,
-                            polysilicon_details=any(k.startswith("finance.polysilicon.") for k in base.output_keys),
-                            jobs=any("job" in k for k in base.output_keys))
-    return extract(base.output_keys, scenario, sizing, finance, weather, generation, demand)
+    finance_call = ((scenario, generation, demand, sizing),
+                    dict(projects=needed_projects(base), given_debt=given_debt,
+                         polysilicon_details=any(k.startswith("finance.polysilicon.") for k in base.output_keys),
+                         jobs=any("job" in k for k in base.output_keys), fund=needs_fund(base.output_keys)))
+    return _Case(scenario, weather, generation, demand, sizing, finance_call)
+
+
+def _finish(base: Base, case: _Case, finance) -> dict[str, Any]:
+    return extract(base.output_keys, case.scenario, case.sizing, finance, case.weather, case.generation, case.demand)
+
+
+def base_records_only(design: str, values: dict[str, Any], weather_year: int | None) -> bool:
+    """True when a case prices the base case's own stage records (a finance-only change, or any change
+    after generation under a fixed design): such cases are priced together (:func:`evaluate_batch`)."""
+    if weather_year is not None:
+        return False
+    last_shared = "generation" if design == "fixed" else "sizing"
+    return STAGES.index(first_stage(values)) > STAGES.index(last_shared)
 
 
 #: finance summary sections that are not projects: any key under them needs every project
 _ROLL_UPS = {"portfolio", "jobs", "money", "energy_station_basis"}
+
+
+def needs_fund(keys) -> bool:
+    """Whether outputs need the fund: a key under ``finance.fund``, or in a section of the summary that
+    is not one stage's (it may quote the fund). The portfolio's roll-ups do not hold the fund."""
+    stages = ("finance", "sizing", "generation", "demand", "weather", "scenario")
+    return any(k == "finance.fund" or k.startswith("finance.fund.") or k.split(".")[0] not in stages for k in keys)
 
 
 def needed_projects(base: Base) -> set[str] | None:
@@ -526,9 +572,36 @@ def extract(keys: tuple[str, ...], scenario, sizing, finance, weather, generatio
 
 
 def evaluate_batch(bundle: Bundle, base: Base, design: str, rows: list[tuple[int, dict, int | None]]) -> list[dict]:
-    """Cases ``(case id, values, weather year)`` in order; the rows of ``cases.parquet``."""
-    out = []
-    for case, values, year in rows:
-        r = evaluate_case(bundle, base, design, values, year)
-        out.append({"case": case, **r})
+    """Cases ``(case id, values, weather year)`` in order; the rows of ``cases.parquet``.
+
+    The cases that price the base case's own records (:func:`base_records_only`) are prepared one by
+    one and then priced side by side (:func:`pvcluster.finance.build_finances`: the same project of
+    every case computed as arrays); each such row's seconds are its own preparation and summary plus an
+    even share of that. The others run one at a time (:func:`evaluate_case`)."""
+    from pvcluster.api import _toml
+    from pvcluster.finance import build_finances
+
+    out: list = [None] * len(rows)
+    together: list[tuple[int, _Case, float]] = []
+    for pos, (case, values, year) in enumerate(rows):
+        if not base_records_only(design, values, year):
+            out[pos] = {"case": case, **evaluate_case(bundle, base, design, values, year)}
+            continue
+        prepared, status, message, seconds = _attempt(lambda: _prepare(bundle, base, design, values, None, _toml))
+        if status == "ok":
+            together.append((pos, prepared, seconds))
+        else:
+            out[pos] = {"case": case, **_row(None, status, message, seconds)}
+    if together:
+        t0 = time.perf_counter()
+        finances = build_finances([prepared.finance_call for _, prepared, _ in together])
+        share = (time.perf_counter() - t0) / len(together)
+        for (pos, prepared, seconds), finance in zip(together, finances):
+            def finish(prepared=prepared, finance=finance):
+                if isinstance(finance, BaseException):
+                    raise finance
+                return _finish(base, prepared, finance)
+
+            outputs, status, message, more = _attempt(finish)
+            out[pos] = {"case": rows[pos][0], **_row(outputs, status, message, seconds + share + more)}
     return out
