@@ -89,6 +89,34 @@ def test_degradation_year_by_year(generation, scenario):
     assert by_year[1] == pytest.approx(generation.plant_annual_mwh() * (1 - d))
 
 
+def test_plant_ensemble_in_one_pass_equals_modelchain_year_by_year(generation, weather):
+    # the weather ensemble's P-values take each year's energy from one vectorized pass; it must equal
+    # ModelChain run year by year. Shortcuts that look harmless are far outside 1e-12: the refraction
+    # at a fixed 12 degC instead of each hour's air temperature moves a year by 3e-6, one year's snow
+    # loss for every year by 3e-4. Four years (the typical year among them) in blocks of three, so the
+    # blocks and the stacked snow months are exercised.
+    from pvcluster.generation import tracker_plant, tracker_plant_annual_mwh
+
+    plant = generation.plant
+    years = (weather.ensemble[0], weather.ensemble[13], weather, weather.ensemble[-1])
+    fast_mwh = tracker_plant_annual_mwh(years, plant, block_years=3)
+    year_by_year_mwh = np.array([tracker_plant(y, plant).annual_mwh for y in years])
+    np.testing.assert_allclose(fast_mwh, year_by_year_mwh, rtol=1e-12, atol=0)
+    assert year_by_year_mwh[2] == generation.plant_annual_mwh()
+    assert np.ptp(fast_mwh) / fast_mwh.mean() > 0.01  # distinct years, not one year four times
+
+
+def test_plant_ensemble_on_other_sites_runs_year_by_year(generation, weather):
+    from dataclasses import replace
+
+    from pvcluster.generation import tracker_plant, tracker_plant_annual_mwh
+
+    years = (weather.ensemble[1], replace(weather.ensemble[2], latitude_deg=weather.latitude_deg + 2.0))
+    expected_mwh = [tracker_plant(y, generation.plant).annual_mwh for y in years]
+    np.testing.assert_array_equal(tracker_plant_annual_mwh(years, generation.plant), expected_mwh)
+    assert len(tracker_plant_annual_mwh((), generation.plant)) == 0
+
+
 # --- the rooftop fleet kernel ---------------------------------------------------------------
 
 def _pvlib_roof_by_roof(weather, tilt, azimuth, shading, system):

@@ -22,11 +22,12 @@ from pvcluster.generation.exceedance import Exceedance, exceedance
 from pvcluster.generation.inventory import CLASSES, generate_inventory, read_inventory, village_counts
 from pvcluster.generation.losses import LossBreakdown, degradation_factors
 from pvcluster.pvmodules import cec_module, module_gamma_pdc_per_c, module_kwp_per_m2
-from pvcluster.generation.plant import PlantResult, TrackerPlant, tracker_plant
+from pvcluster.generation.plant import PlantResult, TrackerPlant, tracker_plant, tracker_plant_annual_mwh
 from pvcluster.generation.rooftop import RooftopSystem, fixed_tilt_ac_kw_per_kwp, fleet_ac
 from pvcluster.weather import Weather
 
 __all__ = ["Generation", "VillageRooftops", "build_generation", "with_exceedance", "orientation_classes", "TrackerPlant", "tracker_plant",
+           "tracker_plant_annual_mwh",
            "RooftopSystem", "fleet_ac", "fixed_tilt_ac_kw_per_kwp", "plant_from_scenario",
            "rooftop_system", "roof_inventory", "exceedance", "Exceedance"]
 
@@ -253,7 +254,7 @@ def _exceedance(scenario, weather, plant, plant_result, roofs, system, villages,
     """P50/P90/P99 of each system over the weather ensemble (empty without an ensemble)."""
     if len(weather.ensemble) < 2:
         return {}
-    plant_mwh = [tracker_plant(year, plant).annual_mwh for year in weather.ensemble]
+    plant_mwh = tracker_plant_annual_mwh(weather.ensemble, plant)  # tracker_plant year by year, vectorized
     village_mwh = _fleet_ensemble_mwh(weather, roofs, system, villages)
     pv = scenario.facts.pv
     measured = scenario.weather.source == "file"  # then the file's own year is the P50
@@ -262,7 +263,7 @@ def _exceedance(scenario, weather, plant, plant_result, roofs, system, villages,
         return exceedance(series, pv.resource_uncertainty_fraction, pv.model_uncertainty_fraction,
                           p50_mwh=main_mwh if measured else None)
 
-    out = {scenario.plant.name: one(np.asarray(plant_mwh), plant_result.annual_mwh)}
+    out = {scenario.plant.name: one(plant_mwh, plant_result.annual_mwh)}
     for i, name in enumerate(villages):
         out[name] = one(village_mwh[:, i], rooftops[name].annual_mwh)
     out[FLEET] = one(village_mwh.sum(axis=1), sum(r.annual_mwh for r in rooftops.values()))
