@@ -307,3 +307,77 @@ def test_fleet_ensemble_on_orientation_classes_matches_every_roof(scenario, weat
     # measured 1.9e-5 on this fleet (2.4e-5 on 10,000 roofs, benchmarks/scaling.py); the years differ by
     # a few per cent, so 5e-5 is far below what moves a P90
     np.testing.assert_allclose(classes, every_roof, rtol=5e-5)
+    # and the classes run on all years together equal the classes run with fleet_ac year by year
+    np.testing.assert_array_equal(classes, _fleet_ensemble_year_by_year(w, roofs, system, ["a", "b"]))
+
+
+def _fleet_ensemble_year_by_year(weather, roofs, system, villages):
+    """_fleet_ensemble_mwh the slow way: fleet_ac on every roof, or on the orientation classes, year by year."""
+    from pvcluster.generation import _fleet, orientation_classes
+    from pvcluster.generation.inventory import CLASSES
+
+    codes, reps = orientation_classes(roofs)
+    n_cls, n_v = len(CLASSES), len(villages)
+    if len(reps) * 4 > len(roofs):
+        return np.array([[g[i * n_cls:(i + 1) * n_cls].sum() for i in range(n_v)]
+                         for g in (_fleet(y, roofs, system, villages).group_ac_kw.sum(axis=1) / 1000.0
+                                   for y in weather.ensemble)])
+
+    def per_kwp(w):
+        return fleet_ac(w, reps["tilt_deg"], reps["azimuth_deg"], np.ones(len(reps)), reps["shading_fraction"],
+                        system).annual_kwh
+
+    main = per_kwp(weather)
+    energy = np.zeros((n_v, len(reps)))
+    np.add.at(energy, (pd.Categorical(roofs["village"], categories=villages).codes, codes),
+              roofs["annual_kwh"].to_numpy(dtype=float))
+    return np.array([energy @ np.divide(per_kwp(y), main, out=np.zeros(len(reps)), where=main > 0) / 1000.0
+                     for y in weather.ensemble])
+
+
+def test_fleet_ensemble_roof_by_roof_equals_fleet_ac_year_by_year(scenario, weather, generation):
+    # the default villages have fewer than four roofs a class: every roof runs in every year, the years
+    # together (shared sun and planes, threads); the villages' energy must equal fleet_ac's year by year
+    from dataclasses import replace
+
+    from pvcluster.generation import _fleet_ensemble_mwh, orientation_classes
+
+    roofs, villages = generation.roofs, [v.name for v in scenario.villages]
+    assert len(orientation_classes(roofs)[1]) * 4 > len(roofs)  # the roof-by-roof path runs
+    w = replace(weather, ensemble=weather.ensemble[:4])
+    system = rooftop_system(scenario)
+    fast = _fleet_ensemble_mwh(w, roofs, system, villages)
+    np.testing.assert_array_equal(fast, _fleet_ensemble_year_by_year(w, roofs, system, villages))
+    assert np.ptp(fast.sum(axis=1)) / fast.sum(axis=1).mean() > 0.01  # distinct years
+
+
+def test_fleet_years_together_equal_fleet_ac_year_by_year(scenario, weather):
+    # fleet_annual_kwh_by_year shares the sun among years on one sun and the planes among years with the
+    # same daylight hours; a year with other daylight hours and one on another sun get their own. Several
+    # chunks of roofs and blocks of years; every roof and group equal to fleet_ac's, bit for bit.
+    from dataclasses import replace
+
+    from pvcluster.generation import fleet_annual_kwh_by_year
+
+    dark = weather.ensemble[4].data.copy()
+    dark.iloc[4000:4100, [dark.columns.get_loc(c) for c in ("ghi", "dni", "dhi")]] = 0.0  # other daylight hours
+    moved = weather.ensemble[5].data.copy()
+    moved["solar_zenith"] += 0.2  # another sun
+    years = (weather.ensemble[0], weather.ensemble[9], weather, replace(weather.ensemble[4], data=dark),
+             replace(weather.ensemble[5], data=moved), weather.ensemble[-1])
+    rng = np.random.default_rng(5)
+    n = 90
+    roofs = (rng.uniform(0, 45, n), rng.uniform(90, 270, n), rng.uniform(2, 10, n), rng.uniform(0, 0.2, n))
+    groups = rng.integers(0, 4, n)
+    system = rooftop_system(scenario)  # with snow
+    # 40-roof chunks of ~0.7 MB of hourly AC a year: blocks of two years
+    annual, group_kwh = fleet_annual_kwh_by_year(years, *roofs, system, groups=groups, n_groups=4, chunk_roofs=40,
+                                                 block_bytes=1_500_000)
+    one_thread = fleet_annual_kwh_by_year(years, *roofs, system, groups=groups, n_groups=4, chunk_roofs=40,
+                                          threads=1)
+    for k, year in enumerate(years):
+        alone = fleet_ac(year, *roofs, system, groups=groups, n_groups=4, chunk_roofs=40)
+        np.testing.assert_array_equal(annual[k], alone.annual_kwh)
+        np.testing.assert_array_equal(group_kwh[k], alone.group_ac_kw.sum(axis=1))
+    np.testing.assert_array_equal(one_thread[0], annual)
+    np.testing.assert_array_equal(one_thread[1], group_kwh)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pvcluster.weather import climate_kwargs
-from pvcluster.weather.synthetic import (daily_noise_annual_cv, sky_geometry, synthetic_ensemble,
-                                         synthetic_year, year_anomaly_sd)
+from pvcluster.weather.synthetic import (_KT_LOW, daily_noise_annual_cv, monthly_clearness_centres,
+                                         sky_geometry, synthetic_ensemble, synthetic_year, unbiased_offset,
+                                         year_anomaly_sd)
 
 DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
@@ -87,3 +89,59 @@ def test_typical_year_ignores_the_year_anomaly(kwargs):
     a = synthetic_year(**kwargs, seed=5, typical=True)
     b = synthetic_year(**kwargs, seed=5, typical=True, year_anomaly_sd_fraction=0.1)
     np.testing.assert_array_equal(a["ghi"].to_numpy(), b["ghi"].to_numpy())
+
+
+# --- the ensemble's fast path against year-by-year generation -----------------------------------
+
+def _geometry(kwargs):
+    return sky_geometry(kwargs["latitude_deg"], kwargs["longitude_deg"], kwargs["altitude_m"], kwargs["year"],
+                        kwargs["timezone"])
+
+
+def test_centres_of_many_years_equal_month_by_month(kwargs):
+    # all years' and months' clearness centres in one vectorized bisection, against the month-by-month
+    # loop with the scalar bisection
+    g = _geometry(kwargs)
+    normals, sd = np.asarray(kwargs["ghi_kwh_per_m2_day"], dtype=float), kwargs["clearness_daily_sd"]
+    factors = np.array([1.0, 0.93, 1.08, 0.61])
+
+    def month_by_month(year_factor):
+        centres = np.empty(12)
+        for m in range(12):
+            days = g.month_of_day == m
+            kt_m = year_factor * normals[m] / g.h0_day_kwh_per_m2[days].mean()
+            centres[m] = kt_m + unbiased_offset(kt_m, sd, _KT_LOW, float(g.kt_clear_day[days].mean()))
+        return centres
+
+    expected = np.array([month_by_month(f) for f in factors])
+    np.testing.assert_array_equal(monthly_clearness_centres(g, normals, sd, factors), expected)
+    np.testing.assert_array_equal(monthly_clearness_centres(g, normals, sd), expected[0])
+
+
+def _year_by_year(n_years, seed, target_cv, anchor, kwargs):
+    """synthetic_ensemble the slow way: every year generated on its own, twice when anchored."""
+    g = _geometry(kwargs)
+    normals = np.asarray(kwargs["ghi_kwh_per_m2_day"], dtype=float)
+    daily_cv = daily_noise_annual_cv(g, normals, kwargs["clearness_lag1_autocorrelation"],
+                                     kwargs["clearness_daily_sd"])
+    sd_year = year_anomaly_sd(target_cv, daily_cv)
+    seeds = np.random.SeedSequence(seed).spawn(n_years)
+    years = [synthetic_year(**kwargs, seed=s, year_anomaly_sd_fraction=sd_year) for s in seeds]
+    if not anchor:
+        return years
+    monthly = np.array([y["ghi"].groupby(y.index.month).sum().to_numpy() for y in years])
+    achieved = monthly.mean(axis=0) / 1000.0 / (np.bincount(g.month_of_day, minlength=12) * 24 / 24)
+    return [synthetic_year(**kwargs, seed=s, year_anomaly_sd_fraction=sd_year, month_scale=normals / achieved)
+            for s in seeds]
+
+
+@pytest.mark.parametrize("anchor", [True, False])
+def test_ensemble_equals_its_years_generated_one_by_one(kwargs, anchor):
+    # the ensemble draws each year once (anchoring only rescales it), solves the years' clearness together
+    # and decomposes all years in one Erbs call: every column of every year must equal the slow way's
+    fast = synthetic_ensemble(4, seed=23, target_annual_cv_fraction=0.05, anchor=anchor, **kwargs)
+    slow = _year_by_year(4, 23, 0.05, anchor, kwargs)
+    for f, s in zip(fast, slow):
+        pd.testing.assert_frame_equal(f, s, check_exact=True)
+    annual = [y["ghi"].sum() for y in fast]
+    assert np.ptp(annual) / np.mean(annual) > 0.01  # distinct years, not one year four times

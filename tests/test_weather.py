@@ -9,7 +9,7 @@ import pytest
 
 from epw import write_epw
 from pvcluster.weather import hourly_index, synthetic_year
-from pvcluster.weather.synthetic import ar1, expected_clipped, unbiased_offset
+from pvcluster.weather.synthetic import ar1, expected_clipped, unbiased_offset, unbiased_offsets
 
 
 def _climate_kwargs(scenario, **extra):
@@ -114,6 +114,40 @@ def test_unbiased_offset_corrects_clipping():
     delta = unbiased_offset(0.45, 0.17, 0.03, 0.6)
     assert expected_clipped(0.45 + delta, 0.17, 0.03, 0.6) == pytest.approx(0.45, abs=1e-9)
     assert delta > 0  # the upper clip removes more mass than the lower one
+
+
+def test_unbiased_offsets_equal_the_scalar_bisection_bit_for_bit():
+    # the synthetic years solve all months (and all years of an ensemble) in one vectorized bisection;
+    # each element must follow the scalar bisection step for step, targets outside (low, high) included
+    rng = np.random.default_rng(11)
+    n = 300
+    target, sd = rng.uniform(-0.05, 0.85, n), rng.uniform(0.02, 0.3, n)
+    low, high = np.full(n, 0.03), rng.uniform(0.5, 0.8, n)
+    target[:3] = [0.03, 0.9, 0.6]  # on the lower bound, above the upper one
+    high[2] = 0.6  # on the upper bound
+    scalar = np.array([unbiased_offset(*args) for args in zip(target, sd, low, high)])
+    np.testing.assert_array_equal(unbiased_offsets(target, sd, low, high), scalar)
+    assert (scalar[:3] == 0).all() and (scalar != 0).sum() > n // 2
+    # broadcasting: one sd and one lower bound for a (years, months) block
+    block = unbiased_offsets(target[:24].reshape(2, 12), 0.17, 0.03, high[:24].reshape(2, 12))
+    np.testing.assert_array_equal(block.ravel(), [unbiased_offset(t, 0.17, 0.03, h)
+                                                  for t, h in zip(target[:24], high[:24])])
+
+
+def test_weather_stage_computes_the_sun_once_exactly(scenario, weather):
+    # build_weather shares one sky geometry between the main year and the ensemble: both must be what
+    # the generators give on their own (each computing the sun itself)
+    from pvcluster.weather import climate_kwargs, synthetic_ensemble
+
+    kwargs = climate_kwargs(scenario)
+    alone = synthetic_year(**kwargs, seed=scenario.scenario.seed, typical=scenario.weather.synthetic_year == "typical")
+    pd.testing.assert_frame_equal(weather.data, alone, check_exact=True)
+    n = scenario.weather.ensemble_years
+    assert len(weather.ensemble) == n >= 2
+    years = synthetic_ensemble(n, seed=scenario.scenario.seed,
+                               target_annual_cv_fraction=scenario.facts.climate.ghi_interannual_cv_fraction, **kwargs)
+    for k in (0, n - 1):
+        pd.testing.assert_frame_equal(weather.ensemble[k].data, years[k], check_exact=True)
 
 
 # The file readers are tested in test_readers.py.

@@ -23,12 +23,13 @@ from pvcluster.generation.inventory import CLASSES, generate_inventory, read_inv
 from pvcluster.generation.losses import LossBreakdown, degradation_factors
 from pvcluster.pvmodules import cec_module, module_gamma_pdc_per_c, module_kwp_per_m2
 from pvcluster.generation.plant import PlantResult, TrackerPlant, tracker_plant, tracker_plant_annual_mwh
-from pvcluster.generation.rooftop import RooftopSystem, fixed_tilt_ac_kw_per_kwp, fleet_ac
+from pvcluster.generation.rooftop import (RooftopSystem, fixed_tilt_ac_kw_per_kwp, fleet_ac,
+                                          fleet_annual_kwh_by_year)
 from pvcluster.weather import Weather
 
 __all__ = ["Generation", "VillageRooftops", "build_generation", "with_exceedance", "orientation_classes", "TrackerPlant", "tracker_plant",
            "tracker_plant_annual_mwh",
-           "RooftopSystem", "fleet_ac", "fixed_tilt_ac_kw_per_kwp", "plant_from_scenario",
+           "RooftopSystem", "fleet_ac", "fleet_annual_kwh_by_year", "fixed_tilt_ac_kw_per_kwp", "plant_from_scenario",
            "rooftop_system", "roof_inventory", "exceedance", "Exceedance"]
 
 FLEET = "rooftop_fleet"
@@ -216,30 +217,36 @@ def _fleet_ensemble_mwh(weather: Weather, roofs: pd.DataFrame, system: RooftopSy
     run of the classes per year, not one of every roof: at most a few hundred systems however many
     roofs there are. The ratio is what varies from year to year, and it varies slowly with tilt,
     azimuth and shading (tests/test_generation.py bounds the error against every roof run each year).
-    A fleet with fewer than four roofs a class gains little from it and is run roof by roof, exactly."""
+    A fleet with fewer than four roofs a class gains little from it and is run roof by roof, exactly.
+    Either way the years run together (:func:`fleet_annual_kwh_by_year`, equal to ``fleet_ac`` year
+    by year): an ensemble's years share the sun, so its geometry is computed once."""
     codes, reps = orientation_classes(roofs)
     n_cls = len(CLASSES)
     v_codes = pd.Categorical(roofs["village"], categories=villages).codes
+    n_years = len(weather.ensemble)
     if len(reps) * 4 > len(roofs):
+        _, group_kwh = fleet_annual_kwh_by_year(
+            weather.ensemble, roofs["tilt_deg"].to_numpy(), roofs["azimuth_deg"].to_numpy(),
+            roofs["capacity_kwp"].to_numpy(), roofs["shading_fraction"].to_numpy(), system,
+            groups=_group_codes(roofs, villages), n_groups=len(villages) * n_cls)
         out = []
-        for year in weather.ensemble:
-            groups = _fleet(year, roofs, system, villages).group_ac_kw.sum(axis=1) / 1000.0
+        for year_kwh in group_kwh:
+            groups = year_kwh / 1000.0
             out.append([groups[i * n_cls:(i + 1) * n_cls].sum() for i in range(len(villages))])
-        return np.asarray(out).reshape(len(weather.ensemble), len(villages))
+        return np.asarray(out).reshape(n_years, len(villages))
 
-    def per_kwp(w: Weather) -> np.ndarray:
-        return fleet_ac(w, reps["tilt_deg"], reps["azimuth_deg"], np.ones(len(reps)), reps["shading_fraction"],
-                        system).annual_kwh
-
-    main = per_kwp(weather)
+    # energy per kWp of each class, the main year first, then the ensemble's years
+    per_kwp, _ = fleet_annual_kwh_by_year((weather, *weather.ensemble), reps["tilt_deg"], reps["azimuth_deg"],
+                                          np.ones(len(reps)), reps["shading_fraction"], system)
+    main = per_kwp[0]
     # energy of each village's roofs in each class in the main year (kWh)
     energy = np.zeros((len(villages), len(reps)))
     np.add.at(energy, (v_codes, codes), roofs["annual_kwh"].to_numpy(dtype=float))
     out = []
-    for year in weather.ensemble:
-        ratio = np.divide(per_kwp(year), main, out=np.zeros(len(reps)), where=main > 0)
+    for year_kwh in per_kwp[1:]:
+        ratio = np.divide(year_kwh, main, out=np.zeros(len(reps)), where=main > 0)
         out.append(energy @ ratio / 1000.0)
-    return np.asarray(out).reshape(len(weather.ensemble), len(villages))
+    return np.asarray(out).reshape(n_years, len(villages))
 
 
 def with_exceedance(scenario, weather: Weather, generation: Generation) -> Generation:

@@ -21,14 +21,20 @@ over threads (numpy releases the GIL). Per roof r and hour t:
 Symbols: b roof tilt, z solar zenith, E effective irradiance (W/m2), gamma power temperature
 coefficient (1/degC), L losses (fraction). ``tests/test_generation.py`` checks the result
 against the plain pvlib functions called roof by roof.
+
+``fleet_annual_kwh_by_year`` gives the annual energy of the same fleet in many weather years (the
+synthetic ensemble behind P50/P90), equal to ``fleet_ac`` year by year bit for bit: the years share
+the sun, so its part of the sky and each roof's angle of incidence are computed once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pvlib
 from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
@@ -43,6 +49,8 @@ _COS_GRID = np.linspace(0.0, 1.0, _IAM_STEPS + 1)
 _IAM_TABLE = np.asarray(pvlib.iam.physical(np.degrees(np.arccos(_COS_GRID))), dtype=float)
 _IAM_BASE = _IAM_TABLE[:-1].astype(np.float32)
 _IAM_SLOPE = np.diff(_IAM_TABLE).astype(np.float32)
+#: how much hourly AC (bytes) fleet_annual_kwh_by_year holds at once: a block of years of one chunk
+ENSEMBLE_BLOCK_BYTES = 64 * 2**20
 
 
 def _iam(cos_aoi: np.ndarray) -> np.ndarray:
@@ -88,59 +96,116 @@ class _Sky:
     month_temp_air_c: np.ndarray
 
 
-def _sky(weather: Weather) -> _Sky:
-    """Sky quantities for the hours with light; night hours are dropped (their output is zero)."""
+@dataclass(frozen=True)
+class _Sun:
+    """What the sky of a year takes from its hours and the sun's position alone (float64, every
+    hour): shared by years on one hourly index with one sun, as a synthetic ensemble's are."""
+
+    index: pd.DatetimeIndex
+    zenith_deg: np.ndarray
+    azimuth_deg: np.ndarray
+    dni_extra_w_per_m2: np.ndarray
+    airmass: np.ndarray  # relative, NaN with the sun below the horizon
+    cos_zenith_floor: np.ndarray  # max(cos z, cos 85 deg), Perez's circumsolar denominator
+    sun: np.ndarray  # (3, T): east, north, up components of the unit vector to the sun
+    months: np.ndarray  # 1..12
+    month_starts: np.ndarray  # index of the first hour of each month
+
+
+def _sun(weather: Weather) -> _Sun:
     d = weather.data
-    day = ((d["ghi"] > 0) | (d["dhi"] > 0) | (d["dni"] > 0)).to_numpy()
     zenith = d["solar_zenith"].to_numpy()
     azimuth = d["solar_azimuth"].to_numpy()
-    dni, ghi, dhi = (d[c].to_numpy(dtype=float) for c in ("dni", "ghi", "dhi"))
     mid = weather.index + np.timedelta64(30, "m")
-    dni_extra = pvlib.irradiance.get_extra_radiation(mid).to_numpy()
-    airmass = pvlib.atmosphere.get_relative_airmass(zenith)
-    flat = pvlib.irradiance.perez(0.0, 180.0, dhi, dni, dni_extra, zenith, azimuth, airmass,
-                                  return_components=True)
+    sz, z_rad, a_rad = np.sin(np.radians(zenith)), np.radians(zenith), np.radians(azimuth)
+    months = weather.index.month.to_numpy()
+    return _Sun(index=weather.index, zenith_deg=zenith, azimuth_deg=azimuth,
+                dni_extra_w_per_m2=pvlib.irradiance.get_extra_radiation(mid).to_numpy(),
+                airmass=pvlib.atmosphere.get_relative_airmass(zenith),
+                cos_zenith_floor=np.maximum(np.cos(np.radians(zenith)), np.cos(np.radians(85.0))),
+                sun=np.vstack([sz * np.sin(a_rad), sz * np.cos(a_rad), np.cos(z_rad)]), months=months,
+                month_starts=np.flatnonzero(np.r_[True, months[1:] != months[:-1]]))
+
+
+def _has_sun(weather: Weather, sun: _Sun) -> bool:
+    """Whether ``weather`` is on the hours and sun position ``sun`` was computed from."""
+    d = weather.data
+    return (weather.index.equals(sun.index) and np.array_equal(d["solar_zenith"].to_numpy(), sun.zenith_deg)
+            and np.array_equal(d["solar_azimuth"].to_numpy(), sun.azimuth_deg))
+
+
+def _sky(weather: Weather, sun: _Sun | None = None) -> _Sky:
+    """Sky quantities for the hours with light; night hours are dropped (their output is zero) before
+    any work, which goes hour by hour. ``sun`` (from :func:`_sun` of a year with the same hours and
+    sun, see :func:`_has_sun`) skips computing its part again."""
+    d = weather.data
+    s = sun or _sun(weather)
+    dni, ghi, dhi = (d[c].to_numpy(dtype=float) for c in ("dni", "ghi", "dhi"))
+    day = (ghi > 0) | (dhi > 0) | (dni > 0)
+
+    def lit(x):
+        return np.asarray(x)[..., day]
+
+    zenith, azimuth, airmass, dni_extra = (lit(x) for x in (s.zenith_deg, s.azimuth_deg, s.airmass,
+                                                              s.dni_extra_w_per_m2))
+    dni, ghi, dhi = lit(dni), lit(ghi), lit(dhi)
+    flat = pvlib.irradiance.perez(0.0, 180.0, dhi, dni, dni_extra, zenith, azimuth, airmass, return_components=True)
     tilted = pvlib.irradiance.perez(30.0, 180.0, dhi, dni, dni_extra, zenith, azimuth, airmass,
                                     return_components=True)
     iso = np.nan_to_num(flat["poa_isotropic"])  # DHI (1 - F1)
     f1_dhi = np.where(np.isnan(airmass), 0.0, dhi - iso)
-    b = np.maximum(np.cos(np.radians(zenith)), np.cos(np.radians(85.0)))
     horizon = np.nan_to_num(tilted["poa_horizon"]) / np.sin(np.radians(30.0))  # DHI F2
-    sz, z_rad, a_rad = np.sin(np.radians(zenith)), np.radians(zenith), np.radians(azimuth)
-    sun = np.vstack([sz * np.sin(a_rad), sz * np.cos(a_rad), np.cos(z_rad)])
     a, bcoef, _ = CLOSE_MOUNT["a"], CLOSE_MOUNT["b"], CLOSE_MOUNT["deltaT"]
-    months = weather.index.month.to_numpy()
-    all_starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
-    month_temp = np.add.reduceat(d["temp_air"].to_numpy(), all_starts) / np.diff(np.r_[all_starts, len(months)])
+    months = s.months
+    temp_air = d["temp_air"].to_numpy()
+    month_temp = np.add.reduceat(temp_air, s.month_starts) / np.diff(np.r_[s.month_starts, len(months)])
     day_months = months[day]
     starts = np.flatnonzero(np.r_[True, day_months[1:] != day_months[:-1]])
 
     def f32(x):
-        return np.ascontiguousarray(np.asarray(x)[..., day], dtype=np.float32)
+        return np.ascontiguousarray(x, dtype=np.float32)
 
-    return _Sky(hours=len(months), day=day, sun=f32(sun), dni=f32(dni), ghi_albedo=f32(ghi * d["albedo"].to_numpy()),
-                iso=f32(iso), circ=f32(f1_dhi / b), horizon=f32(horizon), temp_air=f32(d["temp_air"].to_numpy()),
-                temp_factor=f32(np.exp(a + bcoef * d["wind_speed"].to_numpy())), month_starts=starts,
+    return _Sky(hours=len(months), day=day, sun=f32(lit(s.sun)), dni=f32(dni),
+                ghi_albedo=f32(ghi * lit(d["albedo"].to_numpy())), iso=f32(iso),
+                circ=f32(f1_dhi / lit(s.cos_zenith_floor)), horizon=f32(horizon), temp_air=f32(lit(temp_air)),
+                temp_factor=f32(np.exp(a + bcoef * lit(d["wind_speed"].to_numpy()))), month_starts=starts,
                 month_temp_air_c=month_temp)
 
 
-def _chunk_ac(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, shading: np.ndarray,
-              system: RooftopSystem) -> np.ndarray:
-    """AC kW per kWp, shape (S, daylight hours) float32, for one chunk of roofs."""
+@dataclass(frozen=True)
+class _Planes:
+    """A chunk of roofs' planes against the sun on a sky's daylight hours (float32): the same for
+    every year with the same sun and daylight hours."""
+
+    cos_tilt: np.ndarray  # (S, 1)
+    sin_tilt: np.ndarray  # (S, 1)
+    cos_aoi: np.ndarray  # (S, T), at least 0
+    iam: np.ndarray  # (S, T)
+
+
+def _planes(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray) -> _Planes:
     t, g = np.radians(tilt), np.radians(azimuth)
     cos_t, sin_t = np.cos(t).astype(np.float32)[:, None], np.sin(t).astype(np.float32)[:, None]
     normal = np.stack([np.sin(t) * np.sin(g), np.sin(t) * np.cos(g), np.cos(t)], axis=1).astype(np.float32)
     cos_aoi = normal @ sky.sun  # (S, T)
     np.maximum(cos_aoi, 0.0, out=cos_aoi)
+    return _Planes(cos_t, sin_t, cos_aoi, _iam(cos_aoi))
+
+
+def _chunk_ac(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, shading: np.ndarray,
+              system: RooftopSystem, planes: _Planes | None = None) -> np.ndarray:
+    """AC kW per kWp, shape (S, daylight hours) float32, for one chunk of roofs. ``planes`` (from
+    :func:`_planes` on a sky with the same sun and daylight hours) skips the geometry."""
+    p = planes or _planes(sky, tilt, azimuth)
+    cos_aoi, cos_t, sin_t = p.cos_aoi, p.cos_tilt, p.sin_tilt
     beam = sky.dni * cos_aoi
     sky_diffuse = sky.iso * (0.5 * (1.0 + cos_t)) + sky.circ * cos_aoi + sky.horizon * sin_t
     np.maximum(sky_diffuse, 0.0, out=sky_diffuse)
     ground = sky.ghi_albedo * (0.5 * (1.0 - cos_t))
     poa = beam + sky_diffuse + ground
-    iam = _iam(cos_aoi)
     unshaded = (1.0 - shading).astype(np.float32)[:, None]
-    effective = (beam * iam + sky_diffuse + ground) * unshaded
-    del beam, sky_diffuse, ground, iam, cos_aoi
+    effective = (beam * p.iam + sky_diffuse + ground) * unshaded
+    del beam, sky_diffuse, ground
     t_cell = effective * (sky.temp_factor + np.float32(CLOSE_MOUNT["deltaT"] / 1000.0)) + sky.temp_air
     dc = effective * np.float32(1.0 / 1000.0) * (1.0 + np.float32(system.gamma_pdc_per_c) * (t_cell - 25.0))
     dc *= np.float32(1.0 - system.dc_loss_fraction)
@@ -157,9 +222,22 @@ def _chunk_ac(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, shading: np.ndar
     np.maximum(dc, 0.0, out=dc)
     pdc0 = 1.0 / (system.dc_ac_ratio * system.inverter_efficiency_fraction)
     ac = pvlib.inverter.pvwatts(dc, np.float32(pdc0), np.float32(system.inverter_efficiency_fraction))
-    ac = np.clip(np.nan_to_num(ac), 0.0, None).astype(np.float32)
+    ac = np.clip(np.nan_to_num(ac, copy=False), 0.0, None, out=ac).astype(np.float32)  # pvwatts's own array
     ac *= np.float32(1.0 - system.ac_loss_fraction)
     return ac
+
+
+def _roofs_ac_kw(sky: _Sky, planes: _Planes | None, tilt: np.ndarray, azimuth: np.ndarray, shading: np.ndarray,
+                 capacity_kwp: np.ndarray, system: RooftopSystem) -> np.ndarray:
+    """Hourly AC (kW) of each roof of a chunk at its capacity, shape (S, daylight hours) float32."""
+    return _chunk_ac(sky, tilt, azimuth, shading, system, planes) * capacity_kwp[:, None].astype(np.float32)
+
+
+def _group_ac_kw(ac_kw: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Hourly AC summed by group (float32 matrix product, then float64), shape (G, hours of ac_kw)."""
+    onehot = np.zeros((n_groups, ac_kw.shape[0]), dtype=np.float32)
+    onehot[groups, np.arange(ac_kw.shape[0])] = 1.0
+    return (onehot @ ac_kw).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -168,28 +246,32 @@ class FleetResult:
     group_ac_kw: np.ndarray  # (G, T) hourly AC of each group of roofs
 
 
+def _fleet_arrays(tilt_deg, azimuth_deg, capacity_kwp, shading_fraction, groups, n_groups):
+    tilt = np.asarray(tilt_deg, dtype=float)
+    azimuth = np.asarray(azimuth_deg, dtype=float)
+    capacity = np.asarray(capacity_kwp, dtype=float)
+    shading = np.asarray(shading_fraction, dtype=float)
+    groups = np.zeros(len(tilt), dtype=int) if groups is None else np.asarray(groups, dtype=int)
+    n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
+    return tilt, azimuth, capacity, shading, groups, n_groups
+
+
 def fleet_ac(weather: Weather, tilt_deg, azimuth_deg, capacity_kwp, shading_fraction, system: RooftopSystem,
              groups=None, n_groups: int | None = None, chunk_roofs: int = 256, threads: int = 2) -> FleetResult:
     """Annual energy of every roof and hourly AC summed by group (e.g. village and class).
 
     ``groups`` gives each roof a group number 0..G-1 (all roofs in group 0 if omitted).
     """
-    tilt = np.asarray(tilt_deg, dtype=float)
-    azimuth = np.asarray(azimuth_deg, dtype=float)
-    capacity = np.asarray(capacity_kwp, dtype=float)
-    shading = np.asarray(shading_fraction, dtype=float)
+    tilt, azimuth, capacity, shading, groups, n_groups = _fleet_arrays(
+        tilt_deg, azimuth_deg, capacity_kwp, shading_fraction, groups, n_groups)
     n = len(tilt)
-    groups = np.zeros(n, dtype=int) if groups is None else np.asarray(groups, dtype=int)
-    n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
     sky = _sky(weather)
     starts = list(range(0, n, chunk_roofs))
 
     def work(start: int):
         sl = slice(start, min(start + chunk_roofs, n))
-        ac = _chunk_ac(sky, tilt[sl], azimuth[sl], shading[sl], system) * capacity[sl, None].astype(np.float32)
-        onehot = np.zeros((n_groups, ac.shape[0]), dtype=np.float32)
-        onehot[groups[sl], np.arange(ac.shape[0])] = 1.0
-        return sl, ac.sum(axis=1, dtype=np.float64), (onehot @ ac).astype(np.float64)
+        ac = _roofs_ac_kw(sky, None, tilt[sl], azimuth[sl], shading[sl], capacity[sl], system)
+        return sl, ac.sum(axis=1, dtype=np.float64), _group_ac_kw(ac, groups[sl], n_groups)
 
     annual = np.zeros(n)
     total = np.zeros((n_groups, len(weather.index)))
@@ -203,6 +285,66 @@ def fleet_ac(weather: Weather, tilt_deg, azimuth_deg, capacity_kwp, shading_frac
         annual[sl] = a
         total[:, day] += g
     return FleetResult(annual, total)
+
+
+def fleet_annual_kwh_by_year(years: Sequence[Weather], tilt_deg, azimuth_deg, capacity_kwp, shading_fraction,
+                             system: RooftopSystem, groups=None, n_groups: int | None = None,
+                             chunk_roofs: int = 256, threads: int = 2,
+                             block_bytes: int = ENSEMBLE_BLOCK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    """Every roof's and every group's annual energy (kWh) in each weather year, shapes (years, S) and
+    (years, G): ``fleet_ac(year, ...).annual_kwh`` and ``fleet_ac(year, ...).group_ac_kw.sum(axis=1)``
+    year by year, bit for bit (the same chunks of roofs, the same arithmetic on the same shapes).
+
+    Years on one hourly index with one sun position (a synthetic ensemble) share the sky's sun part
+    (extraterrestrial irradiance, air mass, the sun vector) and, on the same daylight hours, each
+    chunk's plane geometry (angle of incidence, reflection loss), which are computed once; other
+    years get their own. The years of a chunk run on ``threads`` threads, as many at a time as keep
+    their hourly AC within ``block_bytes``; the group sums (one matrix product a year) follow in one
+    go, so BLAS's threads wake once a block rather than between the years' array work.
+    """
+    years = tuple(years)
+    tilt, azimuth, capacity, shading, groups, n_groups = _fleet_arrays(
+        tilt_deg, azimuth_deg, capacity_kwp, shading_fraction, groups, n_groups)
+    n = len(tilt)
+    suns: list[_Sun] = []
+    skies, sun_of_year = [], []
+    for year in years:
+        i = next((i for i, s in enumerate(suns) if _has_sun(year, s)), None)
+        if i is None:
+            suns.append(_sun(year))
+            i = len(suns) - 1
+        sun_of_year.append(i)
+        skies.append(_sky(year, suns[i]))
+    # years with the same sun and daylight hours share each chunk's planes
+    plane_key = [(i, sky.day.tobytes()) for i, sky in zip(sun_of_year, skies)]
+    annual = np.zeros((len(years), n))
+    totals = [np.zeros((n_groups, len(year.index))) for year in years]
+    pool = ThreadPoolExecutor(threads) if threads > 1 and len(years) > 1 else None
+    try:
+        for start in range(0, n, chunk_roofs):
+            sl = slice(start, min(start + chunk_roofs, n))
+            planes = {}
+            for key, sky in zip(plane_key, skies):
+                if key not in planes:
+                    planes[key] = _planes(sky, tilt[sl], azimuth[sl])
+
+            def work(k: int):
+                ac = _roofs_ac_kw(skies[k], planes[plane_key[k]], tilt[sl], azimuth[sl], shading[sl], capacity[sl],
+                                  system)
+                return ac.sum(axis=1, dtype=np.float64), ac
+
+            per_year_bytes = 4 * (sl.stop - sl.start) * max((int(sky.day.sum()) for sky in skies), default=0)
+            block = max(1, block_bytes // max(per_year_bytes, 1))
+            for first in range(0, len(years), block):
+                ks = range(first, min(first + block, len(years)))
+                results = list(pool.map(work, ks) if pool else map(work, ks))
+                for k, (a, ac) in zip(ks, results):
+                    annual[k, sl] = a
+                    totals[k][:, skies[k].day] += _group_ac_kw(ac, groups[sl], n_groups)
+    finally:
+        if pool:
+            pool.shutdown()
+    return annual, np.array([t.sum(axis=1) for t in totals]).reshape(len(years), n_groups)
 
 
 def fixed_tilt_ac_kw_per_kwp(weather: Weather, tilt_deg, azimuth_deg, system: RooftopSystem,

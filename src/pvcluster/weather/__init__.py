@@ -15,7 +15,7 @@ import pvlib
 
 from pvcluster.calendar import HOURS_PER_YEAR, hourly_index, weekend_mask
 from pvcluster.weather.readers import read_weather_file
-from pvcluster.weather.synthetic import synthetic_ensemble, synthetic_year
+from pvcluster.weather.synthetic import SkyGeometry, sky_geometry, synthetic_ensemble, synthetic_year
 
 __all__ = ["Weather", "build_weather", "hourly_index", "weekend_mask", "HOURS_PER_YEAR",
            "read_weather_file", "synthetic_year", "synthetic_ensemble", "climate_kwargs"]
@@ -70,8 +70,16 @@ def climate_kwargs(scenario) -> dict:
         clearness_daily_sd=c.clearness_daily_sd, temp_daily_anomaly_sd_c=c.temp_daily_anomaly_sd_c)
 
 
-def build_ensemble(scenario) -> tuple[Weather, ...]:
-    """``weather.ensemble_years`` seeded random years of the scenario's climate (none if < 2)."""
+def site_geometry(scenario) -> SkyGeometry:
+    """The sun and clear sky of the scenario's site in its base year, shared by its synthetic years."""
+    site = scenario.site
+    return sky_geometry(site.latitude_deg, site.longitude_deg, site.altitude_m, scenario.scenario.base_year,
+                        site.timezone)
+
+
+def build_ensemble(scenario, geometry: SkyGeometry | None = None) -> tuple[Weather, ...]:
+    """``weather.ensemble_years`` seeded random years of the scenario's climate (none if < 2).
+    ``geometry`` (:func:`site_geometry`) skips computing the sun again."""
     n = scenario.weather.ensemble_years
     if n < 2:
         return ()
@@ -79,7 +87,7 @@ def build_ensemble(scenario) -> tuple[Weather, ...]:
     kwargs = climate_kwargs(scenario)
     years = synthetic_ensemble(n, seed=scenario.scenario.seed,
                                target_annual_cv_fraction=scenario.facts.climate.ghi_interannual_cv_fraction,
-                               **kwargs)
+                               geometry=geometry, **kwargs)
     return tuple(Weather(frame, site.latitude_deg, site.longitude_deg, site.altitude_m, site.timezone,
                          f"synthetic ensemble year {k + 1} of {n} (seed {scenario.scenario.seed})")
                  for k, frame in enumerate(years))
@@ -127,8 +135,8 @@ def check_location(scenario, wf) -> float:
 def build_weather(scenario) -> Weather:
     """The weather year a scenario asks for, with its synthetic ensemble for P50/P90."""
     site, year = scenario.site, scenario.scenario.base_year
-    ensemble = build_ensemble(scenario)
     if scenario.weather.source == "file":
+        ensemble = build_ensemble(scenario)
         fmt = None if scenario.weather.format == "auto" else scenario.weather.format
         wf = read_weather_file(scenario.weather.file, year, fmt)
         distance = check_location(scenario, wf)
@@ -136,8 +144,10 @@ def build_weather(scenario) -> Weather:
         notes = tuple(getattr(wf, "notes", ())) + (f"the weather file's location is {distance:,.1f} km from the site",)
         return Weather(frame, wf.latitude_deg, wf.longitude_deg, wf.altitude_m, wf.timezone,
                        f"file {scenario.weather.file.name} ({wf.name})", notes, ensemble)
+    geometry = site_geometry(scenario)  # the sun once, for the year and its ensemble
+    ensemble = build_ensemble(scenario, geometry)
     frame = synthetic_year(**climate_kwargs(scenario), seed=scenario.scenario.seed,
-                           typical=scenario.weather.synthetic_year == "typical")
+                           typical=scenario.weather.synthetic_year == "typical", geometry=geometry)
     return Weather(frame, site.latitude_deg, site.longitude_deg, site.altitude_m, site.timezone,
                    f"synthetic {scenario.weather.synthetic_year} year {year} from monthly normals "
                    f"(seed {scenario.scenario.seed})", (), ensemble)

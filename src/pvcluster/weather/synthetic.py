@@ -21,7 +21,7 @@ rho lag-1 autocorrelation (-); sd standard deviation of Kt_d (-).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,22 @@ def unbiased_offset(target: float, sd: float, low: float, high: float) -> float:
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
+
+def unbiased_offsets(target, sd, low, high) -> np.ndarray:
+    """:func:`unbiased_offset` of many problems at once (arguments broadcast together): the same
+    bisection step for step on every element, so each result equals the scalar one bit for bit."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (target, sd, low, high)))
+    shape = arrays[0].shape
+    target, sd, low, high = (a.ravel() for a in arrays)
+    lo, hi = np.full(target.shape, -1.0), np.full(target.shape, 1.0)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        expected = np.sum(_HERMITE_W * np.clip((target + mid)[:, None] + sd[:, None] * _HERMITE_X,
+                                               low[:, None], high[:, None]), axis=1)
+        below = expected < target
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return np.where((low < target) & (target < high), 0.5 * (lo + hi), 0.0).reshape(shape)
 
 
 def _periodic_daily(monthly: np.ndarray, day_of_year: np.ndarray, month_of_day: np.ndarray) -> np.ndarray:
@@ -125,19 +141,20 @@ def sky_geometry(latitude_deg: float, longitude_deg: float, altitude_m: float, y
 
 
 def monthly_clearness_centres(geometry: SkyGeometry, ghi_kwh_per_m2_day: np.ndarray, sd: float,
-                              year_factor: float = 1.0) -> np.ndarray:
-    """The centre ``Kt_m + delta_m`` of each month's daily clearness (12 values).
+                              year_factor=1.0) -> np.ndarray:
+    """The centre ``Kt_m + delta_m`` of each month's daily clearness: 12 values, or (years, 12) for
+    an array of year factors.
 
     ``Kt_m`` is the month's normal clearness times ``year_factor`` (a whole-year anomaly,
-    1 = normal); ``delta_m`` makes the expected clipped clearness equal ``Kt_m``.
+    1 = normal); ``delta_m`` makes the expected clipped clearness equal ``Kt_m``. The months (and
+    years) are solved together (:func:`unbiased_offsets`), each as :func:`unbiased_offset` would.
     """
     g = geometry
-    centres = np.empty(12)
-    for m in range(12):
-        days = g.month_of_day == m
-        kt_m = year_factor * ghi_kwh_per_m2_day[m] / g.h0_day_kwh_per_m2[days].mean()
-        centres[m] = kt_m + unbiased_offset(kt_m, sd, _KT_LOW, float(g.kt_clear_day[days].mean()))
-    return centres
+    months = [g.month_of_day == m for m in range(12)]
+    h0_month = np.array([g.h0_day_kwh_per_m2[days].mean() for days in months])
+    kt_clear_month = np.array([g.kt_clear_day[days].mean() for days in months])
+    kt = np.asarray(year_factor, dtype=float)[..., None] * np.asarray(ghi_kwh_per_m2_day, dtype=float) / h0_month
+    return kt + unbiased_offsets(kt, sd, _KT_LOW, kt_clear_month)
 
 
 def daily_clearness(z: np.ndarray, geometry: SkyGeometry, centres: np.ndarray, sd: float) -> np.ndarray:
@@ -176,6 +193,108 @@ def year_anomaly_sd(target_annual_cv: float, daily_cv: float) -> float:
     return float(np.sqrt(max(target_annual_cv ** 2 - daily_cv ** 2, 0.0)))
 
 
+@dataclass(frozen=True)
+class _YearDraws:
+    """One synthetic year's random weather (hourly, 8760) before an ensemble's month scaling and the
+    decomposition of GHI: steps 2, 3, 5 and 6 of the recipe."""
+
+    ghi_w_per_m2: np.ndarray
+    temp_air_c: np.ndarray
+    wind_speed_m_per_s: np.ndarray
+
+
+def _year_factor(seq: np.random.SeedSequence, year_anomaly_sd_fraction: float) -> float:
+    """The whole-year clearness factor of a random year: ``max(1 + sd u, 0.1)``, u drawn from a child
+    stream fixed by the seed alone, so the main stream's draws do not move (1 without an anomaly)."""
+    if not year_anomaly_sd_fraction > 0:
+        return 1.0
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _YEAR_STREAM))
+    return max(1.0 + year_anomaly_sd_fraction * float(np.random.default_rng(child).standard_normal()), 0.1)
+
+
+def _draw_years(seeds: list[np.random.SeedSequence], year_factors: np.ndarray, g: SkyGeometry, *,
+                typical: bool, ghi_kwh_per_m2_day: np.ndarray, temp_air_c: np.ndarray,
+                temp_daily_range_c: np.ndarray, wind_speed_m_per_s: np.ndarray,
+                clearness_lag1_autocorrelation: float, clearness_daily_sd: float,
+                temp_daily_anomaly_sd_c: float) -> list[_YearDraws]:
+    """The random weather of one year per seed (see :func:`synthetic_year`). What the years share,
+    the months' clearness centres (one vectorized bisection for all years) and the interpolated
+    temperature normals, is computed once."""
+    h0, ghi_clear = g.h0_w_per_m2, g.ghi_clear_w_per_m2
+    h0_day, cs_day, month_of_day = g.h0_day_kwh_per_m2, g.cs_day_kwh_per_m2, g.month_of_day
+    n_days = len(h0_day)
+    sd = clearness_daily_sd
+    centres = monthly_clearness_centres(g, ghi_kwh_per_m2_day, sd, np.asarray(year_factors, dtype=float))
+    month_of_hour = np.repeat(month_of_day, 24)
+    doy_day = np.arange(n_days) + 0.5
+    temp_normal_day = _periodic_daily(temp_air_c, doy_day, month_of_day)
+    range_normal_day = _periodic_daily(temp_daily_range_c, doy_day, month_of_day)
+    hour = g.index.hour.to_numpy().reshape(n_days, 24) + 0.5
+    diurnal_temp = np.cos(2 * np.pi * (hour - 15.0) / 24.0)
+    diurnal_wind = 1.0 + 0.3 * np.cos(2 * np.pi * (hour - 14.5) / 24.0)
+
+    def one(seq: np.random.SeedSequence, year_centres: np.ndarray) -> _YearDraws:
+        rng = np.random.default_rng(seq)
+        # Step 2: daily clearness, unbiased per month against clipping.
+        z = ar1(rng, n_days, clearness_lag1_autocorrelation)
+        kt_day = daily_clearness(z, g, year_centres, sd)
+
+        # Step 3: hourly GHI shaped by the clear sky, with cloud-driven hourly noise.
+        ratio_day = np.where(cs_day > 0, kt_day * h0_day / np.maximum(cs_day, 1e-9), 0.0)
+        partly = 4.0 * ratio_day * (1.0 - np.minimum(ratio_day, 1.0))  # 0 when clear or overcast, 1 at half
+        noise = np.exp(0.35 * partly[:, None] * rng.standard_normal((n_days, 24)))
+        ghi_shape = ghi_clear.reshape(n_days, 24) * noise
+        shape_sum = ghi_shape.sum(axis=1)
+        target_day_wh = kt_day * h0_day * 1000.0
+        ghi = ghi_shape * np.where(shape_sum > 0, target_day_wh / np.maximum(shape_sum, 1e-9), 0.0)[:, None]
+        ghi = np.minimum(ghi.ravel(), np.maximum(h0, 0.0))  # never above the top of the atmosphere
+        if typical:
+            for m in range(12):
+                hours = month_of_hour == m
+                target = ghi_kwh_per_m2_day[m] * 1000.0 * hours.sum() / 24.0
+                ghi[hours] *= target / ghi[hours].sum()
+
+        # Step 5: temperature.
+        anomaly = temp_daily_anomaly_sd_c * ar1(rng, n_days, 0.7)
+        if typical:  # keep the spells, remove their monthly mean
+            anomaly -= np.array([anomaly[month_of_day == m].mean() for m in range(12)])[month_of_day]
+        t_mean_day = temp_normal_day + anomaly
+        kt_month_mean = np.array([kt_day[month_of_day == m].mean() for m in range(12)])
+        range_day = range_normal_day * np.clip(kt_day / kt_month_mean[month_of_day], 0.4, 1.6)
+        temp = t_mean_day[:, None] + 0.5 * range_day[:, None] * diurnal_temp
+
+        # Step 6: wind, lognormal daily factor with unit mean and an afternoon maximum.
+        sigma = 0.4
+        daily_factor = np.exp(sigma * ar1(rng, n_days, 0.5) - 0.5 * sigma * sigma)
+        wind = wind_speed_m_per_s[month_of_day][:, None] * daily_factor[:, None] * diurnal_wind
+        return _YearDraws(ghi, temp.ravel(), wind.ravel())
+
+    return [one(seq, c) for seq, c in zip(seeds, centres)]
+
+
+def _month_scaled_ghi_w_per_m2(ghi_w_per_m2: np.ndarray, month_scale: np.ndarray, g: SkyGeometry) -> np.ndarray:
+    """GHI with each month rescaled by its factor, never above the top of the atmosphere."""
+    month_of_hour = np.repeat(g.month_of_day, 24)
+    return np.minimum(ghi_w_per_m2 * np.asarray(month_scale, dtype=float)[month_of_hour],
+                      np.maximum(g.h0_w_per_m2, 0.0))
+
+
+def _frames(draws: list[_YearDraws], g: SkyGeometry, albedo_fraction: float) -> list[pd.DataFrame]:
+    """The years' hourly frames: DNI and DHI from GHI (step 4, the Erbs decomposition, one call for
+    all years: it works hour by hour) beside the temperature, wind, albedo and the sun's position."""
+    n = len(g.index)
+    doy = (g.index + pd.Timedelta(minutes=30)).day_of_year.to_numpy()
+    k = len(draws)
+    parts = pvlib.irradiance.erbs(np.concatenate([d.ghi_w_per_m2 for d in draws]), np.tile(g.zenith_deg, k),
+                                  np.tile(doy, k))
+    dni = np.nan_to_num(np.asarray(parts["dni"], dtype=float)).reshape(k, n)
+    dhi = np.nan_to_num(np.asarray(parts["dhi"], dtype=float)).reshape(k, n)
+    return [pd.DataFrame({"ghi": d.ghi_w_per_m2, "dni": dni[i], "dhi": dhi[i], "temp_air": d.temp_air_c,
+                          "wind_speed": d.wind_speed_m_per_s, "albedo": np.full(n, albedo_fraction),
+                          "solar_zenith": g.zenith_deg, "solar_azimuth": g.azimuth_deg}, index=g.index)
+            for i, d in enumerate(draws)]
+
+
 def synthetic_year(
     *,
     latitude_deg: float,
@@ -211,82 +330,20 @@ def synthetic_year(
     albedo (-), plus solar_zenith and solar_azimuth (deg, at mid-hour) for reuse downstream.
     """
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    rng = np.random.default_rng(seq)
     g = geometry or sky_geometry(latitude_deg, longitude_deg, altitude_m, year, timezone)
-    index = g.index
-    zenith, h0, ghi_clear = g.zenith_deg, g.h0_w_per_m2, g.ghi_clear_w_per_m2
-    h0_day, cs_day, month_of_day = g.h0_day_kwh_per_m2, g.cs_day_kwh_per_m2, g.month_of_day
-    n_days = len(h0_day)
-    year_factor = 1.0
-    if not typical and year_anomaly_sd_fraction > 0:
-        # A child stream fixed by the seed alone, so the main stream's draws do not move.
-        child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _YEAR_STREAM))
-        year_factor = max(1.0 + year_anomaly_sd_fraction * float(np.random.default_rng(child).standard_normal()), 0.1)
-
-    # Step 2: daily clearness, unbiased per month against clipping.
-    z = ar1(rng, n_days, clearness_lag1_autocorrelation)
-    centres = monthly_clearness_centres(g, ghi_kwh_per_m2_day, clearness_daily_sd, year_factor)
-    kt_day = daily_clearness(z, g, centres, clearness_daily_sd)
-
-    # Step 3: hourly GHI shaped by the clear sky, with cloud-driven hourly noise.
-    ratio_day = np.where(cs_day > 0, kt_day * h0_day / np.maximum(cs_day, 1e-9), 0.0)
-    partly = 4.0 * ratio_day * (1.0 - np.minimum(ratio_day, 1.0))  # 0 when clear or overcast, 1 at half
-    noise = np.exp(0.35 * partly[:, None] * rng.standard_normal((n_days, 24)))
-    ghi_shape = ghi_clear.reshape(n_days, 24) * noise
-    shape_sum = ghi_shape.sum(axis=1)
-    target_day_wh = kt_day * h0_day * 1000.0
-    ghi = ghi_shape * np.where(shape_sum > 0, target_day_wh / np.maximum(shape_sum, 1e-9), 0.0)[:, None]
-    ghi = np.minimum(ghi.ravel(), np.maximum(h0, 0.0))  # never above the top of the atmosphere
-    month_of_hour = np.repeat(month_of_day, 24)
-    if typical:
-        for m in range(12):
-            hours = month_of_hour == m
-            target = ghi_kwh_per_m2_day[m] * 1000.0 * hours.sum() / 24.0
-            ghi[hours] *= target / ghi[hours].sum()
-    elif month_scale is not None:
-        ghi = np.minimum(ghi * np.asarray(month_scale, dtype=float)[month_of_hour], np.maximum(h0, 0.0))
-
-    # Step 4: decomposition.
-    mid = index + pd.Timedelta(minutes=30)
-    parts = pvlib.irradiance.erbs(ghi, zenith, mid.day_of_year.to_numpy())
-    dni = np.nan_to_num(np.asarray(parts["dni"], dtype=float))
-    dhi = np.nan_to_num(np.asarray(parts["dhi"], dtype=float))
-
-    # Step 5: temperature.
-    doy_day = np.arange(n_days) + 0.5
-    anomaly = temp_daily_anomaly_sd_c * ar1(rng, n_days, 0.7)
-    if typical:  # keep the spells, remove their monthly mean
-        anomaly -= np.array([anomaly[month_of_day == m].mean() for m in range(12)])[month_of_day]
-    t_mean_day = _periodic_daily(temp_air_c, doy_day, month_of_day) + anomaly
-    kt_month_mean = np.array([kt_day[month_of_day == m].mean() for m in range(12)])
-    range_day = _periodic_daily(temp_daily_range_c, doy_day, month_of_day) * np.clip(
-        kt_day / kt_month_mean[month_of_day], 0.4, 1.6)
-    hour = index.hour.to_numpy().reshape(n_days, 24) + 0.5
-    temp = t_mean_day[:, None] + 0.5 * range_day[:, None] * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
-
-    # Step 6: wind, lognormal daily factor with unit mean and an afternoon maximum.
-    sigma = 0.4
-    daily_factor = np.exp(sigma * ar1(rng, n_days, 0.5) - 0.5 * sigma * sigma)
-    diurnal = 1.0 + 0.3 * np.cos(2 * np.pi * (hour - 14.5) / 24.0)
-    wind = wind_speed_m_per_s[month_of_day][:, None] * daily_factor[:, None] * diurnal
-
-    return pd.DataFrame(
-        {
-            "ghi": ghi,
-            "dni": dni,
-            "dhi": dhi,
-            "temp_air": temp.ravel(),
-            "wind_speed": wind.ravel(),
-            "albedo": np.full(len(index), albedo_fraction),
-            "solar_zenith": zenith,
-            "solar_azimuth": g.azimuth_deg,
-        },
-        index=index,
-    )
+    factor = 1.0 if typical else _year_factor(seq, year_anomaly_sd_fraction)
+    draws = _draw_years(
+        [seq], [factor], g, typical=typical, ghi_kwh_per_m2_day=ghi_kwh_per_m2_day, temp_air_c=temp_air_c,
+        temp_daily_range_c=temp_daily_range_c, wind_speed_m_per_s=wind_speed_m_per_s,
+        clearness_lag1_autocorrelation=clearness_lag1_autocorrelation, clearness_daily_sd=clearness_daily_sd,
+        temp_daily_anomaly_sd_c=temp_daily_anomaly_sd_c)
+    if not typical and month_scale is not None:
+        draws = [replace(d, ghi_w_per_m2=_month_scaled_ghi_w_per_m2(d.ghi_w_per_m2, month_scale, g)) for d in draws]
+    return _frames(draws, g, albedo_fraction)[0]
 
 
 def synthetic_ensemble(n_years: int, *, seed: int, target_annual_cv_fraction: float, anchor: bool = True,
-                       **climate) -> list[pd.DataFrame]:
+                       geometry: SkyGeometry | None = None, **climate) -> list[pd.DataFrame]:
     """``n_years`` seeded random years of one climate, for P50/P90 statistics.
 
     Each year gets its own child seed (``numpy.random.SeedSequence(seed).spawn``), so year k
@@ -299,27 +356,33 @@ def synthetic_ensemble(n_years: int, *, seed: int, target_annual_cv_fraction: fl
     keeping every year's deviation from the others). The factors are close to 1: within
     about 2 % for 30 years.
 
-    ``climate`` takes the keyword arguments of :func:`synthetic_year` except seed and typical.
+    Year k equals ``synthetic_year(**climate, seed=SeedSequence(seed).spawn(n_years)[k],
+    year_anomaly_sd_fraction=..., month_scale=<the anchor's factors>)``; the years are drawn once
+    (the anchor only rescales them) and what they share is computed once.
+
+    ``climate`` takes the keyword arguments of :func:`synthetic_year` except seed, typical and
+    geometry; ``geometry`` (from :func:`sky_geometry` for the same site and year) skips the sun.
     """
     if n_years < 1:
         raise ValueError(f"an ensemble needs at least one year; got {n_years}")
-    geometry = sky_geometry(climate["latitude_deg"], climate["longitude_deg"], climate["altitude_m"],
-                            climate["year"], climate["timezone"])
+    geometry = geometry or sky_geometry(climate["latitude_deg"], climate["longitude_deg"], climate["altitude_m"],
+                                        climate["year"], climate["timezone"])
     normals = np.asarray(climate["ghi_kwh_per_m2_day"], dtype=float)
     daily_cv = daily_noise_annual_cv(geometry, normals, climate["clearness_lag1_autocorrelation"],
                                      climate["clearness_daily_sd"])
     sd_year = year_anomaly_sd(target_annual_cv_fraction, daily_cv)
     seeds = np.random.SeedSequence(seed).spawn(n_years)
-
-    def one(k: int, month_scale=None) -> pd.DataFrame:
-        return synthetic_year(**climate, seed=seeds[k], typical=False, year_anomaly_sd_fraction=sd_year,
-                              month_scale=month_scale, geometry=geometry)
-
-    years = [one(k) for k in range(n_years)]
+    draws = _draw_years(
+        seeds, [_year_factor(s, sd_year) for s in seeds], geometry, typical=False,
+        **{k: climate[k] for k in ("ghi_kwh_per_m2_day", "temp_air_c", "temp_daily_range_c", "wind_speed_m_per_s",
+                                   "clearness_lag1_autocorrelation", "clearness_daily_sd")},
+        temp_daily_anomaly_sd_c=climate.get("temp_daily_anomaly_sd_c", 2.5))
     if anchor:
+        months = geometry.index.month
         hours_per_month = np.bincount(geometry.month_of_day, minlength=12) * 24
-        monthly = np.array([y["ghi"].groupby(geometry.index.month).sum().to_numpy() for y in years])
+        monthly = np.array([pd.Series(d.ghi_w_per_m2, index=geometry.index).groupby(months).sum().to_numpy()
+                            for d in draws])
         achieved = monthly.mean(axis=0) / 1000.0 / (hours_per_month / 24)
         scale = normals / achieved
-        years = [one(k, scale) for k in range(n_years)]
-    return years
+        draws = [replace(d, ghi_w_per_m2=_month_scaled_ghi_w_per_m2(d.ghi_w_per_m2, scale, geometry)) for d in draws]
+    return _frames(draws, geometry, climate["albedo_fraction"])
