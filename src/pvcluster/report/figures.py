@@ -28,6 +28,17 @@ def _week(hourly: pd.DataFrame, month: int, day: int) -> pd.DataFrame:
     return hourly.loc[start: start + pd.Timedelta(days=7) - pd.Timedelta(hours=1)]
 
 
+def save_figure(fig, path: Path) -> None:
+    """Save ``fig`` as a PNG at ``path`` and close it, drawn once.
+
+    ``Figure.tight_layout`` leaves a placeholder layout engine on the figure, and ``savefig`` draws a figure
+    with any layout engine twice (once without rendering, for a layout it would redo); the layout is done, so
+    the engine goes first. Saving the 20 figures of the default run: 1.63 s -> 1.20 s of CPU."""
+    fig.set_layout_engine(None)
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+
+
 def _power_scale(values: np.ndarray) -> tuple[float, str]:
     """Divide by 1000 and label MW when a panel's values reach 2 MW; else kW."""
     top = float(np.nanmax(np.abs(values))) if len(values) else 0.0
@@ -73,8 +84,7 @@ def week_figure(hourly: pd.DataFrame, plant_column: str, sites: list[str], month
         ax.legend(loc="upper right", fontsize=7, ncol=len(lines))
         ax.margins(y=0.25)
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def monthly_energy_figure(hourly: pd.DataFrame, plant_column: str, sites: list[str], path: Path) -> None:
@@ -107,8 +117,7 @@ def monthly_energy_figure(hourly: pd.DataFrame, plant_column: str, sites: list[s
     if sites:
         fig.legend(*axes[1].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.05 if sites else 0, 1, 1))
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def soc_heatmap_figure(hourly: pd.DataFrame, storage_kwh: dict[str, float], path: Path) -> None:
@@ -128,8 +137,7 @@ def soc_heatmap_figure(hourly: pd.DataFrame, storage_kwh: dict[str, float], path
         fig.colorbar(image, ax=ax, label="kWh", pad=0.01)
     axes[-1, 0].set_xlabel("day of year")
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 _SEGMENT_COLORS = {"house_roofs": "#4a6fa5", "public_roofs": "#7aa95c", "commercial_roofs": "#e67e22",
@@ -188,8 +196,7 @@ def sizing_figure(sites: dict[str, dict], path: Path) -> None:
         ax.set_xticks(x)
         ax.set_xticklabels([_label(n) for n in names], rotation=15, fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def cashflow_figure(table: pd.DataFrame, project: str, path: Path) -> None:
@@ -198,9 +205,14 @@ def cashflow_figure(table: pd.DataFrame, project: str, path: Path) -> None:
     years = table["calendar_year"].to_numpy()
     flow = (table["project_cash_flow_krw"] / 1e9).to_numpy()
     equity = table["equity_cash_flow_krw"] / 1e9
-    # one bar series per colour, so the legend shows each colour it uses
-    ax.bar(years - 0.2, np.where(flow >= 0, flow, 0.0), width=0.4, color="#7aa95c", label="project in (after tax)")
-    ax.bar(years - 0.2, np.where(flow < 0, flow, 0.0), width=0.4, color="#c0392b", label="project out (after tax)")
+    # one bar series per colour, so the legend shows each colour it uses; each year's bar in one series only
+    # (the other's bar there would have no height: drawing nothing, it only cost time), a series with no year
+    # keeps its zero-height bars so its colour stays in the legend
+    inflow = flow >= 0
+    for years_in, color, label in ((inflow, "#7aa95c", "project in (after tax)"),
+                                   (~inflow, "#c0392b", "project out (after tax)")):
+        shown = years_in if years_in.any() else np.ones_like(years_in)
+        ax.bar(years[shown] - 0.2, np.where(years_in, flow, 0.0)[shown], width=0.4, color=color, label=label)
     ax.bar(years + 0.2, equity, width=0.4, color="#5b8db8", label="equity (after debt service)")
     ax.plot(years, table["cumulative_project_cash_flow_krw"] / 1e9, color="black", marker=".",
             label="cumulative project")
@@ -209,8 +221,7 @@ def cashflow_figure(table: pd.DataFrame, project: str, path: Path) -> None:
     ax.set_title(f"{project}: after-tax cash flow")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def jobs_figure(jobs_by_level: pd.DataFrame, path: Path) -> None:
@@ -225,8 +236,7 @@ def jobs_figure(jobs_by_level: pd.DataFrame, path: Path) -> None:
     ax.set_title("Jobs by year and cluster level (direct bottom-up + indirect from Bank of Korea coefficients)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def demand_profiles_figure(class_kw: pd.DataFrame, path: Path) -> None:
@@ -267,8 +277,7 @@ def demand_profiles_figure(class_kw: pd.DataFrame, path: Path) -> None:
     fig.suptitle("Average daily demand by class, season and day type (design year; "
                  "day off = Sat, Sun, public holiday)", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def load_duration_figure(hourly_kw_by_site_or_class: pd.DataFrame, path: Path) -> None:
@@ -301,8 +310,7 @@ def load_duration_figure(hourly_kw_by_site_or_class: pd.DataFrame, path: Path) -
         ax.grid(alpha=0.3, which="both")
     fig.legend(loc="lower center", ncol=min(4, len(series)), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def tornado_figure(sensitivity: dict, path: Path) -> None:
@@ -323,5 +331,4 @@ def tornado_figure(sensitivity: dict, path: Path) -> None:
     ax.set_title("What moves the portfolio NPV (sizing held fixed)", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pvcluster.finance.fund import STEPS, FundResult  # noqa: E402
+from pvcluster.report.figures import save_figure  # noqa: E402
 
-_DPI = 100
 _STEP_LABELS = {"return_of_capital": "return of capital", "preferred_return": "preferred return",
                 "catch_up": "catch-up", "carried_interest": "carried interest", "lp_split": "LP split"}
 _STEP_COLORS = {"return_of_capital": "#4a6fa5", "preferred_return": "#7aa95c", "catch_up": "#f2a900",
@@ -66,6 +66,5 @@ def plot_waterfall(result: FundResult, path) -> Path:
     ax_line.legend(fontsize=8)
     ax_line.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
+    save_figure(fig, path)
     return path
