@@ -202,6 +202,13 @@ def test_precheck_bounds_the_self_sufficiency_and_re100_targets():
     precheck({"t": site(**{**base, "pv_max": 10.0}, re100=True)})
     # targets only where the full-year LP enforces them: not on a site left unsized, nor on typical days
     precheck({"t": site(**base, self_sufficiency_target_fraction=0.75, re100=True)}, targets=set())
+    # without storage the imports are at least the 20 kWh of deficits: self-sufficiency <= 0.5, so a
+    # higher target needs storage, and the sizing skips its LP without storage
+    from pvcluster.sizing import target_needs_storage
+
+    assert not target_needs_storage(site(**base, self_sufficiency_target_fraction=0.5))
+    assert target_needs_storage(site(**base, self_sufficiency_target_fraction=0.51))
+    assert not target_needs_storage(site(**base))  # no target
 
 
 def test_targets_are_checked_on_the_sites_the_full_year_sizes():
@@ -826,6 +833,30 @@ def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(s
     assert (priced.storage_certified == 0) == builds  # certified only where no storage pays
     assert (priced.solution().sizes["storage_energy_kwh"] > 0) == builds
 
+
+
+def test_a_target_only_storage_meets_skips_the_lp_without_storage(monkeypatch):
+    # the 4-step site of the precheck test: without storage at most 0.5 self-sufficient, with it 0.743;
+    # at 0.6 the LP without storage is infeasible, so the sizing goes straight to the whole LP
+    from pvcluster.sizing.highs import FALLBACK_ENV
+    from pvcluster.sizing.solve import SiteModel
+
+    monkeypatch.delenv(FALLBACK_ENV, raising=False)
+    base = dict(load=[10.0] * 4, prices=[1.0] * 4, pv=[2.0, 2.0, 0.0, 0.0], pv_max=8.0,
+                storage_round_trip_efficiency_fraction=0.81, self_sufficiency_target_fraction=0.6)
+    model = SiteModel(site(**base), SETTINGS)
+    assert model.price_storage
+    tried = []
+    real = SiteModel._solve_without_storage
+    monkeypatch.setattr(SiteModel, "_solve_without_storage", lambda self, *a: tried.append(1) or real(self, *a))
+    tc, cost, _ = model.solve()
+    assert not tried and not model.price_storage
+    assert model.solution().sizes["storage_energy_kwh"] > 0
+    plain = SiteModel(site(**base), SolverSettings(solver="ipm", time_limit_s=60, storage_pricing=False))
+    assert cost == pytest.approx(plain.solve()[1], rel=1e-9)
+    low = SiteModel(site(**{**base, "self_sufficiency_target_fraction": 0.4}), SETTINGS)
+    low.solve()
+    assert tried  # a target the bound does not rule out: the LP without storage is tried first
 
 
 def test_model_cache_reuses_built_models_with_the_same_optimum():

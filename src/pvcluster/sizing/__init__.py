@@ -35,6 +35,7 @@ from pvcluster.pvmodules import cec_module, module_kwp_per_m2
 from pvcluster.market import (Dispatch, TariffRules, annual_bill_krw, export_price_krw_per_kwh, lp_terms,
                               path_factors, rec_rule_for_year, rec_weight, tariff_calendar)
 from pvcluster.sizing.cluster import ClusterSolution, ModelCache, solve_decomposed
+from pvcluster.sizing.bounds import least_import_kwh, pv_bound_kw, pv_upper_bound_kw, target_needs_storage
 from pvcluster.sizing.data import MeterData, PilotCandidate, PVSegment, SiteData, capital_recovery_factor
 from pvcluster.sizing.meters import load_meters, site_meter_specs
 from pvcluster.sizing.periods import TimeGrid, typical_days
@@ -43,7 +44,8 @@ from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
 
 __all__ = ["Sizing", "build_sizing", "ModelCache", "site_inputs", "grid_for", "sites_on_grid", "clustering_features", "SiteData",
            "PVSegment", "PilotCandidate", "MeterData", "capital_recovery_factor", "SolverSettings", "solve_site",
-           "SiteSolution", "SiteResult", "annualization", "commissioning_year", "pilot_margin", "baseline", "precheck"]
+           "SiteSolution", "SiteResult", "annualization", "commissioning_year", "pilot_margin", "baseline", "precheck",
+           "least_import_kwh", "pv_upper_bound_kw", "target_needs_storage"]
 
 
 @dataclass(frozen=True)
@@ -329,23 +331,6 @@ def dispatch_without_sizing(s: SiteData, objective: str = "annualized_cost") -> 
         dispatch=base, baseline=base, meters={md.name: md.meter for md in s.meters})
 
 
-def pv_upper_bound_kw(s: SiteData) -> tuple[np.ndarray, bool]:
-    """The most AC power the site's PV can give each step: every segment at its largest size, or, where
-    a net-metered meter caps the PV's total size, that cap on the best segment of the step. Returns the
-    bound and whether the net-metering cap is the tighter one somewhere."""
-    if not s.segments:
-        return np.zeros(s.steps), False
-    each = np.array([max(g.max_kwp, g.existing_kwp) * np.asarray(g.kw_per_kwp, dtype=float) for g in s.segments])
-    pv = each.sum(axis=0)
-    capped = False
-    if np.isfinite(s.net_metering_max_kw) and any(md.terms.net_metering for md in s.meters):
-        best = np.max([np.asarray(g.kw_per_kwp, dtype=float) for g in s.segments], axis=0)
-        cap = max(s.net_metering_max_kw, sum(g.existing_kwp for g in s.segments)) * best
-        capped = bool(np.any(cap < pv - 1e-9))
-        pv = np.minimum(pv, cap)
-    return pv * s.pv_output_factor, capped
-
-
 def precheck_run(scenario, sites: dict[str, SiteData]) -> None:
     """:func:`precheck` of a scenario's full-year site inputs, with targets checked on the sites whose
     targets the full-year LP enforces: those sized, when the sizing runs on every hour (a village left
@@ -373,11 +358,6 @@ def precheck(sites: dict[str, SiteData], targets: set[str] | None = None) -> Non
         raise InfeasibleError("the sizing cannot be feasible: " + "; ".join(messages))
 
 
-def _pv_bound_kw(s: SiteData) -> tuple[np.ndarray, bool]:
-    """:func:`pv_upper_bound_kw`, or no PV where the site's technologies leave PV out."""
-    return pv_upper_bound_kw(s) if "pv" in s.technologies else (np.zeros(s.steps), False)
-
-
 def _grid_limit_problem(name: str, s: SiteData) -> str | None:
     """With L_t the site's own loads, I the import limit and PV_t the most its PV can give (every
     segment at its largest size, or the net-metering size cap), net_t = PV_t + I - L_t. Without
@@ -389,7 +369,7 @@ def _grid_limit_problem(name: str, s: SiteData) -> str | None:
     over = np.clip(load - s.import_limit_kw, 0.0, None)
     if not over.any():
         return None
-    pv, capped = _pv_bound_kw(s)
+    pv, capped = pv_bound_kw(s)
     net = pv + s.import_limit_kw - load
     storage = s.allow_storage and "storage" in s.technologies
     short_kwh = float(np.sum(w * np.clip(-net, 0.0, None)))
@@ -410,24 +390,6 @@ def _grid_limit_problem(name: str, s: SiteData) -> str | None:
             f"{s.import_limit_kw + float(-net.min()):,.0f} kW or allow more PV and storage")
 
 
-def least_import_kwh(s: SiteData) -> float:
-    """A lower bound on the energy the site must import in a year to serve its own loads L_t.
-
-    With PV_t the most its PV can give (:func:`pv_upper_bound_kw`), each step's deficit
-    D_t = max(0, L_t - PV_t) and surplus S_t = max(0, PV_t - L_t): PV serves the load first, and
-    storage can serve a deficit only with energy it charged; charged from the grid, that energy was
-    imported, and from PV it is at most sum S_t, of which the round trip eta returns eta sum S_t. So
-    sum_t I_t >= sum_t D_t - eta sum_t S_t (without storage, eta = 0), and >= 0.
-    """
-    load = np.asarray(s.load_kw, dtype=float)
-    w = np.asarray(s.time.weights, dtype=float)
-    pv, _ = _pv_bound_kw(s)
-    deficit = float(np.sum(w * np.clip(load - pv, 0.0, None)))
-    surplus = float(np.sum(w * np.clip(pv - load, 0.0, None)))
-    eta = s.storage_round_trip_efficiency_fraction if s.allow_storage and "storage" in s.technologies else 0.0
-    return max(0.0, deficit - eta * surplus)
-
-
 def _target_problems(name: str, s: SiteData) -> list[str]:
     """Targets no PV the site may build can reach. Self-sufficiency: the LP's row is
     sum_t I_t <= (1 - tau) E with E the loads' energy, so tau > 1 - least_import_kwh / E cannot be met
@@ -438,7 +400,7 @@ def _target_problems(name: str, s: SiteData) -> list[str]:
     if energy_kwh <= 0:
         return []
     problems = []
-    pv, capped = _pv_bound_kw(s)
+    pv, capped = pv_bound_kw(s)
     pv_kwh = float(np.sum(w * pv))
     largest = ("the net-metering cap on its PV" if capped else
                f"every PV segment at its largest size ({sum(max(g.max_kwp, g.existing_kwp) for g in s.segments):,.1f} kWp)")

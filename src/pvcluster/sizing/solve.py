@@ -23,6 +23,7 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pvcluster.costs import marginal_tax_rate
 from pvcluster.errors import InfeasibleError
 from pvcluster.market import Dispatch, residential_basic_krw
+from pvcluster.sizing.bounds import target_needs_storage
 from pvcluster.sizing.data import SiteData
 from pvcluster.sizing.highs import solver_interface
 from pvcluster.sizing.model import build_site_model, technologies_for
@@ -195,6 +196,8 @@ class SiteModel:
         (``strategy`` 4) after a change of costs, which keeps the basis primal feasible (3-6x
         faster than dual on a village's year), dual (1) after a change of bounds. ``load``: the
         variables whose values are loaded back into the model (all when None)."""
+        if self.price_storage and target_needs_storage(self.data):
+            self.price_storage = False  # the LP without storage cannot meet the target (a bound shows it)
         if self.price_storage:
             tc = self._solve_without_storage(strategy, load)
             if tc is not None:
