@@ -1,6 +1,6 @@
 """Speed of studies (issue 16, item 3): a study's cases against the same number of separate runs.
 
-    python benchmarks/study_speed.py [--cases 1000] [--separate 2] [--grid 50] [--workers 2]
+    python benchmarks/study_speed.py [--cases 1000] [--separate 2] [--grid 50] [--workers 2] [--part a|b|c|all]
 
 (a) ``--cases`` fixed-design Monte Carlo cases on the default scenario (models/yeongwol.toml, full
     year, its 30-year weather ensemble): prices, capex and the exchange rate sampled, the sizing of
@@ -16,6 +16,11 @@
     this process three ways, to show what reusing built site models saves (sizing.ModelCache): every
     model built anew, built models reused with HiGHS started from scratch (the default; the same
     answers), and reused with warm-started HiGHS (``warm_start = true``).
+
+(c) finance-only cases priced side by side: 200 typical-day cases (SMP and utility capex varied,
+    outputs every project's NPV, IRR, equity IRR and minimum DSCR and the portfolio NPV) in one
+    process, each alone (``evaluate_case``) against in batches of 20 and 50 (``evaluate_batch``:
+    their finance stages in lockstep, each step's projects computed as arrays). Best of 3.
 
 Times are wall-clock on this machine; the load average is printed (other processes slow everything).
 """
@@ -160,13 +165,51 @@ def part_b(n: int, workers: int, tmp: Path) -> None:
         print(f"    {label}: largest relative difference from built anew over every output: {worst:.2e}")
 
 
+def part_c(cases: int = 200) -> None:
+    import numpy as np
+
+    from pvcluster.study.engine import build_base, evaluate_batch, evaluate_case, make_bundle
+
+    print("\n(c) finance-only cases alone and side by side (typical days, one process)")
+    bundle = make_bundle(None, ('sizing.periods="typical_days"', "weather.ensemble_years=0", "sizing.processes=1"))
+    base = build_base(bundle, ("finance.*.npv_krw", "finance.*.irr_fraction", "finance.*.equity_irr_fraction",
+                               "finance.*.min_dscr", "finance.portfolio.total_npv_krw"))
+    rng = np.random.default_rng(0)
+    rows = [(i, {"overrides.market.smp_krw_per_kwh": float(rng.uniform(100, 140)),
+                 "overrides.costs.utility_pv_capex_krw_per_kwp": float(rng.uniform(1.0e6, 1.5e6))}, None)
+            for i in range(cases)]
+
+    def alone():
+        return [{"case": c, **evaluate_case(bundle, base, "fixed", v, y)} for c, v, y in rows]
+
+    def batched(size):
+        return [r for i in range(0, len(rows), size) for r in evaluate_batch(bundle, base, "fixed", rows[i:i + size])]
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times) / len(rows)
+
+    one = best(alone)
+    print(f"    {load()}")
+    print(f"  each case alone: {one * 1e3:.2f} ms a case")
+    same = all(a["outputs"] == b["outputs"] for a, b in zip(alone(), batched(20)))
+    for size in (20, 50):
+        t = best(lambda: batched(size))
+        print(f"  batches of {size}: {t * 1e3:.2f} ms a case, {one / t:.2f}x" + (
+            f" (outputs identical to each alone: {same})" if size == 20 else ""))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--separate", type=int, default=2)
     parser.add_argument("--grid", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--part", choices=("a", "b", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "all"), default="all")
     args = parser.parse_args()
     print(__doc__.split("\n\n")[0])
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,6 +217,8 @@ def main() -> None:
             part_a(args.cases, args.separate, args.workers, Path(tmp))
         if args.part in ("b", "all"):
             part_b(args.grid, args.workers, Path(tmp))
+        if args.part in ("c", "all"):
+            part_c()
 
 
 if __name__ == "__main__":

@@ -144,7 +144,8 @@ V = 0 (default) everything is realized. All money outputs are nominal KRW (``_no
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,14 @@ class TrancheResult:
     irr_fraction: float | None  # nominal
     tvpi_multiple: float | None
     dpi_multiple: float | None
-    table: pd.DataFrame  # per year: contributions, distributions by step, net cash flow (nominal KRW)
+    #: per year: contributions, distributions by step, net cash flow (nominal KRW); :attr:`table` builds the
+    #: DataFrame when first read (a study's cases read only the sums)
+    columns: dict = field(repr=False)
+    year_index: pd.Index = field(repr=False)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns, index=self.year_index)
 
     @property
     def net_cash_flow_nominal_krw(self) -> np.ndarray:
@@ -224,13 +232,15 @@ class TrancheResult:
 
     def step_totals_nominal_krw(self) -> dict[str, float]:
         """Total received per waterfall step (the GP's catch-up and carried interest are carry)."""
-        return {s: float(self.table[f"{s}_nominal_krw"].sum()) for s in STEPS}
+        return {s: float(np.sum(self.columns[f"{s}_nominal_krw"])) for s in STEPS}
 
 
 @dataclass
 class FundResult:
     terms: FundTerms
-    table: pd.DataFrame  # fund level, one row per year, columns by waterfall step (nominal KRW)
+    #: fund level, per year, by waterfall step (nominal KRW); :attr:`table` builds the DataFrame when first read
+    columns: dict = field(repr=False)
+    year_index: pd.Index = field(repr=False)
     tranches: dict[str, TrancheResult]
     carry_nominal_krw: float  # total carried interest to the GP (catch-up + carry split), realized
     fees_nominal_krw: float  # total management fees (manager income)
@@ -241,11 +251,15 @@ class FundResult:
     projects: tuple[str, ...] = ()  # the projects it holds
     not_built: tuple[str, ...] = ()  # projects the scenario lists that sizing built nothing at
 
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns, index=self.year_index)
+
     def to_summary(self) -> dict:
         """JSON-ready headline numbers; money keys end in ``_nominal_krw`` (sums of nominal KRW)."""
-        t = self.table
-        contributions = float(t["contributions_nominal_krw"].sum())
-        distributions = float(t["distributions_nominal_krw"].sum())
+        t = {name: float(np.sum(values)) for name, values in self.columns.items()}
+        contributions = t["contributions_nominal_krw"]
+        distributions = t["distributions_nominal_krw"]
         commitment = float(sum(r.commitment_nominal_krw for r in self.tranches.values()))
         return {
             "projects": list(self.projects),
@@ -253,10 +267,10 @@ class FundResult:
             "commitment_nominal_krw": commitment,
             "contributions_nominal_krw": contributions,
             "uncalled_commitment_nominal_krw": max(0.0, commitment - contributions),
-            "investments_nominal_krw": float(t["investments_nominal_krw"].sum()),
-            "proceeds_nominal_krw": float(t["proceeds_nominal_krw"].sum()),
+            "investments_nominal_krw": t["investments_nominal_krw"],
+            "proceeds_nominal_krw": t["proceeds_nominal_krw"],
             "distributions_nominal_krw": distributions,
-            "idle_cash_returned_nominal_krw": float(t["idle_cash_returned_nominal_krw"].sum()),
+            "idle_cash_returned_nominal_krw": t["idle_cash_returned_nominal_krw"],
             "management_fees_nominal_krw": self.fees_nominal_krw,
             "carried_interest_nominal_krw": self.carry_nominal_krw,
             "residual_nominal_krw": self.residual_nominal_krw,
@@ -264,7 +278,7 @@ class FundResult:
             "irr_fraction": self.irr_fraction,
             "dpi_multiple": _ratio(distributions, contributions),
             "tvpi_multiple": _ratio(distributions + self.terminal_nav_nominal_krw, contributions),
-            "steps_nominal_krw": {s: float(t[f"{s}_nominal_krw"].sum()) for s in STEPS},
+            "steps_nominal_krw": {s: t[f"{s}_nominal_krw"] for s in STEPS},
             "tranches": {
                 name: {
                     "commitment_nominal_krw": r.commitment_nominal_krw,
@@ -489,11 +503,9 @@ def run_fund(terms: FundTerms, tranches: list[Tranche], investments_nominal_krw,
         }
         received = received_all[i]
         net = received - contributions[i]
-        table = pd.DataFrame({"contributions_nominal_krw": contributions[i],
-                              **{f"{s}_nominal_krw": v for s, v in steps.items()},
-                              "idle_cash_returned_nominal_krw": idle_back[i],
-                              "distributions_nominal_krw": received, "net_cash_flow_nominal_krw": net,
-                              "cumulative_net_cash_flow_nominal_krw": np.cumsum(net)}, index=index)
+        columns = {"contributions_nominal_krw": contributions[i], **{f"{s}_nominal_krw": v for s, v in steps.items()},
+                   "idle_cash_returned_nominal_krw": idle_back[i], "distributions_nominal_krw": received,
+                   "net_cash_flow_nominal_krw": net, "cumulative_net_cash_flow_nominal_krw": np.cumsum(net)}
         paid_in = float(contributions[i].sum())
         with_nav = net.copy()
         with_nav[-1] += nav_share[i]
@@ -502,10 +514,10 @@ def run_fund(terms: FundTerms, tranches: list[Tranche], investments_nominal_krw,
             contributions_nominal_krw=contributions[i].copy(), distributions_nominal_krw=received.copy(),
             nav_nominal_krw=float(nav_share[i]), irr_fraction=irr(with_nav),
             tvpi_multiple=_ratio(float(received.sum() + nav_share[i]), paid_in),
-            dpi_multiple=_ratio(float(received.sum()), paid_in), table=table)
+            dpi_multiple=_ratio(float(received.sum()), paid_in), columns=columns, year_index=index)
 
     distributions = received_all.sum(axis=0)
-    table = pd.DataFrame({
+    columns = {
         "contributions_nominal_krw": calls,
         "uncalled_commitment_nominal_krw": np.maximum(total - np.cumsum(calls), 0.0),
         "investments_nominal_krw": inv,
@@ -529,10 +541,10 @@ def run_fund(terms: FundTerms, tranches: list[Tranche], investments_nominal_krw,
         "gp_carry_nominal_krw": wf["catch_up_gp"] + wf["carry_split"],
         "manager_income_nominal_krw": fees + wf["catch_up_gp"] + wf["carry_split"],
         "net_cash_flow_nominal_krw": distributions - calls,
-    }, index=index)
+    }
     fund_net = distributions - calls
     fund_net[-1] += float(nav_share.sum())
-    return FundResult(terms=terms, table=table, tranches=results,
+    return FundResult(terms=terms, columns=columns, year_index=index, tranches=results,
                       carry_nominal_krw=float((wf["catch_up_gp"] + wf["carry_split"]).sum()),
                       fees_nominal_krw=float(fees.sum()), residual_nominal_krw=float(wf["residual"].sum()),
                       terminal_nav_nominal_krw=float(terminal_nav_nominal_krw),
