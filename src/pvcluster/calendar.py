@@ -27,8 +27,23 @@ def hourly_index(year: int, timezone: str) -> pd.DatetimeIndex:
     return index
 
 
-_CLOCKS: dict = {}  # (index's timestamps, time zone) -> (month, hour, day of week); a few kept
-_CLOCK_LOCK = threading.Lock()  # a Dask worker may run cases in threads
+_MEMO: dict = {}  # (what, the index's timestamps, time zone, ...) -> read-only arrays; the last 16 kept
+_MEMO_LOCK = threading.Lock()  # a Dask worker may run cases in threads
+
+
+def _by_index(what: str, index: pd.DatetimeIndex, more: tuple, build):
+    """``build()`` (an array or a tuple of arrays, made read-only), memoized by the index's timestamps."""
+    key = (what, np.asarray(index.asi8).tobytes(), str(index.tz), *more)
+    value = _MEMO.get(key)
+    if value is None:
+        value = build()
+        for a in value if isinstance(value, tuple) else (value,):
+            a.flags.writeable = False
+        with _MEMO_LOCK:
+            if len(_MEMO) >= 16:
+                _MEMO.pop(next(iter(_MEMO)))
+            _MEMO[key] = value
+    return value
 
 
 def clock_fields(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -36,17 +51,8 @@ def clock_fields(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.nd
 
     Memoized by the index's timestamps like :func:`holiday_mask`: a study's every case prices the same
     year, and pandas' date fields of 8,760 hours cost 3.5 ms a case."""
-    key = (np.asarray(index.asi8).tobytes(), str(index.tz))
-    fields = _CLOCKS.get(key)
-    if fields is None:
-        fields = (index.month.to_numpy(), index.hour.to_numpy(), index.day_of_week.to_numpy())
-        for a in fields:
-            a.flags.writeable = False
-        with _CLOCK_LOCK:
-            if len(_CLOCKS) >= 8:
-                _CLOCKS.pop(next(iter(_CLOCKS)))
-            _CLOCKS[key] = fields
-    return fields
+    return _by_index("clock", index, (), lambda: (index.month.to_numpy(), index.hour.to_numpy(),
+                                                   index.day_of_week.to_numpy()))
 
 
 def weekend_mask(index: pd.DatetimeIndex) -> np.ndarray:
@@ -77,10 +83,6 @@ def public_holidays(index: pd.DatetimeIndex, country: str = "KR") -> dict:
     return dict(holidays.country_holidays(country, years=years))
 
 
-_HOLIDAY_MASKS: dict = {}  # (index's timestamps, time zone, country, temporary) -> mask; a few kept
-_HOLIDAY_LOCK = threading.Lock()  # a Dask worker may run cases in threads
-
-
 def holiday_mask(index: pd.DatetimeIndex, country: str = "KR", temporary: bool = True) -> np.ndarray:
     """True in every hour of a public holiday; ``temporary = False`` leaves out the ad-hoc temporary
     public holidays (KEPCO bills those as ordinary days: 기본공급약관 별표, 단서 3호).
@@ -88,18 +90,11 @@ def holiday_mask(index: pd.DatetimeIndex, country: str = "KR", temporary: bool =
     Memoized by the index's timestamps: a study prices the same year's calendar in every case, and
     the holidays and the dates of 8,760 hours took 5 ms of its 60 ms of finance a case. The mask is
     returned read-only."""
-    key = (np.asarray(index.asi8).tobytes(), str(index.tz), country, temporary)
-    mask = _HOLIDAY_MASKS.get(key)
-    if mask is None:
+    def build() -> np.ndarray:
         days = {d for d, name in public_holidays(index, country).items() if temporary or "Temporary" not in name}
-        dates = index.date
-        mask = np.fromiter((d in days for d in dates), dtype=bool, count=len(index))
-        mask.flags.writeable = False
-        with _HOLIDAY_LOCK:
-            if len(_HOLIDAY_MASKS) >= 8:
-                _HOLIDAY_MASKS.pop(next(iter(_HOLIDAY_MASKS)))
-            _HOLIDAY_MASKS[key] = mask
-    return mask
+        return np.fromiter((d in days for d in index.date), dtype=bool, count=len(index))
+
+    return _by_index("holidays", index, (country, temporary), build)
 
 
 def day_off_mask(index: pd.DatetimeIndex, country: str = "KR") -> np.ndarray:
