@@ -281,3 +281,24 @@ def test_settled_years_are_memoized_by_content(typical_results):
     other.export_kw[np.argmax(other.export_kw)] *= 0.5
     d = pv_project.settle_years(meters, other, site.baseline, factors, calendar, rules)
     assert d is not a and len(pv_project._BILLS) == 3 and d.added_export_kw.sum() < a.added_export_kw.sum()
+
+
+def test_a_project_the_engine_cannot_evaluate_fails_its_own_case_only():
+    # cases priced side by side (build_finances): one case's project that raises in the engine (an escalation
+    # that is not a number) is that case's error; the cases priced with it get their results
+    from pvcluster.finance import _lockstep
+    from pvcluster.finance.project import Project
+
+    good = Project(name="good", capex_krw=100.0, operating_years=3, revenue_krw={"s": 60.0})
+    bad = Project(name="bad", capex_krw=100.0, operating_years=3, revenue_krw={"s": 60.0},
+                  escalation_fraction_per_year={"s": float("nan")})
+    with pytest.raises(Exception) as alone:
+        evaluate_project(bad)
+
+    def case(project):
+        result = yield project
+        return result
+
+    out = _lockstep([case(good), case(bad), case(good)])
+    assert out[0].npv_krw == out[2].npv_krw == evaluate_project(good).npv_krw
+    assert type(out[1]) is type(alone.value)

@@ -240,3 +240,22 @@ def test_rows_of_the_cash_flow_functions_equal_the_functions():
     thresholds, rates = np.array([200.0, 500.0]), np.array([0.1, 0.2, 0.25])
     np.testing.assert_array_equal(corporate_tax(taxable, thresholds, rates, 0.1, 3),
                                   [corporate_tax(row, thresholds, rates, 0.1, 3) for row in taxable])
+
+
+def test_existing_loans_and_list_terms_priced_together():
+    # an as-built asset valued forward with its outstanding loan, twice the same object and once another
+    # balance; and a tax given with lists (a group's key must not need hashable terms)
+    from pvcluster.finance.project import evaluate_projects
+
+    tax = Tax(thresholds_krw=[200.0], rates_fraction=[0.1, 0.2], loss_carryforward_years=None)
+    p = _p(capex_krw=0.0, construction_years=0, operating_years=4, existing_debt_krw=300.0, existing_debt_years=3,
+           energy_kwh=np.full(4, 10.0),
+           debt=Debt(rate_fraction=0.05, tenor_years=3), tax=tax, existing_depreciation_krw=np.full(4, 50.0))
+    q = _p(**{**p.__dict__, "existing_debt_krw": 150.0})
+    together = evaluate_projects([p, p, q])
+    for project, result in zip((p, p, q), together):
+        alone = evaluate_project(project)
+        assert result.metrics() == alone.metrics()
+        np.testing.assert_array_equal(result.columns["debt_service_krw"], alone.columns["debt_service_krw"])
+    # 300 at 5 % over 3 years: an annuity of 300 x 0.05 / (1 - 1.05^-3) = 110.16
+    np.testing.assert_allclose(together[0].columns["debt_service_krw"][:3], 110.163, atol=1e-3)

@@ -78,7 +78,10 @@ def _lockstep(steps: list) -> list:
 
     def advance(i: int, sent) -> None:
         try:
-            waiting[i] = next(steps[i]) if sent is None else steps[i].send(sent)
+            if isinstance(sent, _Raised):  # the evaluation of its project raised: in the generator, as alone
+                waiting[i] = steps[i].throw(sent.error)
+            else:
+                waiting[i] = next(steps[i]) if sent is None else steps[i].send(sent)
         except StopIteration as stop:
             out[i] = stop.value
         except Exception as err:  # noqa: BLE001 - one case's error is its own; the caller raises it there
@@ -88,9 +91,26 @@ def _lockstep(steps: list) -> list:
         advance(i, None)
     while waiting:
         ids = list(waiting)
-        for i, result in zip(ids, evaluate_projects([waiting.pop(i) for i in ids])):
+        projects = [waiting.pop(i) for i in ids]
+        try:
+            results = evaluate_projects(projects)
+        except Exception:  # noqa: BLE001 - a project the engine cannot evaluate: each alone, its error its own
+            results = []
+            for project in projects:
+                try:
+                    results.append(evaluate_projects([project])[0])
+                except Exception as err:  # noqa: BLE001
+                    results.append(_Raised(err))
+        for i, result in zip(ids, results):
             advance(i, result)
     return out
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """What evaluating a project raised (other than its FinanceInputError), for its generator."""
+
+    error: Exception
 
 
 def _places(scenario) -> dict[str, tuple[str, str]]:

@@ -102,7 +102,7 @@ def bracket_tax(income, thresholds: np.ndarray, rates: np.ndarray):
     tax = np.zeros(x.shape)
     for lower, upper, rate in zip(bounds[:-1], bounds[1:], rates):  # bracket by bracket: the same sums for any shape
         tax = tax + np.clip(x - lower, 0.0, upper - lower) * rate
-    tax = np.where(x > 0, tax, 0.0)
+    tax = np.where(x <= 0, 0.0, tax)  # no tax on a loss; NaN income stays NaN
     return float(tax) if tax.ndim == 0 else tax
 
 

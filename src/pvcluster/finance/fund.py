@@ -458,8 +458,8 @@ def run_fund(terms: FundTerms, tranches: list[Tranche], investments_nominal_krw,
                                  terminal_nav_nominal_krw)
     if problems:
         raise ValueError("invalid fund inputs:\n- " + "\n- ".join(problems))
-    inv = np.asarray(investments_nominal_krw, dtype=float)
-    pro = np.asarray(proceeds_nominal_krw, dtype=float)
+    inv = np.array(investments_nominal_krw, dtype=float)  # copies: the table, built when read, keeps them
+    pro = np.array(proceeds_nominal_krw, dtype=float)
     years = inv.size
     commitment = np.array([t.commitment_krw for t in tranches], dtype=float)
     total = float(commitment.sum())

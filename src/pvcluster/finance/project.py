@@ -356,18 +356,20 @@ def structure(p: Project) -> tuple:
     """What projects computed together must share: every term that shapes the arrays or picks a branch.
     Amounts (capex, grant, streams, energy, a given loan), rates, escalations and the gearing may differ."""
     d = p.debt
-    if p.existing_debt_krw > 0:
-        loan: tuple = ("existing", id(p))  # an as-built asset's loan: a group of its own
+    if p.existing_debt_krw > 0:  # an as-built asset's outstanding loan
+        loan: tuple = ("existing", d.rate_fraction, d.tenor_years, d.dscr_basis, int(p.existing_debt_years))
     elif d is not None and d.given_amount_krw is not None and p.construction_years > 0:
         loan = ("given", d.sizing, d.repayment, d.rate_fraction, d.tenor_years, d.grace_years, d.dsra_months,
-                d.upfront_fee_fraction, d.dscr_basis, d.given_service_krw is None)
+                d.upfront_fee_fraction, d.dscr_basis,
+                None if d.given_service_krw is None else len(d.given_service_krw))
     elif d is not None and d.gearing_fraction > 0 and p.construction_years > 0:
         loan = ("sized", d.sizing, d.repayment, d.rate_fraction, d.tenor_years, d.grace_years, d.dsra_months,
                 d.upfront_fee_fraction, d.dscr_basis, d.dscr_target, tuple(d.sizing_revenue_krw or ()))
     else:
         loan = ("none", None if d is None else d.dscr_basis)
+    tax = tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in p.tax.__dict__.values())
     return (int(p.construction_years), int(p.operating_years), tuple(p.capex_schedule_fractions),
-            tuple(p.revenue_krw), tuple(p.opex_krw), bool(len(p.energy_kwh)), p.tax, p.base_year,
+            tuple(p.revenue_krw), tuple(p.opex_krw), bool(len(p.energy_kwh)), tax, p.base_year,
             bool(len(p.existing_depreciation_krw)), p.existing_working_capital, loan)
 
 
@@ -430,7 +432,7 @@ def _evaluate_rows(ps: list[Project]) -> list[ProjectResult | FinanceInputError]
     errors: list[FinanceInputError | None] = [None] * len(ps)
     d = p0.debt
     if kind == "existing":
-        loan = _existing_loan(p0, horizon)
+        loan = _existing_loans(ps, horizon)
     elif kind == "given":
         service = (np.array([p.debt.given_service_krw for p in ps], dtype=float)
                    if d.given_service_krw is not None and (d.sizing == "dscr" or d.repayment == "sculpted") else None)
@@ -538,20 +540,21 @@ class _Loan:
                         for name, a in self.__dict__.items()})
 
 
-def _existing_loan(p: Project, horizon: int) -> _Loan:
-    """An outstanding loan of an existing asset, repaid as an annuity from t = 0."""
-    d = p.debt
-    years = min(int(p.existing_debt_years), horizon)
-    sched = debtlib.repayment_schedule(p.existing_debt_krw, d.rate_fraction, years, 0, "annuity", None)
-    z = np.zeros((1, horizon))
+def _existing_loans(ps: list[Project], horizon: int) -> _Loan:
+    """The outstanding loans of existing assets (the same rate and years), each repaid as an annuity from t = 0."""
+    d = ps[0].debt
+    years = min(int(ps[0].existing_debt_years), horizon)
+    balance = np.array([p.existing_debt_krw for p in ps], dtype=float)
+    sched = debtlib.repayment_schedule(balance, d.rate_fraction, years, 0, "annuity", None)
+    z = np.zeros((len(ps), horizon))
     interest, principal, balance_end = z.copy(), z.copy(), z.copy()
-    interest[0, :years] = sched.interest_krw
-    principal[0, :years] = sched.principal_paid_krw
-    balance_end[0, :years] = sched.balance_krw - sched.principal_paid_krw
+    interest[:, :years] = sched.interest_krw
+    principal[:, :years] = sched.principal_paid_krw
+    balance_end[:, :years] = sched.balance_krw - sched.principal_paid_krw
     service = interest + principal
     # a reserve of an existing loan is already funded (outside this forward valuation)
-    return _Loan(np.array([p.existing_debt_krw]), np.zeros(1), np.zeros(1), z, z, interest, principal, service,
-                 balance_end, z)
+    zero = np.zeros(len(ps))
+    return _Loan(balance, zero, zero, z, z, interest, principal, service, balance_end, z)
 
 
 def _draw_shares(net_capex: np.ndarray, c: int) -> np.ndarray:
@@ -571,7 +574,7 @@ def _build_loan(d: Debt, amount: np.ndarray, net_capex: np.ndarray, c: int, hori
     for year in range(c):  # drawn at the end of each construction year; interest on the prior balance
         interest = d.rate_fraction * balance
         idc = idc + interest
-        balance = balance + interest + draw[:, year]
+        balance = balance + (interest + draw[:, year])  # the order of the sums of the scalar engine
     style = "sculpted" if d.sizing == "dscr" else d.repayment
     sched = debtlib.repayment_schedule(balance, d.rate_fraction, d.tenor_years, d.grace_years, style, service_krw)
     interest_op = np.zeros((rows, horizon))

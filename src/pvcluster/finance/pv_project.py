@@ -220,24 +220,31 @@ class SettledYears:
     pv_kwh: np.ndarray
 
 
-_DIGESTS: OrderedDict = OrderedDict()  # id -> (the record, its content digest); the record is held, so ids stay its own
+_DIGESTS: OrderedDict = OrderedDict()  # id -> (a weak reference to the record, its content digest)
 
 
 def _digest(record) -> bytes:
     """A content digest of a large record (a year's dispatch, a tariff calendar), memoized by identity: a
     fixed-design study settles the base case's same dispatches in every case, and hashing their 0.7 MB
-    took 0.8 ms a site a case. Records are not changed in place once made (the stages make new ones)."""
+    took 0.8 ms a site a case. Records are not changed in place once made (the stages make new ones);
+    the memo holds them weakly, so a record no longer used is not kept (its id may then be another's:
+    the weak reference tells)."""
     import hashlib
     import pickle
+    import weakref
 
     with _BILLS_LOCK:
         hit = _DIGESTS.get(id(record))
-        if hit is not None and hit[0] is record:
+        if hit is not None and hit[0]() is record:
             _DIGESTS.move_to_end(id(record))
             return hit[1]
     digest = hashlib.sha256(pickle.dumps(record, protocol=5)).digest()
+    try:
+        ref = weakref.ref(record)
+    except TypeError:  # a record without weak references: hashed every time
+        return digest
     with _BILLS_LOCK:
-        _DIGESTS[id(record)] = (record, digest)
+        _DIGESTS[id(record)] = (ref, digest)
         while len(_DIGESTS) > 4 * BILLS_KEPT:
             _DIGESTS.popitem(last=False)
     return digest
