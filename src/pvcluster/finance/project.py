@@ -1,7 +1,9 @@
 """The cash-flow engine: one project's annual cash flow, debt, tax and returns.
 
 A :class:`Project` holds numbers only (no scenario, no files). :func:`evaluate_project` turns
-it into a year-by-year table and the metrics analysts quote. Builders for PV projects, the
+it into a year-by-year table and the metrics analysts quote; :func:`evaluate_projects` does the
+same for many projects, those of one structure computed together as arrays (a project a row: a
+study's cases), and ``evaluate_project`` is such a group of one. Builders for PV projects, the
 polysilicon plant and non-energy cluster projects make :class:`Project` objects.
 
 Time and money
