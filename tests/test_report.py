@@ -71,30 +71,6 @@ def test_report_reads_as_a_decision_document(default_run):
     assert re.search(r"-?\d+\.\d bn KRW", html)  # money in bn KRW
 
 
-def test_hourly_csv_is_the_bytes_pandas_writes(tmp_path):
-    """write_hourly_csv's fast path writes what DataFrame.to_csv writes, and hands other frames to pandas."""
-    import numpy as np
-    import pandas as pd
-
-    from pvcluster.report.tables import ISO_SECONDS_OFFSET, write_hourly_csv
-
-    rng = np.random.default_rng(3)
-    frames = []
-    for tz in ("Asia/Seoul", "Europe/Berlin", "America/St_Johns"):  # +0900; a DST switch; a half-hour offset
-        index = pd.date_range("2025-03-01", periods=24 * 60, freq="h", tz=tz, name="time")
-        frame = pd.DataFrame(rng.normal(0, 1e4, (len(index), 4)), index=index, columns=["a_kw", "b", "c,d", "e"])
-        frame.iloc[0, 0], frame.iloc[1, 0], frame.iloc[2, 0], frame.iloc[3, 0] = -0.0, np.inf, 1e-300, 123456789.0
-        frames.append(frame)
-    with_nan = frames[0].copy()
-    with_nan.iloc[5, 1] = np.nan
-    with_int = frames[0].assign(n=1)
-    naive = frames[0].tz_localize(None)
-    for i, frame in enumerate(frames + [with_nan, with_int, naive]):
-        frame.to_csv(tmp_path / "pandas.csv", float_format="%.6g", date_format=ISO_SECONDS_OFFSET)
-        write_hourly_csv(frame, tmp_path / "fast.csv", float_format="%.6g")
-        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes(), i
-
-
 def test_figures_save_the_pixels_savefig_draws(tmp_path):
     """The report's PNG writer (one draw) gives the pixels of ``savefig`` after ``tight_layout``."""
     import numpy as np

@@ -13,7 +13,7 @@ from pvcluster.report.figures import (cashflow_figure, jobs_figure, demand_profi
                                       monthly_energy_figure, sizing_figure, soc_heatmap_figure, week_figure)
 from pvcluster.report.html import write_report
 from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly_table, round_floats,
-                                     solver_times, summary_dict, write_hourly_csv)
+                                     solver_times, summary_dict)
 from pvcluster.report.writer import atomic_folder
 
 __all__ = ["write_outputs", "report_html", "render_figures", "summary_dict", "hourly_table", "round_floats",
@@ -182,10 +182,8 @@ def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
     summary = results.summary
     with atomic_folder(out_dir) as tmp:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        if format == "csv":
-            write_hourly_csv(results.hourly, tmp / "hourly.csv", float_format="%.6g")
-        else:
-            _table_out(results.hourly, tmp / "hourly.csv", format)
+        _table_out(results.hourly, tmp / "hourly.csv", format, float_format="%.6g",
+                   date_format="%Y-%m-%dT%H:%M:%S%z")
         generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
         demand_by_year_table(demand).to_csv(tmp / "demand_by_year.csv", float_format="%.6g")
         (tmp / "cashflows").mkdir()

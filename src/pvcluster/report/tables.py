@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
@@ -62,44 +61,6 @@ def hourly_table(weather, generation, demand, sizing) -> pd.DataFrame:
     table = pd.DataFrame(cols, index=weather.index)
     table.index.name = "time"
     return table
-
-
-ISO_SECONDS_OFFSET = "%Y-%m-%dT%H:%M:%S%z"
-
-
-def _iso_stamps(index) -> np.ndarray | None:
-    """``index.strftime(ISO_SECONDS_OFFSET)`` for a time-zone-aware DatetimeIndex, vectorized (strftime
-    formats one Timestamp at a time); None when the index is not one this handles exactly (no time zone,
-    NaT, years outside 1000-9999, offsets that are not whole minutes)."""
-    if not isinstance(index, pd.DatetimeIndex) or index.tz is None or len(index) == 0 or index.hasnans:
-        return None
-    wall = index.tz_localize(None)  # local clock time
-    if wall.year.min() < 1000 or wall.year.max() > 9999:
-        return None
-    offset_s = np.asarray((wall - index.tz_convert("UTC").tz_localize(None)).total_seconds(), dtype=np.int64)
-    offsets, which = np.unique(offset_s, return_inverse=True)
-    if (offsets % 60 != 0).any():
-        return None
-    text = np.array([f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}{abs(o) % 3600 // 60:02d}" for o in offsets])
-    return np.char.add(np.datetime_as_string(wall.to_numpy(dtype="datetime64[s]"), unit="s"), text[which])
-
-
-def write_hourly_csv(table: pd.DataFrame, path, float_format: str = "%.6g") -> None:
-    """``table.to_csv(path, float_format=float_format, date_format=ISO_SECONDS_OFFSET)``, the same bytes,
-    in about a quarter of the time: one string format per row instead of pandas' one call per value.
-    Frames it would not write identically (a column that is not float64, a missing value, an index other
-    than a time-zone-aware DatetimeIndex) go to pandas."""
-    values = table.to_numpy()
-    stamps = _iso_stamps(table.index)
-    if (stamps is None or values.dtype != np.float64 or not all(dt == np.float64 for dt in table.dtypes)
-            or np.isnan(values).any()):
-        table.to_csv(path, float_format=float_format, date_format=ISO_SECONDS_OFFSET)
-        return
-    head = table.iloc[:0].to_csv(float_format=float_format, date_format=ISO_SECONDS_OFFSET)  # pandas' header
-    row = "%s" + ("," + float_format) * values.shape[1] + os.linesep  # pandas ends lines with os.linesep
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(head)
-        f.write("".join([row % (stamp, *v) for stamp, v in zip(stamps.tolist(), values.tolist())]))
 
 
 def _nonneg(x: float) -> float:

@@ -35,7 +35,8 @@ from pvcluster.pvmodules import cec_module, module_kwp_per_m2
 from pvcluster.market import (Dispatch, TariffRules, annual_bill_krw, export_price_krw_per_kwh, lp_terms,
                               path_factors, rec_rule_for_year, rec_weight, tariff_calendar)
 from pvcluster.sizing.cluster import ClusterSolution, ModelCache, solve_decomposed
-from pvcluster.sizing.bounds import least_import_kwh, pv_bound_kw, pv_upper_bound_kw, target_needs_storage
+from pvcluster.sizing.bounds import (least_import_kwh, load_energy_kwh, most_self_sufficiency_fraction,
+                                     pv_bound_kw, pv_upper_bound_kw, target_bound_applies, target_needs_storage)
 from pvcluster.sizing.data import MeterData, PilotCandidate, PVSegment, SiteData, capital_recovery_factor
 from pvcluster.sizing.meters import load_meters, site_meter_specs
 from pvcluster.sizing.periods import TimeGrid, typical_days
@@ -396,7 +397,7 @@ def _target_problems(name: str, s: SiteData) -> list[str]:
     (checked without pilot candidates, whose enrollment moves both sides). RE100: sum_t PV_t >= E (+ the
     enrolled energy) cannot hold when all the PV the site may build yields less than E."""
     w = np.asarray(s.time.weights, dtype=float)
-    energy_kwh = float(np.sum(w * np.asarray(s.load_kw, dtype=float)))
+    energy_kwh = load_energy_kwh(s)
     if energy_kwh <= 0:
         return []
     problems = []
@@ -405,8 +406,8 @@ def _target_problems(name: str, s: SiteData) -> list[str]:
     largest = ("the net-metering cap on its PV" if capped else
                f"every PV segment at its largest size ({sum(max(g.max_kwp, g.existing_kwp) for g in s.segments):,.1f} kWp)")
     tau = s.self_sufficiency_target_fraction
-    if tau > 0 and "grid" in s.technologies and not s.pilot:
-        best = 1.0 - least_import_kwh(s) / energy_kwh
+    if target_bound_applies(s):
+        best = most_self_sufficiency_fraction(s)
         if tau > best + 1e-6:
             storage = (f" and storage at a round trip of {s.storage_round_trip_efficiency_fraction:g}"
                        if s.allow_storage and "storage" in s.technologies else " (no storage allowed)")

@@ -51,12 +51,26 @@ def least_import_kwh(s: SiteData, storage: bool | None = None) -> float:
     return max(0.0, deficit - eta * surplus)
 
 
+def load_energy_kwh(s: SiteData) -> float:
+    """The energy the site's own loads use over its time steps (kWh, steps weighted)."""
+    return float(np.sum(np.asarray(s.time.weights, dtype=float) * np.asarray(s.load_kw, dtype=float)))
+
+
+def target_bound_applies(s: SiteData) -> bool:
+    """Whether the site has a self-sufficiency row the bound speaks to: a target above zero, a grid, and no
+    pilot candidates (whose enrollment moves both sides of the row)."""
+    return s.self_sufficiency_target_fraction > 0 and "grid" in s.technologies and not s.pilot
+
+
+def most_self_sufficiency_fraction(s: SiteData, storage: bool | None = None) -> float:
+    """1 - :func:`least_import_kwh` / the loads' energy: no self-sufficiency above it can be met (the LP's
+    row is sum_t I_t <= (1 - tau) E). ``storage`` as for least_import_kwh; 1 without load."""
+    energy_kwh = load_energy_kwh(s)
+    return 1.0 - least_import_kwh(s, storage) / energy_kwh if energy_kwh > 0 else 1.0
+
+
 def target_needs_storage(s: SiteData) -> bool:
-    """Whether the site's self-sufficiency target is beyond what it can reach without storage, by
-    :func:`least_import_kwh` (the LP's row: sum_t I_t <= (1 - tau) E, E the loads' energy; not checked
-    with pilot candidates, whose enrollment moves both sides)."""
-    tau = s.self_sufficiency_target_fraction
-    if tau <= 0 or "grid" not in s.technologies or s.pilot:
-        return False
-    energy_kwh = float(np.sum(np.asarray(s.time.weights, dtype=float) * np.asarray(s.load_kw, dtype=float)))
-    return energy_kwh > 0 and tau > 1.0 - least_import_kwh(s, storage=False) / energy_kwh + 1e-6
+    """Whether the site's self-sufficiency target is beyond what it can reach without storage
+    (:func:`most_self_sufficiency_fraction` without storage)."""
+    return target_bound_applies(s) and \
+        s.self_sufficiency_target_fraction > most_self_sufficiency_fraction(s, storage=False) + 1e-6
