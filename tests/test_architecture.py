@@ -1,7 +1,7 @@
 """Data flows one way: a static check of every import, anywhere in a file (inside functions too).
 
 * no module of ``pvcluster.finance`` imports ``pvcluster.sizing``;
-* the bottom layer (scenario, schema, facts, market, costs, calendar, errors, resources) imports no
+* the bottom layer (scenario, schema, facts, market, costs, calendar, errors, resources, processes) imports no
   stage (weather, generation, demand, sizing, finance, report, pipeline, cli);
 * a stage imports no later stage.
 """
@@ -16,7 +16,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "pvcluster"
 ORDER = ["weather", "generation", "demand", "sizing", "finance", "report", "pipeline", "cli"]
 BOTTOM = ["scenario", "schema", "facts", "facts_finance", "facility_catalogue", "pvmodules", "market", "costs", "calendar",
-          "errors", "resources"]
+          "errors", "resources", "processes"]
 
 
 def _imports(path: Path) -> set[str]:

@@ -96,3 +96,26 @@ def test_figures_save_the_pixels_savefig_draws(tmp_path):
     ours, theirs = Image.open(tmp_path / "ours.png"), Image.open(tmp_path / "savefig.png")
     assert ours.size == theirs.size
     assert np.array_equal(np.asarray(ours.convert("RGBA")), np.asarray(theirs.convert("RGBA")))
+
+
+
+def test_figures_drawn_on_the_runs_workers_are_the_figures_drawn_here(typical_results, tmp_path):
+    """The report's figures, drawn on two worker processes (pvcluster.processes) and in this process
+    together, are byte for byte the PNG files drawn in this process alone."""
+    import os
+
+    from pvcluster import processes
+    from pvcluster.report import render_figures
+
+    (tmp_path / "here").mkdir()
+    (tmp_path / "shared").mkdir()
+    here = render_figures(typical_results, tmp_path / "here")
+    with processes.prestarted_workers(2, warm=("pvcluster.report.figures",)):
+        workers = {p.pid for _, p in processes._SPARE}
+        shared = render_figures(typical_results, tmp_path / "shared")
+        # the same figures again, to see who drew them: each job returns the pid of its process
+        drawn_by = set(processes.run_jobs([(os.getpid, ())] * 4))
+    assert list(shared) == list(here) and len(here) >= 15
+    for name, path in here.items():
+        assert shared[name].read_bytes() == path.read_bytes(), name
+    assert drawn_by & workers

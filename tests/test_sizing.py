@@ -662,7 +662,7 @@ def test_pdlp_is_ipx_on_pyomos_own_interface():
     assert solver_options(settings, False, solver=Highs()) == {"random_seed": 0, "solver": "ipm", "run_crossover": "on"}
 
 
-def test_prestarted_workers_are_taken_by_the_sizing_and_the_rest_stopped():
+def test_prestarted_workers_are_taken_by_the_sizing_given_back_and_stopped_at_the_end():
     import multiprocessing as mp
 
     from pvcluster.sizing import cluster
@@ -672,7 +672,8 @@ def test_prestarted_workers_are_taken_by_the_sizing_and_the_rest_stopped():
         started = [proc for _, proc in cluster._SPARE]
         assert len(started) == 3 and all(p.is_alive() for p in started)
         both = cluster.solve_decomposed(sites, 0.0, SETTINGS, processes=2)
-        assert len(cluster._SPARE) == 1  # the sizing took two of them
+        assert len(cluster._SPARE) == 3  # the sizing took two of them and gave them back, idle
+        assert sorted(p.pid for _, p in cluster._SPARE) == sorted(p.pid for p in started)
         alone = cluster.solve_decomposed(sites, 0.0, SETTINGS, processes=1)
     assert both.objective_krw == pytest.approx(alone.objective_krw, rel=1e-9)
     assert cluster._SPARE == [] and not any(p.is_alive() for p in started)  # none outlives the block

@@ -126,6 +126,13 @@ def _generation_checked(scenario: Scenario, weather, demand):
     return with_exceedance(scenario, weather, generation)
 
 
+def _workers(scenario: Scenario) -> int:
+    """The worker processes a run starts ahead (:mod:`pvcluster.processes`): the sizing's, for a full year
+    on more than one process; none otherwise."""
+    z = scenario.sizing
+    return z.processes if z.periods == "full" and z.processes > 1 else 0
+
+
 def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True) -> Results:
     """Run every stage in memory; nothing is written."""
     from pvcluster.demand import build_demand
@@ -145,11 +152,10 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
         progress(f"      {name} done in {timings[name]:.2f} s")
         return result
 
-    from pvcluster.sizing.cluster import prestarted_workers
+    from pvcluster.processes import prestarted_workers
 
     # a full year sized on worker processes: they start now and import while the first stages run
-    z = scenario.sizing
-    with prestarted_workers(z.processes if z.periods == "full" and z.processes > 1 else 0):
+    with prestarted_workers(_workers(scenario)):
         weather = stage("weather", build_weather, scenario)
         for note in weather.notes:
             progress(f"      note: {note}")
@@ -186,12 +192,16 @@ def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str
 
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     check_target(out_dir)  # a folder pvcluster may not write fails now, not after the sizing
-    results = compute(scenario, progress)
-    t0 = time.perf_counter()
-    progress("      writing the outputs ...")
-    from pvcluster.report import write_outputs
+    from pvcluster.processes import prestarted_workers
 
-    write_outputs(out_dir, results, format=format)
+    # the sizing's workers, once it is done with them, import matplotlib and draw half of the figures
+    with prestarted_workers(_workers(scenario), warm=("pvcluster.report.figures",)):
+        results = compute(scenario, progress)
+        t0 = time.perf_counter()
+        progress("      writing the outputs ...")
+        from pvcluster.report import write_outputs
+
+        write_outputs(out_dir, results, format=format)
     results.timings_s["report"] = time.perf_counter() - t0
     progress(f"      report done in {results.timings_s['report']:.2f} s")
     return RunResult(out_dir=out_dir, summary=results.summary, results=results, timings_s=results.timings_s)

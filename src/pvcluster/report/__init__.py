@@ -9,14 +9,14 @@ from importlib import metadata
 from pathlib import Path
 
 from pvcluster import __version__
-from pvcluster.report.figures import (cashflow_figure, jobs_figure, demand_profiles_figure, load_duration_figure,
+from pvcluster.report.figures import (cashflow_figure, demand_profiles_figure, jobs_figure, load_duration_figure,
                                       monthly_energy_figure, sizing_figure, soc_heatmap_figure, week_figure)
 from pvcluster.report.html import write_report
 from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly_table, round_floats,
                                      solver_times, summary_dict)
 from pvcluster.report.writer import atomic_folder
 
-__all__ = ["write_outputs", "report_html", "render_figures", "summary_dict", "hourly_table", "round_floats",
+__all__ = ["write_outputs", "report_html", "render_figures", "figure_jobs", "summary_dict", "hourly_table", "round_floats",
            "atomic_folder", "nominal_names"]
 
 _PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib", "holidays")
@@ -61,25 +61,29 @@ def nominal_names(column: str) -> str:
     return column[:-4] + "_nominal_krw" if column.endswith("_krw") and not column.endswith("_nominal_krw") else column
 
 
-def write_finance_extras(tmp: Path, figures: dict, figdir: Path, finance) -> None:
-    """Portfolio, jobs and fund tables and figures."""
+def write_finance_tables(tmp: Path, finance, jobs) -> None:
+    """Portfolio, jobs (``jobs``: :func:`pvcluster.finance.portfolio.jobs_by_year`) and fund tables."""
     from pvcluster.finance import portfolio as pf
 
     pf.table(finance.portfolio).to_csv(tmp / "cashflows" / "portfolio.csv", index=False, float_format="%.6g")
     pf.cash_by_year(finance.portfolio, "level").add_suffix("_project_cash_flow_nominal_krw").to_csv(
         tmp / "cashflows" / "portfolio_by_level.csv", float_format="%.6f")
-    jobs = _jobs_figure(finance, figdir, figures)
     if not jobs.empty:
         jobs.to_csv(tmp / "jobs_by_year.csv", float_format="%.6g")
-    if _fund_figure(finance, figdir, figures) is not None:
+    if finance.fund is not None:
         finance.fund.table.to_csv(tmp / "cashflows" / "fund.csv", float_format="%.6f")
     if finance.polysilicon is not None and getattr(finance.polysilicon, "electricity_table", None) is not None:
         finance.polysilicon.electricity_table.to_csv(tmp / "polysilicon_npv_by_electricity_price.csv",
                                                      index=False, float_format="%.6g")
 
 
-def render_figures(results, figdir: Path) -> dict[str, Path]:
-    """Every figure of a run as PNG files in ``figdir``; returns name -> path."""
+def figure_jobs(results, figdir: Path, jobs=None) -> dict[str, tuple[Path, object, tuple]]:
+    """Every figure of a run: name -> (its PNG in ``figdir``, the function that draws it, the function's
+    arguments, the path last). ``jobs``: the jobs table if already computed."""
+    from pvcluster.finance import portfolio as pf
+    from pvcluster.report.figures import tornado_figure
+    from pvcluster.report.fund_figures import plot_waterfall
+
     generation, demand, finance = results.generation, results.demand, results.finance
     summary, hourly = results.summary, results.hourly
     plant_col = f"{generation.plant_name}_ac_kw"
@@ -87,33 +91,44 @@ def render_figures(results, figdir: Path) -> dict[str, Path]:
     # sites with something to show: a load they serve or PV
     shown = [n for n, s in site_sizes.items() if s["served_load_kwh"] > 0 or s["pv_generation_kwh"] > 0]
     storage = {n: s["storage_energy_kwh"] for n, s in site_sizes.items() if s.get("storage_energy_kwh", 0.0) > 1e-6}
-    figures = {
-        "week_summer": figdir / "week_summer.png",
-        "week_winter": figdir / "week_winter.png",
-        "monthly_energy": figdir / "monthly_energy.png",
-        "demand_profiles": figdir / "demand_profiles.png",
-        "load_duration": figdir / "load_duration.png",
-        "sizing": figdir / "sizing.png",
-    }
-    week_figure(hourly, plant_col, shown, 7, 14, "Summer week (14-20 July)", figures["week_summer"])
-    week_figure(hourly, plant_col, shown, 1, 13, "Winter week (13-19 January)", figures["week_winter"])
-    monthly_energy_figure(hourly, plant_col, shown, figures["monthly_energy"])
-    class_kw = demand.class_kw()
-    demand_profiles_figure(class_kw, figures["demand_profiles"])
-    load_duration_figure(class_kw, figures["load_duration"])
-    sizing_figure(site_sizes, figures["sizing"])
-    if storage:
-        figures["soc_heatmap"] = figdir / "soc_heatmap.png"
-        soc_heatmap_figure(hourly, storage, figures["soc_heatmap"])
-    for name, result in finance.projects.items():
-        figures[f"cashflow_{name}"] = figdir / f"cashflow_{name}.png"
-        cashflow_figure(result.table, name, figures[f"cashflow_{name}"])
-    if summary.get("sensitivity"):
-        from pvcluster.report.figures import tornado_figure
+    out: dict[str, tuple[Path, object, tuple]] = {}
 
-        figures["tornado"] = figdir / "tornado.png"
-        tornado_figure(summary["sensitivity"], figures["tornado"])
-    return figures
+    def add(name: str, function, *args) -> None:
+        path = figdir / f"{name}.png"
+        out[name] = (path, function, (*args, path))
+
+    add("week_summer", week_figure, hourly, plant_col, shown, 7, 14, "Summer week (14-20 July)")
+    add("week_winter", week_figure, hourly, plant_col, shown, 1, 13, "Winter week (13-19 January)")
+    add("monthly_energy", monthly_energy_figure, hourly, plant_col, shown)
+    class_kw = demand.class_kw()
+    add("demand_profiles", demand_profiles_figure, class_kw)
+    add("load_duration", load_duration_figure, class_kw)
+    add("sizing", sizing_figure, site_sizes)
+    if storage:
+        add("soc_heatmap", soc_heatmap_figure, hourly, storage)
+    for name, result in finance.projects.items():
+        add(f"cashflow_{name}", cashflow_figure, result.table, name)
+    if summary.get("sensitivity"):
+        add("tornado", tornado_figure, summary["sensitivity"])
+    jobs = pf.jobs_by_year(finance.portfolio, "level") if jobs is None else jobs
+    if not jobs.empty:
+        add("jobs", jobs_figure, jobs)
+    if finance.fund is not None:
+        add("fund_waterfall", plot_waterfall, finance.fund)
+    return out
+
+
+def render_figures(results, figdir: Path, local: tuple = (), jobs=None) -> dict[str, Path]:
+    """Every figure of a run as PNG files in ``figdir``; returns name -> path.
+
+    The figures are drawn on the run's idle worker processes and in this process together
+    (:func:`pvcluster.processes.run_jobs`; all in this process when the run started none), and ``local``
+    (callables) runs here meanwhile. The same functions on the same data draw the same PNG files either way."""
+    from pvcluster.processes import run_jobs
+
+    figures = figure_jobs(results, figdir, jobs)
+    run_jobs([(function, args) for _, function, args in figures.values()], local=local)
+    return {name: path for name, (path, _, _) in figures.items()}
 
 
 def _provenance(scenario) -> dict:
@@ -134,29 +149,7 @@ def report_html(results) -> str:
 
     with tempfile.TemporaryDirectory(prefix="pvcluster-figures-") as tmp:
         figures = render_figures(results, Path(tmp))
-        _jobs_figure(results.finance, Path(tmp), figures)
-        _fund_figure(results.finance, Path(tmp), figures)
         return build_report(results.summary, figures, _provenance(results.scenario))
-
-
-def _jobs_figure(finance, figdir: Path, figures: dict):
-    from pvcluster.finance import portfolio as pf
-
-    jobs = pf.jobs_by_year(finance.portfolio, "level")
-    if not jobs.empty:
-        figures["jobs"] = figdir / "jobs.png"
-        jobs_figure(jobs, figures["jobs"])
-    return jobs
-
-
-def _fund_figure(finance, figdir: Path, figures: dict):
-    if finance.fund is None:
-        return None
-    from pvcluster.report.fund_figures import plot_waterfall
-
-    figures["fund_waterfall"] = figdir / "fund_waterfall.png"
-    plot_waterfall(finance.fund, figures["fund_waterfall"])
-    return finance.fund
 
 
 FORMATS = ("csv", "parquet")
@@ -181,20 +174,26 @@ def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
                                                      results.sizing, results.finance)
     summary = results.summary
     with atomic_folder(out_dir) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        _table_out(results.hourly, tmp / "hourly.csv", format, float_format="%.6g",
-                   date_format="%Y-%m-%dT%H:%M:%S%z")
-        generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
-        demand_by_year_table(demand).to_csv(tmp / "demand_by_year.csv", float_format="%.6g")
-        (tmp / "cashflows").mkdir()
-        for name, table in results.cashflows.items():  # nominal KRW, and the names say so
-            _table_out(table, tmp / "cashflows" / f"{name}.csv", format, index=False, float_format="%.6f")
-        if not results.sensitivity.empty:
-            results.sensitivity.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
+        from pvcluster.finance import portfolio as pf
+
+        jobs = pf.jobs_by_year(finance.portfolio, "level")
+
+        def tables() -> None:  # written here while the run's workers draw figures
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+            _table_out(results.hourly, tmp / "hourly.csv", format, float_format="%.6g",
+                       date_format="%Y-%m-%dT%H:%M:%S%z")
+            generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
+            demand_by_year_table(demand).to_csv(tmp / "demand_by_year.csv", float_format="%.6g")
+            (tmp / "cashflows").mkdir()
+            for name, table in results.cashflows.items():  # nominal KRW, and the names say so
+                _table_out(table, tmp / "cashflows" / f"{name}.csv", format, index=False, float_format="%.6f")
+            if not results.sensitivity.empty:
+                results.sensitivity.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
+            write_finance_tables(tmp, finance, jobs)
+
         figdir = tmp / "figures"
         figdir.mkdir()
-        figures = render_figures(results, figdir)
-        write_finance_extras(tmp, figures, figdir, finance)
+        figures = render_figures(results, figdir, local=(tables,), jobs=jobs)
         write_report(tmp / "report.html", summary, figures, _provenance(scenario))
         manifest = manifest_dict(scenario, results.timings_s, solver_times(sizing), cluster_times(sizing))
         manifest["format"] = format

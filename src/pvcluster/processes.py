@@ -1,0 +1,261 @@
+"""Worker processes that a run starts once and its stages share.
+
+A full-year run sizes its sites in worker processes (:mod:`pvcluster.sizing.cluster`). A spawned
+worker spends about 1.5 s importing Python, numpy and Pyomo before it can work, so
+:func:`prestarted_workers` starts the workers when the run begins: they import while the weather,
+demand and generation stages run in this process (which use one core). Once the sizing has its
+results it gives its workers back (:func:`give_back`): each drops what it held and imports the modules
+the run named for what comes next, while this process prices the projects. The report then draws its
+figures on them and in this process together (:func:`run_jobs`). Nothing outlives the run: on leaving
+the block every worker is stopped.
+
+No stage starts a process for its own jobs: a run that started no workers (typical days, one sizing
+process, a script on a Dask worker, which may not start processes) runs its jobs in this process, the
+same functions on the same arguments, with the same results.
+
+A worker runs :func:`_worker` and answers one message at a time on its pipe:
+
+- ``("start", (factory, args))``: ``state = factory(*args)``, then commands are ``state``'s methods;
+- ``(method, args)``: ``state.method(*args)``, answered ``("ok", value)`` or ``("error", repr)``;
+- ``("call", (function, args))``: ``function(*args)``, answered the same way (a stateless job);
+- ``("release", (modules,))``: drop the state, import ``modules``; no answer;
+- ``("stop", ())``: exit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import os
+import threading
+from contextlib import contextmanager
+from multiprocessing.connection import wait
+from typing import Any, Callable
+
+__all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "spawn_worker"]
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this worker when its parent dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``);
+    if the parent is already gone, exit. Elsewhere the closed pipe ends the worker at its next read."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _worker(conn, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
+    state = None
+    while True:
+        try:
+            command, args = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        if command == "stop":
+            return
+        if command == "release":
+            state = None
+            for module in args[0]:
+                try:
+                    importlib.import_module(module)
+                except ImportError:
+                    pass  # the job that needs it will say so
+            continue
+        try:
+            if command == "start":
+                factory, factory_args = args
+                state, value = factory(*factory_args), None
+            elif command == "call":
+                function, function_args = args
+                value = function(*function_args)
+            else:
+                value = getattr(state, command)(*args)
+            answer = ("ok", value)
+        except Exception as exc:  # report, do not hang the parent
+            answer = ("error", repr(exc))
+        try:
+            conn.send(answer)
+        except (EOFError, OSError):
+            return
+
+
+def spawn_worker():
+    """A new worker process running :func:`_worker`, and the parent's end of its pipe."""
+    ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
+    # Work goes through the pipe, not the Process arguments: spawn writes the arguments into a pipe it
+    # also holds open itself, so when a child dies before reading them (a script without a main guard
+    # re-runs itself in the child) a year of site data does not fit the pipe and start() blocks for
+    # ever. Here the parent drops its copy of the child's end, so a dead child shows up as a broken pipe.
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_worker, args=(child, os.getpid()), daemon=True)
+    proc.start()
+    child.close()
+    return parent, proc
+
+
+def end_workers(workers: list, grace_s: float) -> None:
+    """Stop ``workers`` ((connection, process) pairs): each is asked to stop, given ``grace_s`` to exit,
+    then ended. A worker holds nothing anybody waits for (tearing a full-year model down takes 0.4 s)."""
+    for conn, _ in workers:
+        try:
+            conn.send(("stop", ()))
+        except (BrokenPipeError, OSError):
+            pass
+    for conn, proc in workers:
+        proc.join(timeout=grace_s)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=5)
+        conn.close()
+
+
+_SPARE: list = []  # (connection, process) of idle workers of the active run, not taken
+_SPARE_LOCK = threading.Lock()
+_RUNS: list = []  # one entry per active prestarted_workers block: (its workers, modules to import when idle)
+
+
+@contextmanager
+def prestarted_workers(n: int, warm: tuple[str, ...] = ()):
+    """Start ``n`` worker processes now, for this run's stages to take (:func:`take_worker`) and give back
+    (:func:`give_back`); a worker given back imports the modules ``warm`` names while it waits.
+
+    Inside another such block nothing new starts: the outer block's workers serve both, and the outer block
+    stops them. On leaving the outermost block every worker it started is stopped."""
+    if _RUNS:
+        _RUNS[-1][1].update(warm)
+        yield
+        return
+    started = [spawn_worker() for _ in range(max(0, n))]
+    with _SPARE_LOCK:
+        _SPARE.extend(started)
+    _RUNS.append((started, set(warm)))
+    try:
+        yield
+    finally:
+        _RUNS.pop()
+        with _SPARE_LOCK:
+            left = [w for w in _SPARE if w in started]
+            for w in left:
+                _SPARE.remove(w)
+        end_workers(left, 0.0)  # a run that fails early does not wait for them
+
+
+def take_worker(spare_only: bool = False):
+    """A live idle worker of the run (:func:`prestarted_workers`), else a new one (None if ``spare_only``)."""
+    while True:
+        with _SPARE_LOCK:
+            spare = _SPARE.pop(0) if _SPARE else None
+        if spare is None:
+            return None if spare_only else spawn_worker()
+        if spare[1].is_alive():
+            return spare
+        end_workers([spare], 0.0)
+
+
+def give_back(workers: list) -> None:
+    """Return idle ``workers`` (none may have a message unanswered) to the run: each drops its state and
+    imports what the run named. Without an active run, or when one of the run's own is missing from it,
+    they are stopped after a 50 ms grace."""
+    keep = []
+    if _RUNS:
+        started, warm = _RUNS[-1]
+        for w in workers:
+            if w in started and w[1].is_alive():
+                try:
+                    w[0].send(("release", (tuple(sorted(warm)),)))
+                except (BrokenPipeError, OSError):
+                    continue
+                keep.append(w)
+    with _SPARE_LOCK:
+        _SPARE.extend(keep)
+    end_workers([w for w in workers if w not in keep], 0.05)
+
+
+def run_jobs(jobs: list[tuple[Callable, tuple]], local: tuple[Callable[[], Any], ...] = ()) -> list[Any]:
+    """``[function(*args) for function, args in jobs]``, the jobs shared between the run's idle workers
+    and this process; the results in the order of ``jobs``. ``local``: callables without arguments that
+    this process runs first, while the workers start on the jobs (work that stays here, such as writing
+    tables).
+
+    Workers take jobs from the front, this process from the back, each the next as it falls idle.
+    Functions and arguments go to a worker by pickle (module-level functions); a job that cannot be
+    pickled runs here. A job that fails or whose worker dies is run again in this process, so its error
+    is raised here as in a plain call. Without idle workers every job runs in this process."""
+    workers = []
+    while len(workers) < len(jobs):
+        w = take_worker(spare_only=True)
+        if w is None:
+            break
+        workers.append(w)
+    results: dict[int, Any] = {}
+    retry: list[int] = []
+    front, back = 0, len(jobs)  # jobs[front:back] are not started
+    busy: dict = {}  # connection -> (worker, job index)
+    broken: list = []
+    try:
+        def send(w) -> None:
+            nonlocal front
+            while front < back:
+                i = front
+                front += 1
+                try:
+                    w[0].send(("call", jobs[i]))
+                except (BrokenPipeError, OSError):
+                    broken.append(w)
+                    retry.append(i)
+                    return
+                except Exception:  # not picklable (nothing was sent): this process runs it
+                    retry.append(i)
+                    continue
+                busy[w[0]] = (w, i)
+                return
+
+        for w in workers:
+            send(w)
+        for work in local:
+            work()
+        while busy or front < back:
+            done = wait(list(busy), timeout=0) if busy else []
+            if not done and front >= back:
+                done = wait(list(busy), timeout=0.5)
+            for conn in done:
+                w, i = busy.pop(conn)
+                try:
+                    status, value = conn.recv()
+                except (EOFError, OSError):
+                    broken.append(w)
+                    retry.append(i)
+                    continue
+                if status == "ok":
+                    results[i] = value
+                else:
+                    retry.append(i)
+                send(w)
+            for conn, (w, i) in list(busy.items()):
+                if not w[1].is_alive():
+                    busy.pop(conn)
+                    broken.append(w)
+                    retry.append(i)
+            if front < back and not done:
+                back -= 1
+                function, args = jobs[back]
+                results[back] = function(*args)
+        for i in sorted(retry):
+            function, args = jobs[i]
+            results[i] = function(*args)
+    finally:
+        idle = [w for w in workers if w not in broken and w[0] not in busy and w[1].is_alive()]
+        with _SPARE_LOCK:
+            _SPARE.extend(idle)
+        end_workers([w for w in workers if w not in idle], 0.0)
+    return [results[i] for i in range(len(jobs))]

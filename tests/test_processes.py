@@ -1,0 +1,82 @@
+"""The run's shared worker processes (pvcluster.processes): jobs on them equal jobs run here."""
+
+from __future__ import annotations
+
+import math
+import operator
+import os
+import time
+
+import pytest
+
+from pvcluster import processes
+
+
+def test_jobs_without_workers_run_here_in_order():
+    ran = []
+    out = processes.run_jobs([(operator.add, (1, 2)), (os.getpid, ()), (operator.mul, (3, 4))],
+                             local=(lambda: ran.append("local"),))
+    assert out == [3, os.getpid(), 12] and ran == ["local"]
+
+
+def test_jobs_on_workers_give_the_same_results_in_order_and_the_workers_go_back():
+    with processes.prestarted_workers(2, warm=("math",)):
+        workers = list(processes._SPARE)
+        jobs = [(operator.add, (i, i)) for i in range(12)] + [(time.sleep, (0.3,)), (os.getpid, ())] * 2
+        out = processes.run_jobs(jobs)
+        assert out[:12] == [2 * i for i in range(12)] and out[12] is None
+        assert processes._SPARE == workers  # idle again, for the next stage
+        pids = set(processes.run_jobs([(time.sleep, (0.3,)), (os.getpid, ())] * 3)[1::2])
+        assert pids & {p.pid for _, p in workers}  # workers took some of the jobs
+    assert processes._SPARE == [] and not any(p.is_alive() for _, p in workers)
+
+
+def test_a_job_that_fails_on_a_worker_raises_its_own_error_here():
+    with processes.prestarted_workers(1):
+        worker = processes._SPARE[0]
+        with pytest.raises(ValueError, match="math domain error"):
+            processes.run_jobs([(math.sqrt, (-1.0,)), (time.sleep, (0.5,))])
+        assert processes._SPARE == [worker] and worker[1].is_alive()  # it answered: still of use
+
+
+def test_a_job_that_cannot_be_pickled_runs_here():
+    with processes.prestarted_workers(1):
+        assert processes.run_jobs([(lambda x: x + 1, (1,)), (operator.neg, (2,))]) == [2, -2]
+        assert len(processes._SPARE) == 1
+
+
+def test_a_worker_that_dies_has_its_job_run_here():
+    with processes.prestarted_workers(1):
+        (conn, proc), = processes._SPARE
+        conn.send(("call", (time.sleep, (0.0,))))  # wait until it is up
+        assert conn.recv() == ("ok", None)
+
+        def kill() -> None:  # this process's own work, run while the worker holds its job
+            proc.kill()
+            proc.join(5)
+        assert processes.run_jobs([(time.sleep, (0.5,)), (operator.add, (2, 3))], local=(kill,)) == [None, 5]
+        assert processes._SPARE == []  # the dead worker is not handed out again
+
+
+def test_a_worker_given_back_drops_its_state_and_serves_jobs():
+    with processes.prestarted_workers(1, warm=("json",)):
+        w = processes.take_worker(spare_only=True)
+        import collections
+
+        w[0].send(("start", (collections.Counter, ("abca",))))
+        assert w[0].recv() == ("ok", None)
+        w[0].send(("most_common", (1,)))
+        assert w[0].recv() == ("ok", [("a", 2)])
+        processes.give_back([w])
+        assert processes._SPARE == [w]
+        assert processes.run_jobs([(operator.add, ("x", "y"))]) == ["xy"]
+    assert not w[1].is_alive()
+
+
+def test_a_nested_block_starts_nothing_and_the_outer_one_ends_the_workers():
+    with processes.prestarted_workers(1):
+        outer = list(processes._SPARE)
+        with processes.prestarted_workers(2, warm=("json",)):
+            assert processes._SPARE == outer
+        assert processes._SPARE == outer and outer[0][1].is_alive()
+    assert not outer[0][1].is_alive()
