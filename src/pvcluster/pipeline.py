@@ -126,6 +126,9 @@ def _generation_checked(scenario: Scenario, weather, demand):
     return with_exceedance(scenario, weather, generation)
 
 
+_SIZING = ("pvcluster.sizing.cluster",)  # what a sizing worker imports as it starts (Pyomo, highspy)
+
+
 def _workers(scenario: Scenario) -> int:
     """The worker processes a run starts ahead (:mod:`pvcluster.processes`): the sizing's, for a full year
     on more than one process; none otherwise."""
@@ -155,7 +158,7 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
     from pvcluster.processes import prestarted_workers
 
     # a full year sized on worker processes: they start now and import while the first stages run
-    with prestarted_workers(_workers(scenario)):
+    with prestarted_workers(_workers(scenario), imports=_SIZING):
         weather = stage("weather", build_weather, scenario)
         for note in weather.notes:
             progress(f"      note: {note}")
@@ -195,7 +198,7 @@ def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str
     from pvcluster.processes import prestarted_workers
 
     # the sizing's workers, once it is done with them, import matplotlib and draw half of the figures
-    with prestarted_workers(_workers(scenario), warm=("pvcluster.report.figures",)):
+    with prestarted_workers(_workers(scenario), imports=_SIZING, warm=("pvcluster.report.figures",)):
         results = compute(scenario, progress)
         t0 = time.perf_counter()
         progress("      writing the outputs ...")

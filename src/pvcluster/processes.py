@@ -52,9 +52,18 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-def _worker(conn, parent_pid: int | None = None) -> None:
+def _import(modules) -> None:
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # the job that needs it will say so
+
+
+def _worker(conn, parent_pid: int | None = None, imports: tuple[str, ...] = ()) -> None:
     if parent_pid is not None:
         _die_with_parent(parent_pid)
+    _import(imports)
     state = None
     while True:
         try:
@@ -65,11 +74,7 @@ def _worker(conn, parent_pid: int | None = None) -> None:
             return
         if command == "release":
             state = None
-            for module in args[0]:
-                try:
-                    importlib.import_module(module)
-                except ImportError:
-                    pass  # the job that needs it will say so
+            _import(args[0])
             continue
         try:
             if command == "start":
@@ -89,15 +94,16 @@ def _worker(conn, parent_pid: int | None = None) -> None:
             return
 
 
-def spawn_worker():
-    """A new worker process running :func:`_worker`, and the parent's end of its pipe."""
+def spawn_worker(imports: tuple[str, ...] = ()):
+    """A new worker process running :func:`_worker`, and the parent's end of its pipe; the worker imports
+    ``imports`` first."""
     ctx = mp.get_context("spawn")  # HiGHS threads do not survive fork
     # Work goes through the pipe, not the Process arguments: spawn writes the arguments into a pipe it
     # also holds open itself, so when a child dies before reading them (a script without a main guard
     # re-runs itself in the child) a year of site data does not fit the pipe and start() blocks for
     # ever. Here the parent drops its copy of the child's end, so a dead child shows up as a broken pipe.
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_worker, args=(child, os.getpid()), daemon=True)
+    proc = ctx.Process(target=_worker, args=(child, os.getpid(), tuple(imports)), daemon=True)
     proc.start()
     child.close()
     return parent, proc
@@ -125,9 +131,10 @@ _RUNS: list = []  # one entry per active prestarted_workers block: (its workers,
 
 
 @contextmanager
-def prestarted_workers(n: int, warm: tuple[str, ...] = ()):
+def prestarted_workers(n: int, imports: tuple[str, ...] = (), warm: tuple[str, ...] = ()):
     """Start ``n`` worker processes now, for this run's stages to take (:func:`take_worker`) and give back
-    (:func:`give_back`); a worker given back imports the modules ``warm`` names while it waits.
+    (:func:`give_back`). Each imports the modules ``imports`` names as it starts (what the first stage to
+    take it needs), and those ``warm`` names when it is given back, while it waits.
 
     Inside another such block nothing new starts: the outer block's workers serve both, and the outer block
     stops them. On leaving the outermost block every worker it started is stopped."""
@@ -135,7 +142,7 @@ def prestarted_workers(n: int, warm: tuple[str, ...] = ()):
         _RUNS[-1][1].update(warm)
         yield
         return
-    started = [spawn_worker() for _ in range(max(0, n))]
+    started = [spawn_worker(imports) for _ in range(max(0, n))]
     with _SPARE_LOCK:
         _SPARE.extend(started)
     _RUNS.append((started, set(warm)))
