@@ -1,6 +1,6 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
-    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|all] [--site v09] [--land-m2 50000]
+    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|all] [--site v09] [--land-m2 50000]
                                       [--budget-fraction 0.6] [--days 16,12,24] [--repeat N]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
@@ -48,6 +48,16 @@
 
         speed-up  = wall with IPX / wall with PDLP, per site and over all sites
         rel. diff = |objective PDLP - objective IPX| / |IPX|                    (<= 1e-6)
+
+(g) A decomposition by month (a lever of issue 17), probed before it is built. Benders with the
+    capacities, the storage's state at each month's boundary and the annual rows in the master solves,
+    at each iteration, the year's dispatch with those fixed (twelve independent months). Per full-year
+    site: the whole LP (the sizing's defaults) against that dispatch alone, from scratch by the dual
+    simplex, with the capacities and the month-boundary states fixed at the whole LP's optimum (the
+    cheapest a Benders iteration can be: its subproblems at the answer), and the number of master
+    variables (a cutting-plane master needs more cuts than it has variables to pin its optimum).
+
+        iterations to break even = whole LP wall / one dispatch wall
 
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
@@ -648,11 +658,53 @@ def part_f(repeat: int = 1) -> None:
     print(f"  {'all sites':<20}{totals[0]:>8.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
 
 
+def part_g() -> None:
+    """Issue 17's decomposition lever, probed: the whole LP against one Benders iteration's dispatch."""
+    from dataclasses import replace
+
+    import pyomo.environ as pyo
+
+    print("\n(g) decomposition by month, probed: the whole LP vs the dispatch with capacities and month-boundary"
+          " states fixed (dual simplex, from scratch), the default scenario's full year")
+    print(f"    {load()}")
+    sites, settings = default_full_year_sites()
+    print(f"  {'site':<20}{'whole LP':>10}{'dispatch':>10}{'break even':>12}{'master vars':>13}{'rel. diff':>11}")
+    for name, data in sites.items():
+        whole, model = timed_site(data, settings)
+        m = model.model
+        fixed = [v for v in m.pv.capacity_kwp.values()] if hasattr(m, "pv") else []
+        st = getattr(m, "storage", None)
+        if st is not None:
+            ends = np.cumsum([len(data.time.month_steps[k]) for k in range(12)]) - 1
+            fixed += [st.energy_kwh, st.power_kw] + [st.soc_kwh[int(t)] for t in ends if int(t) in st.soc_kwh]
+        master = len(fixed) + sum(1 for c in ("self_sufficiency", "re100") if hasattr(m, c)) * 12
+        kept = [(v, v.lb, v.ub) for v in fixed]
+        for v, lb, ub in kept:  # at the optimum, within the bounds (HiGHS leaves -1e-12 where 0 is a bound)
+            value = min(max(v.value, -np.inf if lb is None else lb), np.inf if ub is None else ub)
+            v.setlb(value)
+            v.setub(value)
+        try:
+            model.solver._solver_model.clearSolver()
+            model.settings = replace(model.settings, solver="simplex")
+            model.solves, model.cold, model.price_storage = 0, True, False
+            t0 = time.perf_counter()
+            tc, cost, _ = model.solve(model.model.budget_price.value)
+            dispatch = time.perf_counter() - t0
+            model.check(tc)
+        finally:
+            for v, lb, ub in kept:
+                v.setlb(lb)
+                v.setub(ub)
+        print(f"  {name:<20}{whole:>9.2f}s{dispatch:>9.2f}s{whole / dispatch:>11.1f}x{master:>13d}"
+              f"{rel(cost, pyo.value(m.cost_krw)):>11.1e}")
+    print(f"  {load()}")
+
+
 # ---------------------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -682,6 +734,8 @@ def main() -> None:
         part_e()
     if args.part in ("f", "all"):
         part_f(args.repeat or 1)
+    if args.part in ("g", "all"):
+        part_g()
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 

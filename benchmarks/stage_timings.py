@@ -4,9 +4,9 @@
 
 ``--levers`` also prints what three of issue 17's levers measure here: whether the installed highspy
 wheel has HiGHS's newer interior-point solver (HiPO), what importing the command line costs
-against a bare Python start (the most lazy imports could save), and the report's figures rendered
-in two processes (every other figure in a spawned process) against one after the other, on the
-default scenario's typical days.
+against a bare Python start (the most lazy imports could save), and the report's figures drawn in
+this process alone against shared with the run's two worker processes (as a full-year run draws
+them), on the default scenario's typical days.
 
 Times are wall-clock on this machine; read them as shares of one run (sizing dominates),
 not as absolute numbers to compare across machines.
@@ -53,55 +53,31 @@ def levers() -> None:
     parallel_figures()
 
 
-def _figure_jobs(results, figdir: Path) -> list:
-    """The figures of render_figures as (function, arguments) pairs."""
-    from pvcluster.report import figures as f
-
-    summary, hourly = results.summary, results.hourly
-    plant = f"{results.generation.plant_name}_ac_kw"
-    sizes = summary["sizing"]["sites"]
-    shown = [n for n, s in sizes.items() if s["served_load_kwh"] > 0 or s["pv_generation_kwh"] > 0]
-    class_kw = results.demand.class_kw()
-    jobs = [(f.week_figure, (hourly, plant, shown, 7, 14, "summer", figdir / "week_summer.png")),
-            (f.week_figure, (hourly, plant, shown, 1, 13, "winter", figdir / "week_winter.png")),
-            (f.monthly_energy_figure, (hourly, plant, shown, figdir / "monthly_energy.png")),
-            (f.demand_profiles_figure, (class_kw, figdir / "demand_profiles.png")),
-            (f.load_duration_figure, (class_kw, figdir / "load_duration.png")),
-            (f.sizing_figure, (sizes, figdir / "sizing.png"))]
-    jobs += [(f.cashflow_figure, (r.table, name, figdir / f"cashflow_{name}.png"))
-             for name, r in results.finance.projects.items()]
-    return jobs + [(f.tornado_figure, (summary["sensitivity"], figdir / "tornado.png"))]
-
-
-def _draw(job) -> None:
-    fn, args = job
-    fn(*args)
-
-
 def parallel_figures() -> None:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
+    """The report's figures in this process alone against shared with the run's two workers
+    (:func:`pvcluster.report.render_figures` through :func:`pvcluster.processes.run_jobs`), the workers
+    warm (matplotlib imported, as a run's are once the sizing gives them back)."""
+    from pvcluster import processes
     from pvcluster.pipeline import compute
+    from pvcluster.report import render_figures
 
     results = compute(load_scenario(overrides=["sizing.periods=typical_days", "weather.ensemble_years=0"]))
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = _figure_jobs(results, Path(tmp))
-        _draw(jobs[0])  # matplotlib's first figure in this process
+        folders = [Path(tmp) / name for name in ("first", "here", "shared")]
+        for folder in folders:
+            folder.mkdir()
+        n = len(render_figures(results, folders[0]))  # matplotlib's first figures in this process
         t0 = time.perf_counter()
-        for job in jobs:
-            _draw(job)
+        render_figures(results, folders[1])
         serial = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-            other = [pool.submit(_draw, job) for job in jobs[1::2]]
-            for job in jobs[0::2]:
-                _draw(job)
-            for done in other:
-                done.result()
-        two = time.perf_counter() - t0
-    print(f"lever parallel figures: {len(jobs)} figures one after the other {serial:.2f} s, every other one in a "
-          f"spawned process {two:.2f} s (its start and imports included)")
+        with processes.prestarted_workers(2, warm=("pvcluster.report.figures",)):
+            processes.give_back([processes.take_worker(spare_only=True) for _ in range(2)])  # import, as after a sizing
+            time.sleep(3.0)
+            t0 = time.perf_counter()
+            render_figures(results, folders[2])
+            shared = time.perf_counter() - t0
+    print(f"lever figures on the run's workers: {n} figures in this process {serial:.2f} s, shared with the "
+          f"run's 2 warm workers {shared:.2f} s ({serial / shared:.2f}x)")
 
 
 def main() -> None:
