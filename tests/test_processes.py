@@ -80,3 +80,22 @@ def test_a_nested_block_starts_nothing_and_the_outer_one_ends_the_workers():
             assert processes._SPARE == outer
         assert processes._SPARE == outer and outer[0][1].is_alive()
     assert not outer[0][1].is_alive()
+
+
+def test_workers_that_imported_pyomo_end_without_a_leaked_semaphore_warning(tmp_path):
+    # Pyomo's import creates a named semaphore; a worker ended before it left its loop left the resource
+    # tracker to warn "leaked semaphore objects" as the run's process exited (on the command line's stderr).
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text("\n".join([
+        "import os",
+        "from pvcluster import processes",
+        "if __name__ == '__main__':",
+        "    with processes.prestarted_workers(2, imports=('pyomo.environ',)):",
+        "        print(processes.run_jobs([(os.getpid, ())] * 4))",
+    ]) + "\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "leaked" not in out.stderr, out.stderr

@@ -32,6 +32,12 @@ from contextlib import contextmanager
 from multiprocessing.connection import wait
 from typing import Any, Callable
 
+#: How long stopped workers are given to leave their loop before they are ended. Leaving it, a worker's
+#: ``multiprocessing`` finalizers release what it registered (Pyomo's import creates a named semaphore):
+#: ended before that, the resource tracker warns of a leaked semaphore when the run's process exits. The
+#: interpreter's teardown after it (0.5 s with Pyomo and matplotlib) is not waited for.
+STOP_GRACE_S = 0.05
+
 __all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "spawn_worker"]
 
 
@@ -109,16 +115,20 @@ def spawn_worker(imports: tuple[str, ...] = ()):
     return parent, proc
 
 
-def end_workers(workers: list, grace_s: float) -> None:
-    """Stop ``workers`` ((connection, process) pairs): each is asked to stop, given ``grace_s`` to exit,
-    then ended. A worker holds nothing anybody waits for (tearing a full-year model down takes 0.4 s)."""
+def end_workers(workers: list, grace_s: float = STOP_GRACE_S) -> None:
+    """Stop ``workers`` ((connection, process) pairs): each is asked to stop, the lot given ``grace_s`` to
+    exit, then any still running is ended. A worker holds nothing anybody waits for (tearing a full-year
+    model down takes 0.4 s, an interpreter with Pyomo and matplotlib 0.5 s)."""
+    import time
+
     for conn, _ in workers:
         try:
             conn.send(("stop", ()))
         except (BrokenPipeError, OSError):
             pass
+    deadline = time.monotonic() + grace_s
     for conn, proc in workers:
-        proc.join(timeout=grace_s)
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
         if proc.is_alive():
             proc.terminate()
             proc.join(timeout=5)
@@ -154,7 +164,7 @@ def prestarted_workers(n: int, imports: tuple[str, ...] = (), warm: tuple[str, .
             left = [w for w in _SPARE if w in started]
             for w in left:
                 _SPARE.remove(w)
-        end_workers(left, 0.0)  # a run that fails early does not wait for them
+        end_workers(left)
 
 
 def take_worker(spare_only: bool = False):
@@ -166,7 +176,7 @@ def take_worker(spare_only: bool = False):
             return None if spare_only else spawn_worker()
         if spare[1].is_alive():
             return spare
-        end_workers([spare], 0.0)
+        end_workers([spare])
 
 
 def give_back(workers: list) -> None:
@@ -185,7 +195,7 @@ def give_back(workers: list) -> None:
                 keep.append(w)
     with _SPARE_LOCK:
         _SPARE.extend(keep)
-    end_workers([w for w in workers if w not in keep], 0.05)
+    end_workers([w for w in workers if w not in keep])
 
 
 def run_jobs(jobs: list[tuple[Callable, tuple]], local: tuple[Callable[[], Any], ...] = ()) -> list[Any]:
@@ -264,5 +274,5 @@ def run_jobs(jobs: list[tuple[Callable, tuple]], local: tuple[Callable[[], Any],
         idle = [w for w in workers if w not in broken and w[0] not in busy and w[1].is_alive()]
         with _SPARE_LOCK:
             _SPARE.extend(idle)
-        end_workers([w for w in workers if w not in idle], 0.0)
+        end_workers([w for w in workers if w not in idle])
     return [results[i] for i in range(len(jobs))]

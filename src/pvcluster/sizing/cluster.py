@@ -334,7 +334,7 @@ class _Pool:
         workers = list(zip(self.conns, self.procs))
         self.conns, self.procs = [], []
         _processes.give_back([w for w in workers if w[0] not in self.waiting])
-        _processes.end_workers([w for w in workers if w[0] in self.waiting], 0.05)
+        _processes.end_workers([w for w in workers if w[0] in self.waiting])
         self.waiting = set()
 
 
