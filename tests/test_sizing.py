@@ -836,6 +836,37 @@ def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(s
 
 
 
+def test_a_storage_pricing_that_fails_starts_the_whole_lp_at_its_incomes_tax_rate(monkeypatch):
+    # The LP without storage is not certified where storage pays; the whole LP then starts at the tax
+    # rate of the income the LP without storage shows, so one solve of the whole LP is left where the
+    # tax iteration from the first bracket solves it twice, to the same rate and optimum.
+    from pvcluster.costs import Annualization
+    from pvcluster.sizing.highs import FALLBACK_ENV
+    from pvcluster.sizing.solve import SiteModel
+
+    monkeypatch.delenv(FALLBACK_ENV, raising=False)
+    brackets = ((2e8,), (0.09, 0.19), 0.1)  # thresholds (KRW), corporate rates, local share of them
+    s = site(annualization=Annualization(discount_rate_fraction=0.05, operating_years=20, tax_rate_fraction=0.099),
+             tax=brackets)
+    incomes = []
+
+    def income(self):  # above the first bracket whatever is built (a hand-sized site bills no meter)
+        incomes.append(self.data.annualization.tax_rate_fraction)
+        return 1e9
+    monkeypatch.setattr(SiteModel, "taxable_income_krw", income)
+    priced = SiteModel(s, SETTINGS)
+    assert priced.price_storage
+    _, cost, _ = priced.solve()
+    plain = SiteModel(s, SolverSettings(solver="ipm", time_limit_s=60, storage_pricing=False))
+    _, plain_cost, _ = plain.solve()
+    assert priced.storage_certified == 0 and priced.solution().sizes["storage_energy_kwh"] > 0
+    assert priced.solves == 1 and plain.solves == 2  # the whole LP once, at its own rate
+    assert priced.data.annualization.tax_rate_fraction == pytest.approx(0.19 * 1.1)
+    assert plain.data.annualization.tax_rate_fraction == pytest.approx(0.19 * 1.1)
+    assert cost == pytest.approx(plain_cost, rel=1e-9)
+    assert incomes[0] == pytest.approx(0.099)  # read off the LP without storage, at the first rate
+
+
 def test_a_target_only_storage_meets_skips_the_lp_without_storage(monkeypatch):
     # the 4-step site of the precheck test: without storage at most 0.5 self-sufficient, with it 0.743;
     # at 0.6 the LP without storage is infeasible, so the sizing goes straight to the whole LP

@@ -254,6 +254,14 @@ class SiteModel:
             self.result = res
             res.solution_loader.load_vars(load)
             return res.termination_condition
+        if res.termination_condition in _OPTIMAL and self.data.tax is not None:
+            # The whole LP starts at the tax rate of this year's income with the PV it builds: the tax
+            # rate's iteration (solve) then only checks it, where it would otherwise solve the whole LP
+            # again when that income lies above the first bracket (the industrial complex: 1.2 s).
+            res.solution_loader.load_vars()
+            rate = marginal_tax_rate(self.taxable_income_krw(), *self.data.tax)
+            if abs(rate - self.data.annualization.tax_rate_fraction) > 1e-9:
+                self.set_tax_rate(rate)
         self.price_storage = False
         self.solver._solver_model.clearSolver()  # the whole LP from scratch, with the first algorithm
         self.cold = True
