@@ -34,8 +34,8 @@ def test_jobs_on_workers_give_the_same_results_in_order_and_the_workers_go_back(
 def test_a_job_that_fails_on_a_worker_raises_its_own_error_here():
     with processes.prestarted_workers(1):
         worker = processes._SPARE[0]
-        with pytest.raises(ValueError, match="math domain error"):
-            processes.run_jobs([(math.sqrt, (-1.0,)), (time.sleep, (0.5,))])
+        with pytest.raises(ValueError, match="math domain error"):  # the one job goes to the worker first
+            processes.run_jobs([(math.sqrt, (-1.0,))])
         assert processes._SPARE == [worker] and worker[1].is_alive()  # it answered: still of use
 
 
@@ -99,3 +99,44 @@ def test_workers_that_imported_pyomo_end_without_a_leaked_semaphore_warning(tmp_
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "leaked" not in out.stderr, out.stderr
+
+
+def test_a_result_that_cannot_be_pickled_leaves_the_worker_alive():
+    import threading
+
+    with processes.prestarted_workers(1):
+        (conn, proc), = processes._SPARE
+        conn.send(("call", (threading.Lock, ())))
+        status, why = conn.recv()
+        assert status == "error" and "could not be sent back" in why
+        conn.send(("call", (operator.add, (1, 1))))
+        assert conn.recv() == ("ok", 2) and proc.is_alive()
+
+
+def test_a_block_ends_the_workers_a_stage_took_and_did_not_give_back():
+    with processes.prestarted_workers(2):
+        taken = processes.take_worker(spare_only=True)
+        assert taken is not None and len(processes._SPARE) == 1
+    assert not taken[1].is_alive()
+
+
+def test_workers_given_back_without_a_later_use_are_stopped():
+    with processes.prestarted_workers(1):  # no warm modules: nothing follows in a worker (compute alone)
+        w = processes.take_worker(spare_only=True)
+        processes.give_back([w])
+        assert processes._SPARE == [] and not w[1].is_alive()
+
+
+def test_an_inner_block_adds_its_warm_modules_while_it_lasts():
+    with processes.prestarted_workers(0, warm=("json",)):
+        with processes.prestarted_workers(0, warm=("csv", "json")):
+            assert processes._RUNS[-1][1] == {"json", "csv"}
+        assert processes._RUNS[-1][1] == {"json"}
+    assert processes._RUNS == []
+
+
+def test_a_process_that_may_not_start_workers_runs_everything_itself(monkeypatch):
+    monkeypatch.setattr(processes, "can_start_workers", lambda: False)
+    with processes.prestarted_workers(2):
+        assert processes._SPARE == []
+        assert processes.run_jobs([(os.getpid, ())] * 3) == [os.getpid()] * 3

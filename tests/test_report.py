@@ -101,21 +101,25 @@ def test_figures_save_the_pixels_savefig_draws(tmp_path):
 
 def test_figures_drawn_on_the_runs_workers_are_the_figures_drawn_here(typical_results, tmp_path):
     """The report's figures, drawn on two worker processes (pvcluster.processes) and in this process
-    together, are byte for byte the PNG files drawn in this process alone."""
+    together, are byte for byte the PNG files drawn in this process alone, whatever style this process
+    has set."""
     import os
 
+    import matplotlib.pyplot as plt
+
     from pvcluster import processes
-    from pvcluster.report import render_figures
+    from pvcluster.report import figure_jobs, render_figures
+    from pvcluster.report.figures import draw
 
     (tmp_path / "here").mkdir()
     (tmp_path / "shared").mkdir()
-    here = render_figures(typical_results, tmp_path / "here")
-    with processes.prestarted_workers(2, warm=("pvcluster.report.figures",)):
-        workers = {p.pid for _, p in processes._SPARE}
-        shared = render_figures(typical_results, tmp_path / "shared")
-        # the same figures again, to see who drew them: each job returns the pid of its process
-        drawn_by = set(processes.run_jobs([(os.getpid, ())] * 4))
-    assert list(shared) == list(here) and len(here) >= 15
+    with plt.style.context("ggplot"):  # a caller's own style: the report's figures keep the default
+        here = render_figures(typical_results, tmp_path / "here")
+        with processes.prestarted_workers(2, warm=("pvcluster.report.figures",)):
+            workers = {p.pid for _, p in processes._SPARE}
+            jobs = figure_jobs(typical_results, tmp_path / "shared")
+            drawn_by = processes.run_jobs([(draw, (function, *args)) for _, function, args in jobs.values()])
+    assert list(jobs) == list(here) and len(here) >= 15
     for name, path in here.items():
-        assert shared[name].read_bytes() == path.read_bytes(), name
-    assert drawn_by & workers
+        assert jobs[name][0].read_bytes() == path.read_bytes(), name
+    assert set(drawn_by) & workers and os.getpid() in drawn_by  # both drew some

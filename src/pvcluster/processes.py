@@ -38,7 +38,8 @@ from typing import Any, Callable
 #: interpreter's teardown after it (0.5 s with Pyomo and matplotlib) is not waited for.
 STOP_GRACE_S = 0.05
 
-__all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "spawn_worker"]
+__all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "spawn_worker",
+           "can_start_workers"]
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -62,8 +63,8 @@ def _import(modules) -> None:
     for module in modules:
         try:
             importlib.import_module(module)
-        except ImportError:
-            pass  # the job that needs it will say so
+        except Exception:  # the job that needs it will say so
+            pass
 
 
 def _worker(conn, parent_pid: int | None = None, imports: tuple[str, ...] = ()) -> None:
@@ -96,8 +97,16 @@ def _worker(conn, parent_pid: int | None = None, imports: tuple[str, ...] = ()) 
             answer = ("error", repr(exc))
         try:
             conn.send(answer)
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # the parent is gone
             return
+        except Exception as exc:  # an answer that cannot be pickled (nothing was sent): say so instead
+            conn.send(("error", f"its result could not be sent back: {exc!r}"))
+
+
+def can_start_workers() -> bool:
+    """Whether this process may start worker processes: not a daemonic process (a Dask worker, a
+    multiprocessing pool's worker), which may not have children."""
+    return not mp.current_process().daemon
 
 
 def spawn_worker(imports: tuple[str, ...] = ()):
@@ -137,7 +146,7 @@ def end_workers(workers: list, grace_s: float = STOP_GRACE_S) -> None:
 
 _SPARE: list = []  # (connection, process) of idle workers of the active run, not taken
 _SPARE_LOCK = threading.Lock()
-_RUNS: list = []  # one entry per active prestarted_workers block: (its workers, modules to import when idle)
+_RUNS: list = []  # the active outermost prestarted_workers block: (its workers, modules to import when idle)
 
 
 @contextmanager
@@ -146,25 +155,40 @@ def prestarted_workers(n: int, imports: tuple[str, ...] = (), warm: tuple[str, .
     (:func:`give_back`). Each imports the modules ``imports`` names as it starts (what the first stage to
     take it needs), and those ``warm`` names when it is given back, while it waits.
 
-    Inside another such block nothing new starts: the outer block's workers serve both, and the outer block
-    stops them. On leaving the outermost block every worker it started is stopped."""
-    if _RUNS:
-        _RUNS[-1][1].update(warm)
-        yield
-        return
-    started = [spawn_worker(imports) for _ in range(max(0, n))]
+    Inside another such block nothing new starts: the outer block's workers serve both (its ``warm``
+    modules and the inner one's, while the inner one lasts), and the outer block stops them; an outer
+    block of no workers leaves the stages to start and stop their own, as without any block. In a process
+    that may not start workers (:func:`can_start_workers`) none starts. On leaving the outermost block
+    every worker it started that is still alive is stopped, whoever holds it."""
     with _SPARE_LOCK:
-        _SPARE.extend(started)
-    _RUNS.append((started, set(warm)))
+        outer = _RUNS[-1] if _RUNS else None
+        added = set(warm) - outer[1] if outer is not None else set()
+        if outer is not None:
+            outer[1].update(added)
+    if outer is not None:
+        try:
+            yield
+        finally:
+            with _SPARE_LOCK:
+                outer[1].difference_update(added)
+        return
+    started: list = []
+    with _SPARE_LOCK:
+        _RUNS.append((started, set(warm)))
     try:
+        for _ in range(max(0, n) if can_start_workers() else 0):
+            w = spawn_worker(imports)
+            started.append(w)
+            with _SPARE_LOCK:
+                _SPARE.append(w)
         yield
     finally:
-        _RUNS.pop()
         with _SPARE_LOCK:
-            left = [w for w in _SPARE if w in started]
-            for w in left:
-                _SPARE.remove(w)
-        end_workers(left)
+            _RUNS.pop()
+            for w in started:
+                if w in _SPARE:
+                    _SPARE.remove(w)
+        end_workers([w for w in started if w[1].is_alive()])
 
 
 def take_worker(spare_only: bool = False):
@@ -181,15 +205,19 @@ def take_worker(spare_only: bool = False):
 
 def give_back(workers: list) -> None:
     """Return idle ``workers`` (none may have a message unanswered) to the run: each drops its state and
-    imports what the run named. Without an active run, or when one of the run's own is missing from it,
-    they are stopped after a 50 ms grace."""
+    imports what the run named for later (``warm``). Workers the run did not start, and all of them when
+    the run named no later use (``compute`` alone: nothing follows the sizing in a worker), are stopped
+    instead, with what they hold: a worker still dropping a full-year model (0.4 s) when the run ends
+    would be ended before it left its loop (see :data:`STOP_GRACE_S`)."""
     keep = []
-    if _RUNS:
-        started, warm = _RUNS[-1]
+    with _SPARE_LOCK:
+        started, warm = _RUNS[-1] if _RUNS else ([], set())
+        modules = tuple(sorted(warm))
+    if modules:
         for w in workers:
             if w in started and w[1].is_alive():
                 try:
-                    w[0].send(("release", (tuple(sorted(warm)),)))
+                    w[0].send(("release", (modules,)))
                 except (BrokenPipeError, OSError):
                     continue
                 keep.append(w)
@@ -225,16 +253,18 @@ def run_jobs(jobs: list[tuple[Callable, tuple]], local: tuple[Callable[[], Any],
             while front < back:
                 i = front
                 front += 1
+                busy[w[0]] = (w, i)  # owes an answer from here on (an interrupted send too: it is ended)
                 try:
                     w[0].send(("call", jobs[i]))
                 except (BrokenPipeError, OSError):
+                    busy.pop(w[0])
                     broken.append(w)
                     retry.append(i)
                     return
                 except Exception:  # not picklable (nothing was sent): this process runs it
+                    busy.pop(w[0])
                     retry.append(i)
                     continue
-                busy[w[0]] = (w, i)
                 return
 
         for w in workers:
@@ -246,13 +276,15 @@ def run_jobs(jobs: list[tuple[Callable, tuple]], local: tuple[Callable[[], Any],
             if not done and front >= back:
                 done = wait(list(busy), timeout=0.5)
             for conn in done:
-                w, i = busy.pop(conn)
+                w, i = busy[conn]
                 try:
                     status, value = conn.recv()
                 except (EOFError, OSError):
+                    busy.pop(conn)
                     broken.append(w)
                     retry.append(i)
                     continue
+                busy.pop(conn)  # answered (an interrupted receive leaves it owing: it is ended)
                 if status == "ok":
                     results[i] = value
                 else:

@@ -123,11 +123,14 @@ def render_figures(results, figdir: Path, local: tuple = (), jobs=None) -> dict[
 
     The figures are drawn on the run's idle worker processes and in this process together
     (:func:`pvcluster.processes.run_jobs`; all in this process when the run started none), and ``local``
-    (callables) runs here meanwhile. The same functions on the same data draw the same PNG files either way."""
+    (callables) runs here meanwhile. Each is drawn under matplotlib's default style
+    (:func:`pvcluster.report.figures.draw`), so the same functions on the same data draw the same PNG files
+    either way."""
     from pvcluster.processes import run_jobs
+    from pvcluster.report.figures import draw
 
     figures = figure_jobs(results, figdir, jobs)
-    run_jobs([(function, args) for _, function, args in figures.values()], local=local)
+    run_jobs([(draw, (function, *args)) for _, function, args in figures.values()], local=local)
     return {name: path for name, (path, _, _) in figures.items()}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -26,6 +27,15 @@ def _label(name: str) -> str:
 def _week(hourly: pd.DataFrame, month: int, day: int) -> pd.DataFrame:
     start = hourly.index[(hourly.index.month == month) & (hourly.index.day == day)][0]
     return hourly.loc[start: start + pd.Timedelta(days=7) - pd.Timedelta(hours=1)]
+
+
+def draw(function, *args) -> int:
+    """Draw a figure with ``function(*args)`` under matplotlib's default style, whatever style the calling
+    process has set, so that it is the same figure drawn in this process or on a run's worker; returns the
+    id of the process that drew it."""
+    with plt.style.context("default"):
+        function(*args)
+    return os.getpid()
 
 
 def save_figure(fig, path: Path) -> None:

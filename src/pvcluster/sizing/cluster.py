@@ -220,18 +220,19 @@ def _weight(s: SiteData, settings: SolverSettings) -> float:
     """A rough guess of a site's solve time, so that the longest start first: the columns a time step
     adds to the LP the site solves first (an import for each meter, the export and the curtailment, and
     the storage's charge, discharge and state when that LP holds them: on typical days, without storage
-    pricing, or when a bound shows the target needs storage), times one plus the meters with demand
-    charges (a month's peak rows couple its hours), times the pilot candidates when branch and bound
-    decides them on the full year.
+    pricing, with binaries (which skip it), or when a bound shows the target needs storage), times one
+    plus the meters with demand charges (a month's peak rows couple its hours), times the pilot
+    candidates when branch and bound decides them on the full year.
 
     On the default scenario this starts the industrial complex and green_village, then the county and
-    nammyeon, the order of their measured times (5.9, 6.5, 3.8 and 2.4 s in one process). The guess it
-    replaced (steps times meters and PV segments) started nammyeon, the shortest, first, and the sizing
-    stage ended about a second later."""
+    nammyeon: the two longest first (3.4 and 6.1-6.6 s), the shortest (2.0 s) last. The guess it replaced
+    (steps times meters and PV segments) started nammyeon first."""
     screened = s.time.is_full_year and 0 < settings.screening_days < 365
-    pilot = 1 if (not s.pilot or s.pilot_enrollment is not None or screened) else 1 + len(s.pilot)
-    storage_first = s.allow_storage and (not s.time.is_full_year or not settings.storage_pricing
-                                         or target_needs_storage(s))
+    binaries = bool(s.pilot) and s.pilot_enrollment is None and not screened
+    pilot = 1 + len(s.pilot) if binaries else 1
+    storage = "storage" in s.technologies and s.allow_storage
+    storage_first = storage and (not s.time.is_full_year or not settings.storage_pricing or binaries
+                                 or s.storage_min_energy_kwh > 0 or target_needs_storage(s))
     columns = len(s.grid_meters) + 2 + (3 if storage_first else 0)
     demand = sum(md.terms.demand_rate_krw_per_kw_month > 0 for md in s.grid_meters)
     return s.steps * columns * (1 + demand) * pilot + 1e-6 * len(s.name)
@@ -242,7 +243,7 @@ class _Pool:
 
     def __init__(self, sites: list[SiteData], settings: SolverSettings, processes: int,
                  cache: ModelCache | None = None, one_at_a_time: bool = False):
-        processes = max(1, min(processes, len(sites)))
+        processes = max(1, min(processes, len(sites))) if _processes.can_start_workers() else 1
         # the largest sites first (a rough guess of each one's solve time); in worker processes each
         # site goes to the first worker that falls idle (first_solve), which keeps the workers busy
         # together whatever the guess misses (a storage that pricing rules out, a screened pilot)
@@ -254,14 +255,18 @@ class _Pool:
         if processes == 1:
             self.local = _Sites(self.order, settings, cache, one_at_a_time)
             return
-        for _ in range(processes):
-            parent, proc = _processes.take_worker()
-            self.conns.append(parent)
-            self.procs.append(proc)
-        for c in self.conns:
-            self._send(c, ("start", (_Sites, ([], settings, None, one_at_a_time))))
-        for c in self.conns:
-            self._receive(c)
+        try:
+            for _ in range(processes):
+                parent, proc = _processes.take_worker()
+                self.conns.append(parent)
+                self.procs.append(proc)
+            for c in self.conns:
+                self._send(c, ("start", (_Sites, ([], settings, None, one_at_a_time))))
+            for c in self.conns:
+                self._receive(c)
+        except BaseException:  # a worker that failed or an interrupt: none of them outlives this
+            self.close()
+            raise
 
     def _send(self, conn, message) -> None:
         self.waiting.add(conn)

@@ -256,10 +256,11 @@ class SiteModel:
             return res.termination_condition
         if res.termination_condition in _OPTIMAL and self.data.tax is not None:
             # The whole LP starts at the tax rate of this year's income with the PV it builds: the tax
-            # rate's iteration (solve) then only checks it, where it would otherwise solve the whole LP
-            # again when that income lies above the first bracket (the industrial complex: 1.2 s).
+            # rate's iteration (solve) then only checks it against the whole LP's own income, where it
+            # would otherwise solve the whole LP again when that income lies above the first bracket
+            # (the industrial complex: 1.2 s). A rate only counts as tried once the LP is solved at it.
             res.solution_loader.load_vars()
-            rate = marginal_tax_rate(self.taxable_income_krw(), *self.data.tax)
+            rate = self.income_tax_rate()
             if abs(rate - self.data.annualization.tax_rate_fraction) > 1e-9:
                 self.set_tax_rate(rate)
         self.price_storage = False
@@ -318,30 +319,38 @@ class SiteModel:
 
         The LP's capex factor depends on the project's marginal tax rate, which depends on its
         taxable income: after a solve, if the income (:meth:`taxable_income_krw`) falls in another
-        bracket than the rate used, the factor is updated and the LP solved again (at most three
-        times; a rate that would flip back and forth keeps the higher one, which builds less)."""
+        bracket than the rate used, the factor is updated and the LP solved again (three solves at
+        most, after which the rate of the last one stays; a rate that would flip back to one the LP was
+        solved at keeps the higher one, which builds less)."""
         m = self.model
         changed = self.solves > 0 and float(m.budget_price.value) != price
         m.budget_price.set_value(price)
         strategy = 4 if changed else 1
-        tried = {round(self.data.annualization.tax_rate_fraction, 6)}
-        for _ in range(3):
+        tried: set[float] = set()  # the rates the LP was solved at (a solve may move the rate first)
+        for solves in range(1, 4):
             tc = self._branch_and_bound(strategy) if self.integer else self._solve_lp(strategy)
             if tc not in _OPTIMAL or self.data.tax is None:
                 break
-            rate = marginal_tax_rate(self.taxable_income_krw(), *self.data.tax)
-            if abs(rate - self.data.annualization.tax_rate_fraction) < 1e-9:
+            solved = self.data.annualization.tax_rate_fraction
+            tried.add(round(solved, 6))
+            rate = self.income_tax_rate()
+            if abs(rate - solved) < 1e-9:
                 break
             if round(rate, 6) in tried:
-                rate = max(rate, self.data.annualization.tax_rate_fraction)
-                if abs(rate - self.data.annualization.tax_rate_fraction) < 1e-9:
+                rate = max(rate, solved)
+                if abs(rate - solved) < 1e-9:
                     break
-            tried.add(round(rate, 6))
+            if solves == 3:
+                break  # the rate the LP was last solved at stays (its cost and capex are the answer)
             self.set_tax_rate(rate)
             strategy = 4
         if tc not in _OPTIMAL:
             return tc, math.nan, math.nan
         return tc, pyo.value(m.cost_krw), pyo.value(m.capex_krw)
+
+    def income_tax_rate(self) -> float:
+        """The marginal tax rate of the taxable income of the solution loaded (:meth:`taxable_income_krw`)."""
+        return marginal_tax_rate(self.taxable_income_krw(), *self.data.tax)
 
     def set_tax_rate(self, rate: float) -> None:
         """Update the LP's capex factor (and the -NPV scale) for a marginal tax rate."""
