@@ -61,15 +61,15 @@ def nominal_names(column: str) -> str:
     return column[:-4] + "_nominal_krw" if column.endswith("_krw") and not column.endswith("_nominal_krw") else column
 
 
-def write_finance_tables(tmp: Path, finance, jobs) -> None:
-    """Portfolio, jobs (``jobs``: :func:`pvcluster.finance.portfolio.jobs_by_year`) and fund tables."""
+def write_finance_tables(tmp: Path, finance, jobs_by_year) -> None:
+    """Portfolio, jobs (``jobs_by_year``: :func:`pvcluster.finance.portfolio.jobs_by_year`) and fund tables."""
     from pvcluster.finance import portfolio as pf
 
     pf.table(finance.portfolio).to_csv(tmp / "cashflows" / "portfolio.csv", index=False, float_format="%.6g")
     pf.cash_by_year(finance.portfolio, "level").add_suffix("_project_cash_flow_nominal_krw").to_csv(
         tmp / "cashflows" / "portfolio_by_level.csv", float_format="%.6f")
-    if not jobs.empty:
-        jobs.to_csv(tmp / "jobs_by_year.csv", float_format="%.6g")
+    if not jobs_by_year.empty:
+        jobs_by_year.to_csv(tmp / "jobs_by_year.csv", float_format="%.6g")
     if finance.fund is not None:
         finance.fund.table.to_csv(tmp / "cashflows" / "fund.csv", float_format="%.6f")
     if finance.polysilicon is not None and getattr(finance.polysilicon, "electricity_table", None) is not None:
@@ -77,9 +77,9 @@ def write_finance_tables(tmp: Path, finance, jobs) -> None:
                                                      index=False, float_format="%.6g")
 
 
-def figure_jobs(results, figdir: Path, jobs=None) -> dict[str, tuple[Path, object, tuple]]:
+def figure_jobs(results, figdir: Path, jobs_by_year=None) -> dict[str, tuple[Path, object, tuple]]:
     """Every figure of a run: name -> (its PNG in ``figdir``, the function that draws it, the function's
-    arguments, the path last). ``jobs``: the jobs table if already computed."""
+    arguments, the path last). ``jobs_by_year``: the employment table if already computed."""
     from pvcluster.finance import portfolio as pf
     from pvcluster.report.figures import tornado_figure
     from pvcluster.report.fund_figures import plot_waterfall
@@ -110,15 +110,16 @@ def figure_jobs(results, figdir: Path, jobs=None) -> dict[str, tuple[Path, objec
         add(f"cashflow_{name}", cashflow_figure, result.table, name)
     if summary.get("sensitivity"):
         add("tornado", tornado_figure, summary["sensitivity"])
-    jobs = pf.jobs_by_year(finance.portfolio, "level") if jobs is None else jobs
-    if not jobs.empty:
-        add("jobs", jobs_figure, jobs)
+    if jobs_by_year is None:
+        jobs_by_year = pf.jobs_by_year(finance.portfolio, "level")
+    if not jobs_by_year.empty:
+        add("jobs", jobs_figure, jobs_by_year)
     if finance.fund is not None:
         add("fund_waterfall", plot_waterfall, finance.fund)
     return out
 
 
-def render_figures(results, figdir: Path, local: tuple = (), jobs=None) -> dict[str, Path]:
+def render_figures(results, figdir: Path, local: tuple = (), jobs_by_year=None) -> dict[str, Path]:
     """Every figure of a run as PNG files in ``figdir``; returns name -> path.
 
     The figures are drawn on the run's idle worker processes and in this process together
@@ -129,7 +130,7 @@ def render_figures(results, figdir: Path, local: tuple = (), jobs=None) -> dict[
     from pvcluster.processes import run_jobs
     from pvcluster.report.figures import draw
 
-    figures = figure_jobs(results, figdir, jobs)
+    figures = figure_jobs(results, figdir, jobs_by_year)
     run_jobs([(draw, (function, *args)) for _, function, args in figures.values()], local=local)
     return {name: path for name, (path, _, _) in figures.items()}
 
@@ -179,7 +180,7 @@ def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
     with atomic_folder(out_dir) as tmp:
         from pvcluster.finance import portfolio as pf
 
-        jobs = pf.jobs_by_year(finance.portfolio, "level")
+        jobs_by_year = pf.jobs_by_year(finance.portfolio, "level")
 
         def tables() -> None:  # written here while the run's workers draw figures
             (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
@@ -192,11 +193,11 @@ def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
                 _table_out(table, tmp / "cashflows" / f"{name}.csv", format, index=False, float_format="%.6f")
             if not results.sensitivity.empty:
                 results.sensitivity.to_csv(tmp / "sensitivity.csv", index=False, float_format="%.6g")
-            write_finance_tables(tmp, finance, jobs)
+            write_finance_tables(tmp, finance, jobs_by_year)
 
         figdir = tmp / "figures"
         figdir.mkdir()
-        figures = render_figures(results, figdir, local=(tables,), jobs=jobs)
+        figures = render_figures(results, figdir, local=(tables,), jobs_by_year=jobs_by_year)
         write_report(tmp / "report.html", summary, figures, _provenance(scenario))
         manifest = manifest_dict(scenario, results.timings_s, solver_times(sizing), cluster_times(sizing))
         manifest["format"] = format
