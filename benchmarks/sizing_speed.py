@@ -1,6 +1,6 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
-    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|all] [--site v09] [--land-m2 50000]
+    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|h|all] [--site v09] [--land-m2 50000]
                                       [--budget-fraction 0.6] [--days 16,12,24] [--repeat N]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
@@ -59,6 +59,15 @@
 
         iterations to break even = whole LP wall / one dispatch wall
 
+(h) highspy's interrupt callbacks (a lever of issue 17): each full-year site of the default scenario
+    sized in this process (``solve_site``, the sizing's defaults) with the callbacks Pyomo turns on
+    for every run (``HandleKeyboardInterrupt``: HiGHS calls into Python at each simplex, IPM and
+    crossover iteration; pvcluster keeps them) against with them held off, the two alternated
+    ``--repeat`` times (3 by default) and the shortest wall of each kept.
+
+        speed-up  = wall with the callbacks / wall without, per site and over all sites
+        rel. diff = |objective without - objective with| / |with|                (= 0: the same runs)
+
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
 one village in ~9 s) the ten-village LP (439,099 rows, 526,745 columns) did not reach an optimum
@@ -101,6 +110,44 @@ def seconds(x: float) -> str:
 
 def rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1.0)
+
+
+def part_h(repeat: int = 3) -> None:
+    """Issue 17's interrupt-callback lever: every run with highspy's interrupt callbacks on (as Pyomo's
+    ``Highs`` sets them, pvcluster's default) against held off, alternated per site."""
+    import highspy
+
+    from pvcluster.sizing.solve import solve_site
+
+    print("\n(h) highspy's interrupt callbacks on (Pyomo's setting, the default) vs held off, the default "
+          "scenario's full year, each site sized in this process")
+    print(f"    {load()}")
+    sites, settings = default_full_year_sites()
+    prop = highspy.Highs.HandleKeyboardInterrupt
+
+    def forced_off(self, value):  # whatever Pyomo asks before a run, the callbacks stay off
+        prop.fset(self, False)
+
+    off = property(prop.fget, forced_off)
+    print(f"  {'site':<20}{'callbacks on':>13}{'off':>8}{'speed-up':>10}{'rel. diff':>11}")
+    totals = [0.0, 0.0]
+    solve_site(sites[next(iter(sites))], settings)  # this process's first model (imports, caches) is not timed
+    for name, data in sites.items():
+        walls, objectives = [np.inf, np.inf], [0.0, 0.0]
+        for _ in range(repeat):
+            for k, patched in enumerate((prop, off)):
+                highspy.Highs.HandleKeyboardInterrupt = patched
+                try:
+                    t0 = time.perf_counter()
+                    objectives[k] = solve_site(data, settings).objective_krw
+                    walls[k] = min(walls[k], time.perf_counter() - t0)
+                finally:
+                    highspy.Highs.HandleKeyboardInterrupt = prop
+        totals[0] += walls[0]
+        totals[1] += walls[1]
+        print(f"  {name:<20}{walls[0]:>12.2f}s{walls[1]:>7.2f}s{walls[0] / walls[1]:>9.2f}x"
+              f"{rel(objectives[1], objectives[0]):>11.1e}")
+    print(f"  {'all sites':<20}{totals[0]:>12.2f}s{totals[1]:>7.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -704,7 +751,7 @@ def part_g() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "h", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -736,6 +783,8 @@ def main() -> None:
         part_f(args.repeat or 1)
     if args.part in ("g", "all"):
         part_g()
+    if args.part in ("h", "all"):
+        part_h(args.repeat or 3)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 

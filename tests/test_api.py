@@ -63,3 +63,33 @@ def test_api_tour_example_runs_and_writes_nothing(tmp_path):
     for project in ("energy_station", "county_pv", "polysilicon_plant", "energy_graduate_school"):
         assert project in r.stdout
     assert "bn KRW" in r.stdout and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_compute_sizes_on_the_first_year_and_keeps_the_ensemble(monkeypatch, processes):
+    """With sizing workers the weather ensemble's P-values are computed beside the sizing (a thread of this
+    process); without, before it. Either way the sizing reads the first year and the run keeps the same
+    P-values. (The sizing, the finance and the summary are stubbed: only the order and the records are tested.)"""
+    import pvcluster.finance
+    import pvcluster.report.tables
+    import pvcluster.sizing
+    from pvcluster.demand import build_demand
+    from pvcluster.generation import build_generation, with_exceedance
+    from pvcluster.pipeline import compute, _workers
+    from pvcluster.weather import build_weather
+
+    scenario = pvcluster.load_scenario(overrides={"sizing.periods": "full", "sizing.processes": processes})
+    assert _workers(scenario) == (2 if processes == 2 else 0)
+    seen = {}
+    monkeypatch.setattr(pvcluster.sizing, "build_sizing", lambda s, generation, demand, progress=None: seen.setdefault(
+        "sized_on", generation) and "sizing")
+    monkeypatch.setattr(pvcluster.finance, "build_finance", lambda *args: "finance")
+    monkeypatch.setattr(pvcluster.report.tables, "summary_dict", lambda *args: {})
+    results = compute(scenario, sensitivity=False)
+    assert results.sizing == "sizing" and results.finance == "finance"
+    weather = build_weather(scenario)
+    expected = with_exceedance(scenario, weather, build_generation(scenario, weather, exceedance=False))
+    # beside the workers the sizing gets the first year alone (it reads nothing of the ensemble)
+    assert seen["sized_on"].exceedance == ({} if processes == 2 else expected.exceedance)
+    assert results.generation.exceedance == expected.exceedance and len(expected.exceedance) >= 2
+    assert build_demand(scenario, weather).hourly_kw.equals(results.demand.hourly_kw)

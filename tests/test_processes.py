@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import operator
 import os
+import sys
+import threading
 import time
 
 import pytest
@@ -140,3 +142,22 @@ def test_a_process_that_may_not_start_workers_runs_everything_itself(monkeypatch
     with processes.prestarted_workers(2):
         assert processes._SPARE == []
         assert processes.run_jobs([(os.getpid, ())] * 3) == [os.getpid()] * 3
+
+
+def test_beside_workers_gives_its_result_and_raises_its_error():
+    with processes.beside_workers(operator.add, 1, 2) as future:
+        assert future.result(timeout=10) == 3
+    with processes.beside_workers(math.sqrt, -1.0) as future:
+        with pytest.raises(ValueError):
+            future.result(timeout=10)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice level is Linux's")
+def test_beside_workers_lowers_its_thread_only():
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = nice()
+    with processes.beside_workers(nice) as future:
+        assert future.result(timeout=10) == min(before + processes.BESIDE_NICENESS, 19)
+    assert nice() == before  # this thread (and so the process's own work) keeps its priority

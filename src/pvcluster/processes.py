@@ -9,6 +9,9 @@ the run named for what comes next, while this process prices the projects. The r
 figures on them and in this process together (:func:`run_jobs`). Nothing outlives the run: on leaving
 the block every worker is stopped.
 
+While the workers compute, this process may do work of its own beside them at a lower priority
+(:func:`beside_workers`: the run's weather ensemble while the workers size).
+
 No stage starts a process for its own jobs: a run that started no workers (typical days, one sizing
 process, a script on a Dask worker, which may not start processes) runs its jobs in this process, the
 same functions on the same arguments, with the same results.
@@ -39,7 +42,10 @@ from typing import Any, Callable
 STOP_GRACE_S = 0.05
 
 __all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "spawn_worker",
-           "can_start_workers"]
+           "can_start_workers", "beside_workers"]
+
+#: How much lower than its process a thread of :func:`beside_workers` runs (Linux nice levels).
+BESIDE_NICENESS = 10
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -101,6 +107,40 @@ def _worker(conn, parent_pid: int | None = None, imports: tuple[str, ...] = ()) 
             return
         except Exception as exc:  # an answer that cannot be pickled (nothing was sent): say so instead
             conn.send(("error", f"its result could not be sent back: {exc!r}"))
+
+
+def _lower_this_thread(by: int) -> bool:
+    """Lower the calling thread's CPU priority by ``by`` nice levels; True if it was. Linux only: there
+    ``setpriority`` on a thread id changes that thread alone; elsewhere the id could name a process."""
+    import sys
+
+    if not sys.platform.startswith("linux") or not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return False
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + by, 19))
+    except OSError:
+        return False
+    return True
+
+
+def _lowered(function: Callable, args: tuple) -> Any:
+    _lower_this_thread(BESIDE_NICENESS)
+    return function(*args)
+
+
+@contextmanager
+def beside_workers(function: Callable, *args):
+    """Run ``function(*args)`` in a thread of this process at a lower CPU priority while the block runs;
+    yields a ``concurrent.futures.Future`` of its result (``result()`` waits for it, and raises its error).
+
+    For work of this process while its workers compute: the block's own thread mostly waits on their
+    pipes, and the workers keep the cores until one of them is done; then the thread takes the core that
+    fell idle. On leaving the block the thread is waited for."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="pvcluster-beside") as thread:
+        yield thread.submit(_lowered, function, args)
 
 
 def can_start_workers() -> bool:

@@ -9,8 +9,6 @@ from importlib import metadata
 from pathlib import Path
 
 from pvcluster import __version__
-from pvcluster.report.figures import (cashflow_figure, demand_profiles_figure, jobs_figure, load_duration_figure,
-                                      monthly_energy_figure, sizing_figure, soc_heatmap_figure, week_figure)
 from pvcluster.report.html import write_report
 from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly_table, round_floats,
                                      solver_times, summary_dict)
@@ -81,7 +79,10 @@ def figure_jobs(results, figdir: Path, jobs_by_year=None) -> dict[str, tuple[Pat
     """Every figure of a run: name -> (its PNG in ``figdir``, the function that draws it, the function's
     arguments, the path last). ``jobs_by_year``: the employment table if already computed."""
     from pvcluster.finance import portfolio as pf
-    from pvcluster.report.figures import tornado_figure
+    # matplotlib is imported here, at the report, not with the package (which a run imports at its start)
+    from pvcluster.report.figures import (cashflow_figure, demand_profiles_figure, jobs_figure, load_duration_figure,
+                                          monthly_energy_figure, sizing_figure, soc_heatmap_figure, tornado_figure,
+                                          week_figure)
     from pvcluster.report.fund_figures import plot_waterfall
 
     generation, demand, finance = results.generation, results.demand, results.finance
