@@ -9,13 +9,16 @@ this process alone against shared with the run's two worker processes (as a full
 them), on the default scenario's typical days.
 
 Times are wall-clock on this machine; read them as shares of one run (sizing dominates),
-not as absolute numbers to compare across machines.
+not as absolute numbers to compare across machines. The CPU line sums the user and system time of this
+process and of the run's worker processes (ended by the end of the run): divided by the cores, it is the
+least wall time any schedule of the same work could take here.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -80,6 +83,14 @@ def parallel_figures() -> None:
           f"run's 2 warm workers {shared:.2f} s ({serial / shared:.2f}x)")
 
 
+def cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its ended child processes (the run's workers)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1)
@@ -88,6 +99,7 @@ def main() -> None:
     if args.levers:
         levers()
     for i in range(args.repeat):
+        cpu0 = cpu_seconds()
         t0 = time.perf_counter()
         scenario = load_scenario()
         load_s = time.perf_counter() - t0
@@ -95,7 +107,11 @@ def main() -> None:
             result = run(scenario, Path(tmp) / "yeongwol")
             manifest = json.loads((result.out_dir / "manifest.json").read_text())
         total = time.perf_counter() - t0
+        cpu = cpu_seconds() - cpu0
+        cores = os.cpu_count() or 1
         print(f"run {i + 1}: default scenario, total {total:.2f} s")
+        print(f"  CPU of this process and its workers {cpu:.2f} s: on {cores} cores no schedule of the same work "
+              f"takes less than {cpu / cores:.2f} s")
         print(f"  {'stage':<26}{'seconds':>9}{'share':>8}")
         for name, seconds in {"scenario": load_s, **result.timings_s}.items():
             print(f"  {name:<26}{seconds:>9.3f}{seconds / total:>8.1%}")

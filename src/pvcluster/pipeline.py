@@ -135,6 +135,7 @@ def _generation_checked(scenario: Scenario, weather, demand):
 
 
 _SIZING = ("pvcluster.sizing.cluster",)  # what a sizing worker imports as it starts (Pyomo, highspy)
+_REPORT = ("pvcluster.report.figures",)  # what drawing the report's figures imports (matplotlib)
 
 
 def _workers(scenario: Scenario) -> int:
@@ -146,6 +147,25 @@ def _workers(scenario: Scenario) -> int:
 
 def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True) -> Results:
     """Run every stage in memory; nothing is written."""
+    return _compute(scenario, progress, sensitivity)
+
+
+def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tuple[str, ...]):
+    """The weather ensemble's P-values on ``first_year``, then ``modules`` imported (what follows the run
+    will need: :func:`run` names the report's figures, whose matplotlib takes 0.3 s to import)."""
+    import importlib
+
+    from pvcluster.generation import with_exceedance
+
+    generation = with_exceedance(scenario, weather, first_year)
+    for module in modules:
+        importlib.import_module(module)
+    return generation
+
+
+def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True,
+             prefetch: tuple[str, ...] = ()) -> Results:
+    """:func:`compute`; ``prefetch``: modules to import beside the sizing (only where workers size)."""
     from pvcluster.demand import build_demand
     from pvcluster.finance import build_finance
     from pvcluster.report.tables import summary_dict
@@ -163,7 +183,6 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
         progress(f"      {name} done in {timings[name]:.2f} s")
         return result
 
-    from pvcluster.generation import with_exceedance
     from pvcluster.processes import beside_workers, prestarted_workers
 
     # a full year sized on worker processes: they start now and import while the first stages run
@@ -188,7 +207,7 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
             # while the workers size: the run no longer waits for them before the sizing starts
             # (benchmarks/stage_timings.py: 15.4 s to 14.6 s, a mean of four runs each).
             first_year = stage("generation", _first_year_checked, scenario, weather, demand)
-            with beside_workers(with_exceedance, scenario, weather, first_year) as ensemble:
+            with beside_workers(_ensemble_then_import, scenario, weather, first_year, prefetch) as ensemble:
                 sizing = sized(first_year)
                 t0 = time.perf_counter()
                 generation = ensemble.result()
@@ -221,8 +240,8 @@ def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str
     from pvcluster.processes import prestarted_workers
 
     # the sizing's workers, once it is done with them, import matplotlib and draw half of the figures
-    with prestarted_workers(_workers(scenario), imports=_SIZING, warm=("pvcluster.report.figures",)):
-        results = compute(scenario, progress)
+    with prestarted_workers(_workers(scenario), imports=_SIZING, warm=_REPORT):
+        results = _compute(scenario, progress, prefetch=_REPORT)
         t0 = time.perf_counter()
         progress("      writing the outputs ...")
         from pvcluster.report import write_outputs
