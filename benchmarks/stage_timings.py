@@ -108,7 +108,7 @@ def main() -> None:
             manifest = json.loads((result.out_dir / "manifest.json").read_text())
         total = time.perf_counter() - t0
         cpu = cpu_seconds() - cpu0
-        cores = os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         print(f"run {i + 1}: default scenario, total {total:.2f} s")
         print(f"  CPU of this process and its workers {cpu:.2f} s: on {cores} cores no schedule of the same work "
               f"takes less than {cpu / cores:.2f} s")

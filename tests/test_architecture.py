@@ -3,12 +3,15 @@
 * no module of ``pvcluster.finance`` imports ``pvcluster.sizing``;
 * the bottom layer (scenario, schema, facts, market, costs, calendar, errors, resources, processes) imports no
   stage (weather, generation, demand, sizing, finance, report, pipeline, cli);
-* a stage imports no later stage.
+* a stage imports no later stage;
+* and, run in a fresh interpreter, a sizing worker's import and the report package stay light.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,14 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("def f():\n    from pvcluster.sizing import build_sizing\n")
     assert "pvcluster.sizing" in _imports(f)
+
+
+@pytest.mark.parametrize("module, absent", [
+    ("pvcluster.sizing.cluster", ("pvlib", "matplotlib", "pvcluster.generation")),  # what a sizing worker imports
+    ("pvcluster.report", ("matplotlib",)),  # a run imports it at its start; matplotlib comes with the figures
+])
+def test_light_imports(module, absent):
+    """A sizing worker starts without pvlib, and a run without matplotlib (each takes 0.1-0.5 s to import)."""
+    code = f"import sys, {module}; print(sorted(m for m in {absent!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -152,14 +152,18 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
 
 def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tuple[str, ...]):
     """The weather ensemble's P-values on ``first_year``, then ``modules`` imported (what follows the run
-    will need: :func:`run` names the report's figures, whose matplotlib takes 0.3 s to import)."""
+    will need: :func:`run` names the report's figures, whose matplotlib takes 0.3 s to import). Not when
+    the caller has pyplot already: importing the figures module selects matplotlib's Agg backend, which
+    closes the caller's figures, and a GUI toolkit's may not be touched from another thread."""
     import importlib
+    import sys
 
     from pvcluster.generation import with_exceedance
 
     generation = with_exceedance(scenario, weather, first_year)
-    for module in modules:
-        importlib.import_module(module)
+    if "matplotlib.pyplot" not in sys.modules:
+        for module in modules:
+            importlib.import_module(module)
     return generation
 
 
