@@ -1,6 +1,6 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
-    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|h|all] [--site v09] [--land-m2 50000]
+    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|h|i|all] [--site v09] [--land-m2 50000]
                                       [--budget-fraction 0.6] [--days 16,12,24] [--repeat N]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
@@ -67,6 +67,15 @@
 
         speed-up  = wall with the callbacks / wall without, per site and over all sites
         rel. diff = |objective without - objective with| / |with|                (= 0: the same runs)
+
+(i) The algorithm of the LP with the storage held at zero (storage pricing's first LP): each full-year
+    site of the default scenario sized in this process (``solve_site``, the sizing's defaults) with that
+    LP on the dual simplex (``solve.WITHOUT_STORAGE_ALGORITHM``, the default since this part was added)
+    against the site's first algorithm (PDLP taken to a vertex), alternated ``--repeat`` times (3 by
+    default), the shortest wall of each kept.
+
+        speed-up  = wall with PDLP / wall with the dual simplex, per site and over all sites
+        rel. diff = |objective simplex - objective PDLP| / |PDLP|                          (<= 1e-6)
 
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
@@ -148,6 +157,36 @@ def part_h(repeat: int = 3) -> None:
         print(f"  {name:<20}{walls[0]:>12.2f}s{walls[1]:>7.2f}s{walls[0] / walls[1]:>9.2f}x"
               f"{rel(objectives[1], objectives[0]):>11.1e}")
     print(f"  {'all sites':<20}{totals[0]:>12.2f}s{totals[1]:>7.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
+
+
+def part_i(repeat: int = 3) -> None:
+    """The LP without storage on the dual simplex (the default) against the site's first algorithm (PDLP)."""
+    import pvcluster.sizing.solve as solve_module
+
+    print("\n(i) the LP with the storage held at zero: dual simplex (the default) vs the site's first algorithm "
+          "(PDLP), the default scenario's full year, each site sized in this process")
+    print(f"    {load()}")
+    sites, settings = default_full_year_sites()
+    kept = solve_module.WITHOUT_STORAGE_ALGORITHM
+    print(f"  {'site':<20}{'pdlp':>9}{'simplex':>9}{'speed-up':>10}{'rel. diff':>11}")
+    totals = [0.0, 0.0]
+    solve_module.solve_site(sites[next(iter(sites))], settings)  # this process's first model is not timed
+    try:
+        for name, data in sites.items():
+            walls, objectives = [np.inf, np.inf], [0.0, 0.0]
+            for _ in range(repeat):
+                for k, algorithm in enumerate((None, "simplex")):
+                    solve_module.WITHOUT_STORAGE_ALGORITHM = algorithm
+                    t0 = time.perf_counter()
+                    objectives[k] = solve_module.solve_site(data, settings).objective_krw
+                    walls[k] = min(walls[k], time.perf_counter() - t0)
+            totals[0] += walls[0]
+            totals[1] += walls[1]
+            print(f"  {name:<20}{walls[0]:>8.2f}s{walls[1]:>8.2f}s{walls[0] / walls[1]:>9.2f}x"
+                  f"{rel(objectives[1], objectives[0]):>11.1e}")
+    finally:
+        solve_module.WITHOUT_STORAGE_ALGORITHM = kept
+    print(f"  {'all sites':<20}{totals[0]:>8.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -751,7 +790,7 @@ def part_g() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "h", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "h", "i", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -785,6 +824,8 @@ def main() -> None:
         part_g()
     if args.part in ("h", "all"):
         part_h(args.repeat or 3)
+    if args.part in ("i", "all"):
+        part_i(args.repeat or 3)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 

@@ -29,6 +29,11 @@ from pvcluster.sizing.highs import solver_interface
 from pvcluster.sizing.model import build_site_model, technologies_for
 
 _OPTIMAL = {TerminationCondition.convergenceCriteriaSatisfied}
+#: HiGHS's algorithm for a site's LP with the storage held at zero (:meth:`SiteModel._solve_without_storage`),
+#: whatever the site's first algorithm: without storage the hourly year barely couples its hours, and the
+#: dual simplex took nammyeon's 0.44-0.53 s against 0.76-0.90 s for PDLP taken to a vertex and 1.7 s for IPX
+#: (``benchmarks/sizing_speed.py --part i``).
+WITHOUT_STORAGE_ALGORITHM = "simplex"
 _INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
                TerminationCondition.infeasibleOrUnbounded, TerminationCondition.unbounded}
 
@@ -237,7 +242,7 @@ class SiteModel:
         bounds = [(v, v.ub) for v in (st.energy_kwh, st.power_kw)]
         for v, _ in bounds:
             v.setub(0.0)
-        algorithm = "simplex" if self.storage_certified else None  # warm start after the first
+        algorithm = WITHOUT_STORAGE_ALGORITHM  # from its last basis after the first solve
         t0 = time.perf_counter()
         try:
             res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy, self.solver),
