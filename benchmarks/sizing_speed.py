@@ -97,6 +97,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -119,74 +120,6 @@ def seconds(x: float) -> str:
 
 def rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1.0)
-
-
-def part_h(repeat: int = 3) -> None:
-    """Issue 17's interrupt-callback lever: every run with highspy's interrupt callbacks on (as Pyomo's
-    ``Highs`` sets them, pvcluster's default) against held off, alternated per site."""
-    import highspy
-
-    from pvcluster.sizing.solve import solve_site
-
-    print("\n(h) highspy's interrupt callbacks on (Pyomo's setting, the default) vs held off, the default "
-          "scenario's full year, each site sized in this process")
-    print(f"    {load()}")
-    sites, settings = default_full_year_sites()
-    prop = highspy.Highs.HandleKeyboardInterrupt
-
-    def forced_off(self, value):  # whatever Pyomo asks before a run, the callbacks stay off
-        prop.fset(self, False)
-
-    off = property(prop.fget, forced_off)
-    print(f"  {'site':<20}{'callbacks on':>13}{'off':>8}{'speed-up':>10}{'rel. diff':>11}")
-    totals = [0.0, 0.0]
-    solve_site(sites[next(iter(sites))], settings)  # this process's first model (imports, caches) is not timed
-    for name, data in sites.items():
-        walls, objectives = [np.inf, np.inf], [0.0, 0.0]
-        for _ in range(repeat):
-            for k, patched in enumerate((prop, off)):
-                highspy.Highs.HandleKeyboardInterrupt = patched
-                try:
-                    t0 = time.perf_counter()
-                    objectives[k] = solve_site(data, settings).objective_krw
-                    walls[k] = min(walls[k], time.perf_counter() - t0)
-                finally:
-                    highspy.Highs.HandleKeyboardInterrupt = prop
-        totals[0] += walls[0]
-        totals[1] += walls[1]
-        print(f"  {name:<20}{walls[0]:>12.2f}s{walls[1]:>7.2f}s{walls[0] / walls[1]:>9.2f}x"
-              f"{rel(objectives[1], objectives[0]):>11.1e}")
-    print(f"  {'all sites':<20}{totals[0]:>12.2f}s{totals[1]:>7.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
-
-
-def part_i(repeat: int = 3) -> None:
-    """The LP without storage on the dual simplex (the default) against the site's first algorithm (PDLP)."""
-    import pvcluster.sizing.solve as solve_module
-
-    print("\n(i) the LP with the storage held at zero: dual simplex (the default) vs the site's first algorithm "
-          "(PDLP), the default scenario's full year, each site sized in this process")
-    print(f"    {load()}")
-    sites, settings = default_full_year_sites()
-    kept = solve_module.WITHOUT_STORAGE_ALGORITHM
-    print(f"  {'site':<20}{'pdlp':>9}{'simplex':>9}{'speed-up':>10}{'rel. diff':>11}")
-    totals = [0.0, 0.0]
-    solve_module.solve_site(sites[next(iter(sites))], settings)  # this process's first model is not timed
-    try:
-        for name, data in sites.items():
-            walls, objectives = [np.inf, np.inf], [0.0, 0.0]
-            for _ in range(repeat):
-                for k, algorithm in enumerate((None, "simplex")):
-                    solve_module.WITHOUT_STORAGE_ALGORITHM = algorithm
-                    t0 = time.perf_counter()
-                    objectives[k] = solve_module.solve_site(data, settings).objective_krw
-                    walls[k] = min(walls[k], time.perf_counter() - t0)
-            totals[0] += walls[0]
-            totals[1] += walls[1]
-            print(f"  {name:<20}{walls[0]:>8.2f}s{walls[1]:>8.2f}s{walls[0] / walls[1]:>9.2f}x"
-                  f"{rel(objectives[1], objectives[0]):>11.1e}")
-    finally:
-        solve_module.WITHOUT_STORAGE_ALGORITHM = kept
-    print(f"  {'all sites':<20}{totals[0]:>8.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,14 +617,9 @@ def part_d(repeat: int = 1) -> None:
 def part_e() -> None:
     """Issue 17's crossover lever: IPX with crossover (the default, a vertex) against IPX without it
     (an interior point), on each full-year site of the default scenario."""
-    from dataclasses import replace
-
     import pvcluster.sizing.solve as solve_module
 
     print("\n(e) crossover: IPX with crossover (default) vs without, the default scenario's full year")
-    print(f"    {load()}")
-    sites, settings = default_full_year_sites()
-    settings = replace(settings, solver="ipm")  # IPX, with and without its crossover
     real = solve_module.solver_options
 
     def no_crossover(*args, **kwargs):
@@ -700,23 +628,11 @@ def part_e() -> None:
             options["run_crossover"] = "off"
         return options
 
-    print(f"  {'site':<20}{'crossover':>11}{'without':>9}{'speed-up':>10}{'rel. diff':>11}")
-    totals = [0.0, 0.0]
-    for name, data in sites.items():
-        walls, objectives = [], []
-        for patch in (False, True):
-            solve_module.solver_options = no_crossover if patch else real
-            try:
-                wall, model = timed_site(data, settings)
-                walls.append(wall)
-                objectives.append(model.solution().objective_krw)
-            finally:
-                solve_module.solver_options = real
-        totals[0] += walls[0]
-        totals[1] += walls[1]
-        print(f"  {name:<20}{walls[0]:>10.2f}s{walls[1]:>8.2f}s{walls[0] / walls[1]:>9.2f}x"
-              f"{rel(objectives[1], objectives[0]):>11.1e}")
-    print(f"  {'all sites':<20}{totals[0]:>10.2f}s{totals[1]:>8.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
+    def without():
+        solve_module.solver_options = no_crossover
+        return lambda: setattr(solve_module, "solver_options", real)
+
+    alternated([("crossover", lambda: (lambda: None)), ("without", without)], 1, solver="ipm")
 
 
 def part_f(repeat: int = 1) -> None:
@@ -784,6 +700,78 @@ def part_g() -> None:
         print(f"  {name:<20}{whole:>9.2f}s{dispatch:>9.2f}s{whole / dispatch:>11.1f}x{master:>13d}"
               f"{rel(cost, pyo.value(m.cost_krw)):>11.1e}")
     print(f"  {load()}")
+
+
+def alternated(variants: list[tuple[str, Callable[[], Callable[[], None]]]], repeat: int,
+               solver: str | None = None) -> None:
+    """Each full-year site of the default scenario sized in this process (``solve_site``, the sizing's
+    defaults, or its ``solver``) under each variant, alternated ``repeat`` times, the shortest wall of each
+    kept; prints a row per site and the total: the first variant's wall, the second's, their ratio and
+    the objectives' relative difference. A variant is (column title, a function that sets it up and
+    returns its undo)."""
+    from dataclasses import replace
+
+    from pvcluster.sizing.solve import solve_site
+
+    print(f"    {load()}")
+    sites, settings = default_full_year_sites()
+    settings = replace(settings, solver=solver) if solver else settings
+    (first, _), (second, _) = variants
+    print(f"  {'site':<20}{first:>13}{second:>13}{'speed-up':>10}{'rel. diff':>11}")
+    totals = [0.0, 0.0]
+    solve_site(sites[next(iter(sites))], settings)  # this process's first model (imports, caches) is not timed
+    for name, data in sites.items():
+        walls, objectives = [np.inf, np.inf], [0.0, 0.0]
+        for _ in range(repeat):
+            for k, (_, setup) in enumerate(variants):
+                undo = setup()
+                try:
+                    t0 = time.perf_counter()
+                    objectives[k] = solve_site(data, settings).objective_krw
+                    walls[k] = min(walls[k], time.perf_counter() - t0)
+                finally:
+                    undo()
+        totals[0] += walls[0]
+        totals[1] += walls[1]
+        print(f"  {name:<20}{walls[0]:>12.2f}s{walls[1]:>12.2f}s{walls[0] / walls[1]:>9.2f}x"
+              f"{rel(objectives[1], objectives[0]):>11.1e}")
+    print(f"  {'all sites':<20}{totals[0]:>12.2f}s{totals[1]:>12.2f}s{totals[0] / totals[1]:>9.2f}x; {load()}")
+
+
+def part_h(repeat: int = 3) -> None:
+    """Issue 17's interrupt-callback lever: every run with highspy's interrupt callbacks on (as Pyomo's
+    ``Highs`` sets them, pvcluster's default) against held off, alternated per site."""
+    import highspy
+
+    print("\n(h) highspy's interrupt callbacks on (Pyomo's setting, the default) vs held off, the default "
+          "scenario's full year, each site sized in this process")
+    prop = highspy.Highs.HandleKeyboardInterrupt
+
+    def forced_off(self, value):  # whatever Pyomo asks before a run, the callbacks stay off
+        prop.fset(self, False)
+
+    def hold_off():
+        highspy.Highs.HandleKeyboardInterrupt = property(prop.fget, forced_off)
+        return lambda: setattr(highspy.Highs, "HandleKeyboardInterrupt", prop)
+
+    alternated([("callbacks on", lambda: (lambda: None)), ("held off", hold_off)], repeat)
+
+
+def part_i(repeat: int = 3) -> None:
+    """The LP without storage on the dual simplex (the default) against the site's first algorithm (PDLP)."""
+    import pvcluster.sizing.solve as solve_module
+
+    print("\n(i) the LP with the storage held at zero: the site's first algorithm (PDLP) vs the dual simplex (the "
+          "default), the default scenario's full year, each site sized in this process")
+    kept = solve_module.WITHOUT_STORAGE_ALGORITHM
+
+    def algorithm(name):
+        def setup():
+            solve_module.WITHOUT_STORAGE_ALGORITHM = name
+            return lambda: setattr(solve_module, "WITHOUT_STORAGE_ALGORITHM", kept)
+        return setup
+
+    alternated([("pdlp", algorithm(None)), ("simplex", algorithm("simplex"))], repeat)
 
 
 # ---------------------------------------------------------------------------------------------
