@@ -32,6 +32,10 @@ def test_default_run_writes_every_output(default_run):
     manifest = json.loads((default_run / "manifest.json").read_text())
     assert set(manifest["stage_timings_s"]) >= {"weather", "generation", "demand", "sizing", "finance"}
     assert manifest["seed"] == 47121 and len(manifest["inputs"]) == 12  # 9 fact files and 3 catalogues
+    from pvcluster.sizing.highs import fast_transfer_status
+
+    # the sizing workers say how their models went to HiGHS (this process never imports Pyomo for it)
+    assert manifest["solver_interface"] == fast_transfer_status()[1]
     assert "polysilicon_plant" in html and "coincidence factor" in html
 
 

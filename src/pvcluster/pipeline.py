@@ -134,7 +134,7 @@ def _generation_checked(scenario: Scenario, weather, demand):
     return with_exceedance(scenario, weather, _first_year_checked(scenario, weather, demand))
 
 
-_SIZING = ("pvcluster.sizing.cluster",)  # what a sizing worker imports as it starts (Pyomo, highspy)
+_SIZING = ("pvcluster.sizing.cluster", "pvcluster.sizing.solve")  # what a sizing worker imports as it starts (Pyomo, highspy)
 _REPORT = ("pvcluster.report.figures",)  # what drawing the report's figures imports (matplotlib)
 
 

@@ -24,13 +24,19 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _interface() -> str:
+def _interface(sizing) -> str:
+    """How the sizing passed its models to HiGHS: as its workers reported, or, when no site was sized,
+    what a sizing here would use (this imports Pyomo, which a run on workers otherwise never does)."""
+    cluster = getattr(sizing, "cluster", None)
+    if cluster is not None and cluster.interface:
+        return cluster.interface
     from pvcluster.sizing.highs import fast_transfer_status
 
     return fast_transfer_status()[1]
 
 
-def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, sizing_times: dict | None = None) -> dict:
+def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, sizing_times: dict | None = None,
+                  interface: str | None = None) -> dict:
     versions = {}
     for name in _PACKAGES:
         try:
@@ -50,7 +56,7 @@ def manifest_dict(scenario, timings_s: dict[str, float], solver_times: dict, siz
         "stage_timings_s": {k: round(v, 3) for k, v in timings_s.items()},
         "solver_times_s": solver_times,  # per site: build_s, solve_s, solves, nodes, pilot screening
         "sizing_times_s": sizing_times or {},  # the whole sizing stage and the shared-budget solve
-        "solver_interface": _interface(),  # pvcluster's fast transfer to HiGHS, or Pyomo's own (fallback)
+        "solver_interface": interface or _interface(None),  # pvcluster's fast transfer to HiGHS, or Pyomo's own
     }
 
 
@@ -200,7 +206,8 @@ def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
         figdir.mkdir()
         figures = render_figures(results, figdir, local=(tables,), jobs_by_year=jobs_by_year)
         write_report(tmp / "report.html", summary, figures, _provenance(scenario))
-        manifest = manifest_dict(scenario, results.timings_s, solver_times(sizing), cluster_times(sizing))
+        manifest = manifest_dict(scenario, results.timings_s, solver_times(sizing), cluster_times(sizing),
+                                 _interface(sizing))
         manifest["format"] = format
         manifest["files"] = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         (tmp / "manifest.json").write_text(json.dumps(round_floats(manifest), indent=2) + "\n", encoding="utf-8")

@@ -35,11 +35,10 @@ from pvcluster.market import (Dispatch, TariffRules, annual_bill_krw, export_pri
 from pvcluster.sizing.cluster import ClusterSolution, ModelCache, solve_decomposed
 from pvcluster.sizing.bounds import (least_import_kwh, load_energy_kwh, most_self_sufficiency_fraction,
                                      pv_bound_kw, pv_upper_bound_kw, target_bound_applies, target_needs_storage)
-from pvcluster.sizing.data import MeterData, PilotCandidate, PVSegment, SiteData, capital_recovery_factor
+from pvcluster.sizing.data import MeterData, PilotCandidate, PVSegment, SiteData, SolverSettings, capital_recovery_factor
 from pvcluster.sizing.meters import load_meters, site_meter_specs
 from pvcluster.sizing.periods import TimeGrid, typical_days
-from pvcluster.sizing.results import SiteResult, site_result
-from pvcluster.sizing.solve import SiteSolution, SolverSettings, solve_site
+from pvcluster.sizing.results import SiteResult, SiteSolution, site_result
 
 __all__ = ["Sizing", "build_sizing", "ModelCache", "site_inputs", "grid_for", "sites_on_grid", "clustering_features", "SiteData",
            "PVSegment", "PilotCandidate", "MeterData", "capital_recovery_factor", "SolverSettings", "solve_site",
@@ -67,6 +66,13 @@ class Sizing:
     def objective_krw(self) -> float:
         return float(sum(s.objective_krw for s in self.sites.values()))
 
+
+def solve_site(s: SiteData, settings: SolverSettings) -> SiteSolution:
+    """One site built and solved in this process (:func:`pvcluster.sizing.solve.solve_site`). Pyomo is
+    imported here, not with this package: a run that sizes on worker processes never needs it itself."""
+    from pvcluster.sizing.solve import solve_site as solve
+
+    return solve(s, settings)
 
 def commissioning_year(scenario) -> int:
     """The first operating year of what sizing builds (the REC rule and the price paths start there)."""

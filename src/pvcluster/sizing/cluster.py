@@ -26,17 +26,31 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyomo.environ as pyo
 
 from pvcluster import processes as _processes
 from pvcluster.errors import InfeasibleError
 from pvcluster.sizing.bounds import target_needs_storage
-from pvcluster.sizing.data import SiteData
-from pvcluster.sizing.highs import solver_interface
-from pvcluster.sizing.model import build_cluster_model, technologies_for
-from pvcluster.sizing.solve import (_INFEASIBLE, _OPTIMAL, SiteModel, SiteSolution, SolverSettings, extract,
-                                    has_integers, solver_options)
+from pvcluster.sizing.data import INFEASIBLE, OPTIMAL, SiteData, SolverSettings
+from pvcluster.sizing.results import SiteSolution
+
+if TYPE_CHECKING:
+    from pvcluster.sizing.solve import SiteModel
+
+# Pyomo, HiGHS and the models (pvcluster.sizing.solve) are imported where a site is built or solved, not
+# with this module: the process that runs a sizing on workers only sends them sites and reads their
+# answers, and it starts 0.3-0.6 s sooner without them (Pyomo's import also loads scipy.stats there).
+#: What a process that builds and solves sites imports (a sizing worker, as it starts).
+SOLVING_MODULES = ("pvcluster.sizing.solve",)
+
+
+def _site_model() -> type[SiteModel]:
+    """:class:`pvcluster.sizing.solve.SiteModel`, imported when a site is first built here."""
+    from pvcluster.sizing.solve import SiteModel
+
+    return SiteModel
 
 
 @dataclass
@@ -50,6 +64,7 @@ class ClusterSolution:
     iterations: int
     wall_s: float
     timings: dict = field(default_factory=dict)
+    interface: str = ""  # how the models went to HiGHS (pvcluster.sizing.highs.fast_transfer_status)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +105,7 @@ class ModelCache:
         import hashlib
         import pickle
 
-        return hashlib.sha256(pickle.dumps((SiteModel.structure(s), settings), protocol=5)).digest()
+        return hashlib.sha256(pickle.dumps((_site_model().structure(s), settings), protocol=5)).digest()
 
     def take(self, s: SiteData, settings: SolverSettings) -> tuple[bytes, SiteModel]:
         key = self.fingerprint(s, settings)
@@ -103,7 +118,7 @@ class ModelCache:
             self.built += 1  # the interface could not start afresh: reuse built a new model
             return key, again
         self.built += 1
-        return key, SiteModel(s, settings)
+        return key, _site_model()(s, settings)
 
     def fits(self, sites: list[SiteData]) -> bool:
         """Whether the models of ``sites`` may be kept (see :attr:`max_steps`)."""
@@ -126,7 +141,7 @@ class ModelCache:
         import hashlib
         import pickle
 
-        key = hashlib.sha256(pickle.dumps(([SiteModel.structure(s) for s in sites], settings), protocol=5)).digest()
+        key = hashlib.sha256(pickle.dumps(([_site_model().structure(s) for s in sites], settings), protocol=5)).digest()
         kept, self.cluster = self.cluster, None
         if kept is None or kept[0] != key:
             return key, None
@@ -165,7 +180,7 @@ class _Sites:
             self.models = {}
             self.pending = {s.name: s for s in sites}
         else:
-            self.models = {s.name: SiteModel(s, settings) for s in sites}
+            self.models = {s.name: _site_model()(s, settings) for s in sites}
         self.kept: dict[float, dict[str, SiteSolution]] = {}
 
     def solve(self, price: float, keep: bool = True) -> dict[str, tuple[str, float, float]]:
@@ -174,13 +189,13 @@ class _Sites:
         for name, site in self.models.items():
             tc, cost, capex = site.solve(price)
             out[name] = (tc.name, cost, capex)
-            if keep and tc in _OPTIMAL:
+            if keep and tc.name in OPTIMAL:
                 solutions[name] = site.solution()
         for name in list(self.pending):  # build, solve, keep the solution, drop the model
-            site = SiteModel(self.pending.pop(name), self.settings)
+            site = _site_model()(self.pending.pop(name), self.settings)
             tc, cost, capex = site.solve(price)
             out[name] = (tc.name, cost, capex)
-            if tc in _OPTIMAL:
+            if tc.name in OPTIMAL:
                 solutions[name] = site.solution()
             self.spent[name] = (site.build_s, site.solve_s)
             del site
@@ -191,11 +206,11 @@ class _Sites:
     def add_and_solve(self, s: SiteData, price: float) -> dict[str, tuple[str, float, float]]:
         """Take one more site (a worker given sites one at a time as it falls idle) and solve it at
         ``price``, keeping its solution; in ``one_at_a_time`` mode its model is dropped after."""
-        site = SiteModel(s, self.settings)
+        site = _site_model()(s, self.settings)
         if not self.one_at_a_time:
             self.models[s.name] = site
         tc, cost, capex = site.solve(price)
-        if tc in _OPTIMAL:
+        if tc.name in OPTIMAL:
             self.kept.setdefault(price, {})[s.name] = site.solution()
         if self.one_at_a_time:
             self.spent[s.name] = (site.build_s, site.solve_s)
@@ -206,6 +221,12 @@ class _Sites:
 
     def integer(self) -> bool:
         return any(site.integer for site in self.models.values())
+
+    @staticmethod
+    def interface() -> str:
+        from pvcluster.sizing.highs import fast_transfer_status
+
+        return fast_transfer_status()[1]
 
     def times(self) -> dict[str, tuple[float, float]]:
         return {**self.spent, **{n: (s.build_s, s.solve_s) for n, s in self.models.items()}}
@@ -346,15 +367,12 @@ class _Pool:
 # ---------------------------------------------------------------------------------------------
 
 def _check(results: dict[str, tuple[str, float, float]], sites: dict[str, SiteData], settings) -> None:
-    from pyomo.contrib.solver.common.results import TerminationCondition
-
-    from pvcluster.sizing.solve import diagnose
-
     for name, (tc_name, _, _) in results.items():
-        tc = TerminationCondition[tc_name]
-        if tc in _INFEASIBLE:
+        if tc_name in INFEASIBLE:
+            from pvcluster.sizing.solve import diagnose
+
             raise InfeasibleError(f"sizing of site {name!r} is {tc_name}: {diagnose(sites[name], settings)}")
-        if tc not in _OPTIMAL:
+        if tc_name not in OPTIMAL:
             raise InfeasibleError(f"sizing of site {name!r} did not reach an optimum: HiGHS stopped with "
                                   f"{tc_name} (time limit {settings.time_limit_s:g} s)")
 
@@ -401,7 +419,7 @@ def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverS
         if budget_krw <= 0 or capex0 <= budget_krw * (1.0 + 1e-12):
             sols = pool.merged("solutions", 0.0)
             return ClusterSolution(sols, "decomposed", budget_krw, 0.0, cost0, capex0, iterations,
-                                   time.perf_counter() - t0, _timings(pool))
+                                   time.perf_counter() - t0, _timings(pool), pool.call("interface")[0])
         if any(pool.call("integer")):
             pool.close()
             if progress:
@@ -450,7 +468,7 @@ def solve_decomposed(sites: list[SiteData], budget_krw: float, settings: SolverS
         objective = sum(s.objective_krw for s in blended.values())
         capex = sum(s.capex_krw for s in blended.values())
         return ClusterSolution(blended, "decomposed", budget_krw, price, objective, capex, iterations,
-                               time.perf_counter() - t0, _timings(pool))
+                               time.perf_counter() - t0, _timings(pool), pool.call("interface")[0])
     finally:
         pool.close()
 
@@ -464,6 +482,12 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
     """Every site in one model with the budget row: the reference the decomposition must match.
     ``models``: the last monolithic model is taken back when the sites' structure is the same (its
     budget and self-sufficiency targets are parameters), and kept for the next sizing."""
+    import pyomo.environ as pyo
+
+    from pvcluster.sizing.highs import solver_interface
+    from pvcluster.sizing.model import build_cluster_model, technologies_for
+    from pvcluster.sizing.solve import _INFEASIBLE, _OPTIMAL, extract, has_integers, solver_options
+
     t0 = time.perf_counter()
     key, kept = models.take_cluster(sites, settings) if models is not None else (None, None)
     if kept is not None and (budget_krw > 0) == hasattr(kept[0], "budget_krw"):
@@ -503,10 +527,16 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
     objective = float(pyo.value(m.objective))
     capex = sum(s.capex_krw for s in sols.values())
     return ClusterSolution(sols, "monolithic", budget_krw, price, objective, capex, 1, time.perf_counter() - t0,
-                           {"build_s": t1 - t0, "solve_s": t2 - t1})
+                           {"build_s": t1 - t0, "solve_s": t2 - t1}, _Sites.interface())
 
 
 def _diagnose_cluster(sites, budget_krw, settings) -> str:
+    import pyomo.environ as pyo
+
+    from pvcluster.sizing.highs import solver_interface
+    from pvcluster.sizing.model import build_cluster_model
+    from pvcluster.sizing.solve import _OPTIMAL, has_integers, solver_options
+
     m = build_cluster_model(sites, budget_krw, objective=settings.objective, elastic=True)
     solver = solver_interface()
     res = solver.solve(m, solver_options=solver_options(settings, has_integers(m), solver=solver), time_limit=settings.time_limit_s,

@@ -22,6 +22,24 @@ __all__ = ["capital_recovery_factor", "annuity_factor", "replacement_factor", "P
            "MeterData", "SiteData"]
 
 
+#: The termination conditions (names of Pyomo's ``TerminationCondition``) of an optimal solve, and of an
+#: infeasible or unbounded one: named here, without Pyomo, for the code that reads a worker's answers.
+OPTIMAL = ("convergenceCriteriaSatisfied",)
+INFEASIBLE = ("provenInfeasible", "locallyInfeasible", "infeasibleOrUnbounded", "unbounded")
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """How the sizing's LPs and MILPs are solved (``[sizing]`` in the scenario)."""
+
+    solver: str = "auto"  # LP algorithm of the first solve: auto, pdlp, ipm, simplex or choose
+    time_limit_s: float = 600.0
+    mip_gap_fraction: float = 1e-6
+    objective: str = "annualized_cost"
+    screening_days: int = 24  # typical days deciding a full-year site's pilot enrollment; 0 or 365: none
+    storage_pricing: bool = True  # a full year first without storage, kept if a pricing LP proves it optimal
+
+
 @dataclass(frozen=True)
 class PVSegment:
     """One PV segment of a site: a building class's roofs, public roofs, or a plant extension."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
 HOURS_PER_DAY = 24
 
@@ -102,6 +101,10 @@ def typical_days(features: list[np.ndarray], n_days: int, months: np.ndarray | N
         n_clusters = n_days - 1
     rest = np.array([d for d in range(n_year_days) if d != peak_day])
     labels = np.zeros(n_year_days, dtype=int)
+    # scipy here, not at the top: a sizing worker imports this module, and with Pyomo imported, importing
+    # scipy makes Pyomo's import hook load scipy.stats, sparse, spatial and integrate too (0.45-0.5 s)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     # maxclust gives fewer clusters than asked when days repeat exactly (identical days merge at
     # distance 0): keep the clusters there are, numbered 0.. without gaps
     found, labels[rest] = np.unique(fcluster(linkage(x[rest], method="ward"), n_clusters, criterion="maxclust"),

@@ -2,8 +2,8 @@
 
 Every hourly array covers the whole year (8760 hours, the time grid of typical days expanded back
 to the year), in kW for power and kWh for the state of charge; money is real KRW of the base year
-per year of the LP's year. Finance and the report read these records; the solver's working objects
-(:class:`pvcluster.sizing.solve.SiteSolution`) stay inside the stage.
+per year of the LP's year. Finance and the report read these records; a solve's raw answer
+(:class:`SiteSolution`, which :mod:`pvcluster.sizing.solve` extracts from a solved model) stays inside the stage.
 """
 
 from __future__ import annotations
@@ -14,6 +14,30 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pvcluster.market import Dispatch, Meter
+
+
+@dataclass
+class SiteSolution:
+    """A site's solved LP as :func:`pvcluster.sizing.solve.extract` reads it (what a worker sends back)."""
+
+    name: str
+    status: str
+    objective_krw: float  # the site's objective terms (KRW/yr, or -NPV in KRW), budget price excluded
+    build_s: float
+    solve_s: float
+    sizes: dict
+    hourly: dict  # a full year, hour by hour, whatever the time grid
+    costs_krw_per_year: dict  # annualized cost of each block
+    extra: dict = field(default_factory=dict)
+    capex_krw: float = 0.0
+    dispatch: Dispatch | None = None  # the year the LP balanced, by meter (full year)
+    baseline: Dispatch | None = None  # the same site without new PV
+    meters: dict = field(default_factory=dict)  # meter name -> pvcluster.market.Meter (what finance bills)
+    tax_rate_fraction: float = 0.0  # the marginal tax rate the LP's capex factor used
+
+    @property
+    def objective_krw_per_year(self) -> float:  # the name sizing's callers used before
+        return self.objective_krw
 
 
 def _clean(x: float, tol: float = 1e-9) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 import pyomo.environ as pyo
@@ -24,50 +24,18 @@ from pvcluster.costs import marginal_tax_rate
 from pvcluster.errors import InfeasibleError
 from pvcluster.market import Dispatch, residential_basic_krw
 from pvcluster.sizing.bounds import target_needs_storage
-from pvcluster.sizing.data import SiteData
+from pvcluster.sizing.data import OPTIMAL, INFEASIBLE, SiteData, SolverSettings  # noqa: F401 (SolverSettings: a name of this module before)
 from pvcluster.sizing.highs import solver_interface
 from pvcluster.sizing.model import build_site_model, technologies_for
+from pvcluster.sizing.results import SiteSolution
 
-_OPTIMAL = {TerminationCondition.convergenceCriteriaSatisfied}
+_OPTIMAL = {TerminationCondition[name] for name in OPTIMAL}
 #: HiGHS's algorithm for a site's LP with the storage held at zero (:meth:`SiteModel._solve_without_storage`),
 #: whatever the site's first algorithm: without storage the hourly year barely couples its hours, and the
 #: dual simplex took nammyeon's 0.44-0.53 s against 0.76-0.90 s for PDLP taken to a vertex and 1.7 s for IPX
 #: (``benchmarks/sizing_speed.py --part i``).
 WITHOUT_STORAGE_ALGORITHM = "simplex"
-_INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
-               TerminationCondition.infeasibleOrUnbounded, TerminationCondition.unbounded}
-
-
-@dataclass(frozen=True)
-class SolverSettings:
-    solver: str = "auto"  # LP algorithm of the first solve: auto, pdlp, ipm, simplex or choose
-    time_limit_s: float = 600.0
-    mip_gap_fraction: float = 1e-6
-    objective: str = "annualized_cost"
-    screening_days: int = 24  # typical days deciding a full-year site's pilot enrollment; 0 or 365: none
-    storage_pricing: bool = True  # a full year first without storage, kept if a pricing LP proves it optimal
-
-
-@dataclass
-class SiteSolution:
-    name: str
-    status: str
-    objective_krw: float  # the site's objective terms (KRW/yr, or -NPV in KRW), budget price excluded
-    build_s: float
-    solve_s: float
-    sizes: dict
-    hourly: dict  # a full year, hour by hour, whatever the time grid
-    costs_krw_per_year: dict  # annualized cost of each block
-    extra: dict = field(default_factory=dict)
-    capex_krw: float = 0.0
-    dispatch: Dispatch | None = None  # the year the LP balanced, by meter (full year)
-    baseline: Dispatch | None = None  # the same site without new PV
-    meters: dict = field(default_factory=dict)  # meter name -> pvcluster.market.Meter (what finance bills)
-    tax_rate_fraction: float = 0.0  # the marginal tax rate the LP's capex factor used
-
-    @property
-    def objective_krw_per_year(self) -> float:  # the name sizing's callers used before
-        return self.objective_krw
+_INFEASIBLE = {TerminationCondition[name] for name in INFEASIBLE}
 
 
 def has_integers(m: pyo.Block) -> bool:
@@ -236,7 +204,6 @@ class SiteModel:
         from scratch, as before, and this path is not tried again for this site.
         """
         import highspy
-        import scipy.sparse as sp
 
         st = self.model.storage
         bounds = [(v, v.ub) for v in (st.energy_kwh, st.power_kw)]
@@ -248,7 +215,7 @@ class SiteModel:
             res = self.solver.solve(self.model, solver_options=solver_options(self.settings, False, algorithm, strategy, self.solver),
                                     time_limit=self.settings.time_limit_s, load_solutions=False,
                                     raise_exception_on_nonoptimal_result=False)
-            certified = res.termination_condition in _OPTIMAL and self._storage_cannot_pay(highspy, sp)
+            certified = res.termination_condition in _OPTIMAL and self._storage_cannot_pay(highspy)
         finally:
             for v, ub in bounds:
                 v.setub(ub)
@@ -273,46 +240,49 @@ class SiteModel:
         self.cold = True
         return None
 
-    def _storage_cannot_pay(self, highspy, sp) -> bool:
+    def _storage_cannot_pay(self, highspy) -> bool:
         """The pricing LP of :meth:`_solve_without_storage` on the HiGHS model just solved: the least
         reduced cost of a storage dispatch normalized to P + E = 1 (kW + kWh). Every nonzero point of
         the storage's cone has P + E > 0 (without power there is no flow, without energy no state of
-        charge), so a least cost >= 0 means no storage of any size can pay. False when in doubt."""
+        charge), so a least cost >= 0 means no storage of any size can pay. False when in doubt.
+
+        The storage's columns come from HiGHS (``getColsEntries``), not through scipy.sparse: with Pyomo
+        imported, importing scipy makes Pyomo's import hook load scipy.stats, sparse, spatial and
+        integrate (0.45-0.5 s in a sizing worker, which needs none of them)."""
         try:
             h = self.solver._solver_model
             var_col = self.solver._pyomo_var_to_solver_var_map
             con_row = self.solver._pyomo_con_to_solver_con_map
             st = self.model.storage
-            cols = np.array(sorted(var_col[id(v)] for v in st.component_data_objects(pyo.Var)))
-            rows = np.array(sorted(con_row[c] for c in st.component_data_objects(pyo.Constraint, active=True)))
-            lp = h.getLp()
-            if lp.sense_ != highspy.ObjSense.kMinimize:
+            cols = np.array(sorted(var_col[id(v)] for v in st.component_data_objects(pyo.Var)), dtype=np.int32)
+            rows = np.array(sorted(con_row[c] for c in st.component_data_objects(pyo.Constraint, active=True)),
+                            dtype=np.int32)
+            if h.getObjectiveSense()[1] != highspy.ObjSense.kMinimize:
                 return False
-            row_lower, row_upper = np.asarray(lp.row_lower_)[rows], np.asarray(lp.row_upper_)[rows]
+            _, _, cost, col_lower, _, _ = h.getCols(len(cols), cols)
+            _, _, row_lower, row_upper, _ = h.getRows(len(rows), rows)
             if np.any(np.isfinite(row_lower) & (row_lower != 0)) or np.any(np.isfinite(row_upper) & (row_upper != 0)) \
-                    or np.any(np.asarray(lp.col_lower_)[cols] != 0):
+                    or np.any(col_lower != 0):
                 return False  # the argument needs a cone: rows through zero, columns from zero
-            a = lp.a_matrix_
-            if a.format_ != highspy.MatrixFormat.kColwise:
-                return False
-            matrix = sp.csc_matrix((np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
-                                   shape=(lp.num_row_, lp.num_col_))
+            _, start, index, value = h.getColsEntries(len(cols), cols)  # column-wise, in the order of cols
             y = np.asarray(h.getSolution().row_dual, dtype=float)
             y[rows] = 0.0  # only the rows the storage shares with the rest of the site
-            sub = matrix[:, cols]
-            reduced = np.asarray(lp.col_cost_, dtype=float)[cols] - sub.T @ y
+            column = np.repeat(np.arange(len(cols)), np.diff(np.append(start, len(index))))
+            reduced = cost - np.bincount(column, weights=value * y[index], minlength=len(cols))
             size = [int(np.searchsorted(cols, var_col[id(v)])) for v in (st.power_kw, st.energy_kwh)]
         except (AttributeError, KeyError, TypeError, ValueError):  # another layout than the one checked
             return False
-        own = sub[rows].tocsr()
+        local = np.searchsorted(rows, index)  # each entry's row among the storage's own rows
+        own = rows[np.minimum(local, len(rows) - 1)] == index
+        own_start = np.append(0, np.cumsum(np.bincount(column[own], minlength=len(cols)))[:-1])
         q = highspy.Highs()
         q.setOptionValue("output_flag", False)
         q.setOptionValue("solver", "simplex")
         q.setOptionValue("simplex_strategy", 1)  # dual: 0.15-0.33 s on the default sites against 0.38-5.6 s for primal
-        q.addCols(len(cols), reduced, np.zeros(len(cols)), np.full(len(cols), highspy.kHighsInf), 0,
-                  np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
-        q.addRows(len(rows), row_lower, row_upper, own.nnz,
-                  own.indptr[:-1].astype(np.int32), own.indices.astype(np.int32), own.data.astype(float))
+        q.addRows(len(rows), row_lower, row_upper, 0, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32),
+                  np.zeros(0))
+        q.addCols(len(cols), reduced, np.zeros(len(cols)), np.full(len(cols), highspy.kHighsInf), int(own.sum()),
+                  own_start.astype(np.int32), local[own].astype(np.int32), value[own])
         q.addRow(1.0, 1.0, 2, np.array(size, dtype=np.int32), np.ones(2))  # P + E = 1
         q.run()
         if q.getModelStatus() != highspy.HighsModelStatus.kOptimal:
