@@ -172,3 +172,54 @@ def test_beside_workers_lowers_its_thread_only():
     with processes.beside_workers(nice) as future:
         assert future.result(timeout=10) == min(before + processes.BESIDE_NICENESS, 19)
     assert nice() == before  # this thread (and so the process's own work) keeps its priority
+
+
+def _collector_state() -> tuple[bool, int]:
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count()
+
+
+def test_a_worker_given_back_leaves_its_states_garbage_frozen_and_collects_again():
+    """A released worker does not spend time freeing its state (a sizing worker's dropped models), and its
+    collector is on again for the jobs that follow (a sizing worker's state turns it off)."""
+    import gc
+
+    with processes.prestarted_workers(1, warm=("json",)):
+        w = processes.take_worker(spare_only=True)
+        w[0].send(("call", (gc.disable, ())))
+        assert w[0].recv() == ("ok", None)
+        processes.give_back([w])
+        enabled, frozen = processes.run_jobs([(_collector_state, ())])[0]
+    assert enabled and frozen > 0
+
+
+def test_a_sizing_worker_collects_dropped_models_only_before_building_more(monkeypatch):
+    """In a worker process of its own (own_process) a one-at-a-time sizing turns the automatic collector off
+    and collects the models it dropped only when a site is about to be built with COLLECT_EVERY of them
+    uncollected (a default run's worker, two sites, collects nothing); in the caller's process (the
+    default) it leaves the collector alone."""
+    import gc
+
+    from pvcluster.sizing.cluster import _Sites
+    from pvcluster.sizing.data import SolverSettings
+
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append(a) or 0)
+    here = _Sites([], SolverSettings(), one_at_a_time=True)
+    assert gc.isenabled()
+    for _ in range(3):
+        here._room()
+        here._dropped()
+    assert calls == []
+    try:
+        own = _Sites([], SolverSettings(), one_at_a_time=True, own_process=True)
+        assert not gc.isenabled()
+        for _ in range(_Sites.COLLECT_EVERY):  # sizes as many sites: nothing collected, even after the last
+            own._room()
+            own._dropped()
+        assert calls == []
+        own._room()  # one more site: the dropped models go first
+        assert len(calls) == 1 and own.dropped == 0
+    finally:
+        gc.enable()

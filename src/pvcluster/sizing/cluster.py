@@ -23,6 +23,7 @@ storage size) a binding budget can leave a duality gap, so that case is solved m
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 
@@ -164,12 +165,28 @@ class _Sites:
 
     ``one_at_a_time``: each site's model is built when it is solved and dropped once its solution is
     taken, for a sizing without a budget (each site is solved once): a worker then holds one model
-    at a time, not all of its sites' (100 full-year villages would not fit in memory otherwise)."""
+    at a time, not all of its sites' (100 full-year villages would not fit in memory otherwise).
+
+    ``own_process``: this is a worker process's state (:mod:`pvcluster.processes`). A dropped model is
+    cyclic garbage (its rules close over its blocks) of about a million objects, which Python's collector
+    would free during the next site's build or solve: 0.4-1.2 s of the longer worker's time on the default
+    scenario. So the worker's automatic collection is off while it sizes, and a site about to be built
+    finds at most :data:`COLLECT_EVERY` dropped models uncollected, else it collects them first (memory
+    stays that of a few models); what is left when the worker is given back is never freed
+    (:func:`pvcluster.processes.give_back`: the run ends it). A default run's worker sizes two sites and
+    collects nothing."""
+
+    #: Dropped models a worker process may hold as garbage when it builds the next (see ``own_process``).
+    COLLECT_EVERY = 2
 
     def __init__(self, sites: list[SiteData], settings: SolverSettings, cache: ModelCache | None = None,
-                 one_at_a_time: bool = False):
+                 one_at_a_time: bool = False, own_process: bool = False):
         self.settings = settings
         self.one_at_a_time = one_at_a_time
+        self.dropped = 0
+        self.collect = own_process and one_at_a_time
+        if self.collect:
+            gc.disable()
         self.pending: dict[str, SiteData] = {}
         self.spent: dict[str, tuple[float, float]] = {}  # build and solve seconds of dropped models
         if cache is not None:
@@ -192,6 +209,7 @@ class _Sites:
             if keep and tc.name in OPTIMAL:
                 solutions[name] = site.solution()
         for name in list(self.pending):  # build, solve, keep the solution, drop the model
+            self._room()
             site = _site_model()(self.pending.pop(name), self.settings)
             tc, cost, capex = site.solve(price)
             out[name] = (tc.name, cost, capex)
@@ -199,6 +217,7 @@ class _Sites:
                 solutions[name] = site.solution()
             self.spent[name] = (site.build_s, site.solve_s)
             del site
+            self._dropped()
         if keep or self.spent:
             self.kept[price] = solutions
         return out
@@ -206,6 +225,7 @@ class _Sites:
     def add_and_solve(self, s: SiteData, price: float) -> dict[str, tuple[str, float, float]]:
         """Take one more site (a worker given sites one at a time as it falls idle) and solve it at
         ``price``, keeping its solution; in ``one_at_a_time`` mode its model is dropped after."""
+        self._room()
         site = _site_model()(s, self.settings)
         if not self.one_at_a_time:
             self.models[s.name] = site
@@ -214,7 +234,18 @@ class _Sites:
             self.kept.setdefault(price, {})[s.name] = site.solution()
         if self.one_at_a_time:
             self.spent[s.name] = (site.build_s, site.solve_s)
+            del site
+            self._dropped()
         return {s.name: (tc.name, cost, capex)}
+
+    def _dropped(self) -> None:
+        self.dropped += 1
+
+    def _room(self) -> None:
+        """Before a site is built: the dropped models collected if there are too many (see ``own_process``)."""
+        if self.collect and self.dropped >= self.COLLECT_EVERY:
+            gc.collect()
+            self.dropped = 0
 
     def solutions(self, price: float) -> dict[str, SiteSolution]:
         return self.kept[price]
@@ -282,7 +313,7 @@ class _Pool:
                 self.conns.append(parent)
                 self.procs.append(proc)
             for c in self.conns:
-                self._send(c, ("start", (_Sites, ([], settings, None, one_at_a_time))))
+                self._send(c, ("start", (_Sites, ([], settings, None, one_at_a_time, True))))
             for c in self.conns:
                 self._receive(c)
         except BaseException:  # a worker that failed or an interrupt: none of them outlives this
