@@ -1,6 +1,6 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
-    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|h|i|all] [--site v09] [--land-m2 50000]
+    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|h|i|j|all] [--site v09] [--land-m2 50000]
                                       [--budget-fraction 0.6] [--days 16,12,24] [--repeat N]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
@@ -76,6 +76,14 @@
 
         speed-up  = wall with PDLP / wall with the dual simplex, per site and over all sites
         rel. diff = |objective simplex - objective PDLP| / |PDLP|                          (<= 1e-6)
+
+(j) HiGHS's newer interior-point solver, HiPO with crossover (a lever of issue 17), as each full-year
+    site's first algorithm against PDLP taken to a vertex (the default), alternated ``--repeat`` times
+    (1 by default). HiPO needs the ``highspy-extras`` wheel, which exists for highspy 1.15.1 only
+    (``pip install highspy==1.15.1 highspy-extras==1.15.1``); without it the part says so and stops.
+
+        speed-up  = wall with HiPO / wall with PDLP, per site and over all sites
+        rel. diff = |objective PDLP - objective HiPO| / |HiPO|                    (<= 1e-6)
 
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
@@ -774,11 +782,50 @@ def part_i(repeat: int = 3) -> None:
     alternated([("pdlp", algorithm(None)), ("simplex", algorithm("simplex"))], repeat)
 
 
+def hipo_available() -> tuple[bool, str]:
+    """Whether the installed highspy accepts ``solver = "hipo"``, and its version."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    version = h.version() if hasattr(h, "version") else "?"
+    return h.setOptionValue("solver", "hipo") == highspy.HighsStatus.kOk, version
+
+
+def part_j(repeat: int = 1) -> None:
+    """HiPO with crossover as each site's first algorithm against PDLP taken to a vertex."""
+    import pvcluster.sizing.solve as solve_module
+
+    print("\n(j) HiPO with crossover vs PDLP taken to a vertex (the default) as the first algorithm, the default "
+          "scenario's full year, each site sized in this process")
+    available, version = hipo_available()
+    if not available:
+        print(f"  highspy {version} refuses solver = 'hipo' (no highspy-extras for it): nothing to measure")
+        return
+    real_first, real_options = solve_module.first_algorithm, solve_module.solver_options
+
+    def hipo():
+        def options(*args, **kwargs):
+            out = real_options(*args, **kwargs)
+            if out.get("solver") == "hipo":
+                out["run_crossover"] = "on"  # a vertex, as the default gives
+            return out
+        solve_module.first_algorithm = lambda s: "hipo" if s.time.is_full_year else real_first(s)
+        solve_module.solver_options = options
+
+        def undo():
+            solve_module.first_algorithm, solve_module.solver_options = real_first, real_options
+        return undo
+
+    print(f"    highspy {version}")
+    alternated([("hipo", hipo), ("pdlp", lambda: (lambda: None))], repeat)
+
+
 # ---------------------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "h", "i", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -814,6 +861,8 @@ def main() -> None:
         part_h(args.repeat or 3)
     if args.part in ("i", "all"):
         part_i(args.repeat or 3)
+    if args.part in ("j", "all"):
+        part_j(args.repeat or 1)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 
