@@ -45,8 +45,8 @@ STOP_GRACE_S = 0.05
 __all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "spawn_worker",
            "can_start_workers", "beside_workers"]
 
-#: Objects a released worker leaves uncollected (frozen) before it collects them after all: two or three
-#: full-year site models (see ``release`` in :func:`_worker`).
+#: Objects a released worker may hold frozen (its own and what its states left, uncollected) before it
+#: collects them after all: about two full-year site models (see ``release`` in :func:`_worker`).
 FROZEN_LIMIT = 3_000_000
 #: How much lower than its process a thread of :func:`beside_workers` runs (Linux nice levels).
 BESIDE_NICENESS = 10
@@ -94,15 +94,17 @@ def _worker(conn, parent_pid: int | None = None, imports: tuple[str, ...] = ()) 
             # million objects: 0.4-1.2 s to free, while the run waits on this worker for its figures); the
             # run ends its workers when it ends. The collector is on again for what comes next.
             state = None
+            gc.freeze()
             if gc.get_freeze_count() > FROZEN_LIMIT:  # a worker that serves run after run: memory stays bounded
                 gc.unfreeze()
                 gc.collect()
-            gc.freeze()
+                gc.freeze()
             gc.enable()
             _import(args[0])
             continue
         try:
             if command == "start":
+                gc.enable()  # whatever a state before turned off
                 factory, factory_args = args
                 state, value = factory(*factory_args), None
             elif command == "call":

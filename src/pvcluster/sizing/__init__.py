@@ -74,6 +74,7 @@ def solve_site(s: SiteData, settings: SolverSettings) -> SiteSolution:
 
     return solve(s, settings)
 
+
 def commissioning_year(scenario) -> int:
     """The first operating year of what sizing builds (the REC rule and the price paths start there)."""
     return scenario.scenario.base_year + scenario.finance.construction_years

@@ -43,8 +43,7 @@ if TYPE_CHECKING:
 # Pyomo, HiGHS and the models (pvcluster.sizing.solve) are imported where a site is built or solved, not
 # with this module: the process that runs a sizing on workers only sends them sites and reads their
 # answers, and it starts 0.3-0.6 s sooner without them (Pyomo's import also loads scipy.stats there).
-#: What a process that builds and solves sites imports (a sizing worker, as it starts).
-SOLVING_MODULES = ("pvcluster.sizing.solve",)
+# A sizing worker imports pvcluster.sizing.solve as it starts (pvcluster.pipeline._SIZING).
 
 
 def _site_model() -> type[SiteModel]:
@@ -172,7 +171,7 @@ class _Sites:
     would free during the next site's build or solve: 0.4-1.2 s of the longer worker's time on the default
     scenario. So the worker's automatic collection is off while it sizes, and a site about to be built
     finds at most :data:`COLLECT_EVERY` dropped models uncollected, else it collects them first (memory
-    stays that of a few models); what is left when the worker is given back is never freed
+    stays that of two models); what is left when the worker is given back is never freed
     (:func:`pvcluster.processes.give_back`: the run ends it). A default run's worker sizes two sites and
     collects nothing."""
 

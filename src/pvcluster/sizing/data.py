@@ -19,7 +19,7 @@ from pvcluster.sizing.periods import TimeGrid
 
 # Annualization lives in the cost layer that finance uses too (one definition).
 __all__ = ["capital_recovery_factor", "annuity_factor", "replacement_factor", "PVSegment", "PilotCandidate",
-           "MeterData", "SiteData"]
+           "MeterData", "SiteData", "SolverSettings", "OPTIMAL", "INFEASIBLE"]
 
 
 #: The termination conditions (names of Pyomo's ``TerminationCondition``) of an optimal solve, and of an

@@ -24,7 +24,8 @@ from pvcluster.costs import marginal_tax_rate
 from pvcluster.errors import InfeasibleError
 from pvcluster.market import Dispatch, residential_basic_krw
 from pvcluster.sizing.bounds import target_needs_storage
-from pvcluster.sizing.data import OPTIMAL, INFEASIBLE, SiteData, SolverSettings  # noqa: F401 (SolverSettings: a name of this module before)
+from pvcluster.sizing.data import INFEASIBLE, OPTIMAL, SiteData
+from pvcluster.sizing.data import SolverSettings  # noqa: F401  (re-exported: its home before sizing/data.py)
 from pvcluster.sizing.highs import solver_interface
 from pvcluster.sizing.model import build_site_model, technologies_for
 from pvcluster.sizing.results import SiteSolution
@@ -257,24 +258,29 @@ class SiteModel:
             cols = np.array(sorted(var_col[id(v)] for v in st.component_data_objects(pyo.Var)), dtype=np.int32)
             rows = np.array(sorted(con_row[c] for c in st.component_data_objects(pyo.Constraint, active=True)),
                             dtype=np.int32)
-            if h.getObjectiveSense()[1] != highspy.ObjSense.kMinimize:
+            ok = highspy.HighsStatus.kOk
+            if len(rows) == 0 or h.getObjectiveSense() != (ok, highspy.ObjSense.kMinimize):
                 return False
-            _, _, cost, col_lower, _, _ = h.getCols(len(cols), cols)
-            _, _, row_lower, row_upper, _ = h.getRows(len(rows), rows)
+            got_cols, _, cost, col_lower, _, _ = h.getCols(len(cols), cols)
+            got_rows, _, row_lower, row_upper, _ = h.getRows(len(rows), rows)
+            if got_cols != ok or got_rows != ok:
+                return False
             if np.any(np.isfinite(row_lower) & (row_lower != 0)) or np.any(np.isfinite(row_upper) & (row_upper != 0)) \
                     or np.any(col_lower != 0):
                 return False  # the argument needs a cone: rows through zero, columns from zero
-            _, start, index, value = h.getColsEntries(len(cols), cols)  # column-wise, in the order of cols
+            got, start, index, value = h.getColsEntries(len(cols), cols)  # column-wise, in the order of cols
+            if got != ok:
+                return False
             y = np.asarray(h.getSolution().row_dual, dtype=float)
             y[rows] = 0.0  # only the rows the storage shares with the rest of the site
             column = np.repeat(np.arange(len(cols)), np.diff(np.append(start, len(index))))
             reduced = cost - np.bincount(column, weights=value * y[index], minlength=len(cols))
             size = [int(np.searchsorted(cols, var_col[id(v)])) for v in (st.power_kw, st.energy_kwh)]
-        except (AttributeError, KeyError, TypeError, ValueError):  # another layout than the one checked
+            local = np.searchsorted(rows, index)  # each entry's row among the storage's own rows
+            own = rows[np.minimum(local, len(rows) - 1)] == index
+            own_start = np.append(0, np.cumsum(np.bincount(column[own], minlength=len(cols)))[:-1])
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):  # another layout than the one checked
             return False
-        local = np.searchsorted(rows, index)  # each entry's row among the storage's own rows
-        own = rows[np.minimum(local, len(rows) - 1)] == index
-        own_start = np.append(0, np.cumsum(np.bincount(column[own], minlength=len(cols)))[:-1])
         q = highspy.Highs()
         q.setOptionValue("output_flag", False)
         q.setOptionValue("solver", "simplex")
