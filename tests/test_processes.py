@@ -210,14 +210,14 @@ def test_a_sizing_worker_collects_dropped_models_only_before_building_more(monke
     assert gc.isenabled()
     for _ in range(3):
         here._room()
-        here._dropped()
+        here.dropped += 1
     assert calls == []
     try:
         own = _Sites([], SolverSettings(), one_at_a_time=True, own_process=True)
         assert not gc.isenabled()
         for _ in range(_Sites.COLLECT_EVERY):  # sizes as many sites: nothing collected, even after the last
             own._room()
-            own._dropped()
+            own.dropped += 1
         assert calls == []
         own._room()  # one more site: the dropped models go first
         assert len(calls) == 1 and own.dropped == 0

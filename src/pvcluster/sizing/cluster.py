@@ -26,7 +26,6 @@ from __future__ import annotations
 import gc
 import time
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -182,7 +181,7 @@ class _Sites:
                  one_at_a_time: bool = False, own_process: bool = False):
         self.settings = settings
         self.one_at_a_time = one_at_a_time
-        self.dropped = 0
+        self.dropped = 0  # models dropped and not collected yet
         self.collect = own_process and one_at_a_time
         if self.collect:
             gc.disable()
@@ -216,7 +215,7 @@ class _Sites:
                 solutions[name] = site.solution()
             self.spent[name] = (site.build_s, site.solve_s)
             del site
-            self._dropped()
+            self.dropped += 1
         if keep or self.spent:
             self.kept[price] = solutions
         return out
@@ -234,11 +233,8 @@ class _Sites:
         if self.one_at_a_time:
             self.spent[s.name] = (site.build_s, site.solve_s)
             del site
-            self._dropped()
+            self.dropped += 1
         return {s.name: (tc.name, cost, capex)}
-
-    def _dropped(self) -> None:
-        self.dropped += 1
 
     def _room(self) -> None:
         """Before a site is built: the dropped models collected if there are too many (see ``own_process``)."""
