@@ -461,6 +461,39 @@ def test_fast_transfer_passes_the_same_lp_as_pyomos_interface():
     np.testing.assert_array_equal(a_matrix, b_matrix)
 
 
+def test_fast_value_is_pyomos_value():
+    """``expressions.value`` gives Pyomo's float exactly, on every node a site's model builds, and Pyomo's
+    error for a variable without a value."""
+    import pyomo.environ as pyo
+    from pyomo.common.errors import PyomoException
+
+    from pvcluster.sizing.expressions import value
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(4))
+    m.y = pyo.Var()
+    m.p = pyo.Param(initialize=0.37, mutable=True)
+    m.fixed = pyo.Var(initialize=2.5)
+    m.fixed.fix()
+    for i, v in enumerate((0.1, 1e8, -0.3, 7.0 / 3.0)):
+        m.x[i].value = v
+    m.y.value = 1e-3
+    m.e = pyo.Expression(expr=pyo.quicksum(0.1 * (i + 1) * m.x[i] for i in range(4)) + 0.7)
+    terms = {
+        "sum of monomials": m.e,
+        "nested named": 3.0 * (m.e - m.y) / 7.0,
+        "parameter": m.p * pyo.quicksum(m.x[i] for i in range(4)) + m.p,
+        "negation and fixed": -(m.fixed * m.y) + m.fixed,
+        "division": (m.x[0] + m.x[2]) / m.p,
+        "number": pyo.quicksum([1.0, 2.0]),
+    }
+    for name, expr in terms.items():
+        assert value(expr) == pyo.value(expr), name
+    m.x[0].value = None
+    with pytest.raises((PyomoException, ValueError)):
+        value(m.e)
+
+
 def test_fast_transfer_keeps_persistent_updates_working():
     import pyomo.environ as pyo
 

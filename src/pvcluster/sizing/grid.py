@@ -44,6 +44,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from pvcluster.sizing.data import SiteData
+from pvcluster.sizing.expressions import value
 
 NAME = "grid"
 
@@ -190,6 +191,6 @@ def results(b: pyo.Block, s: SiteData) -> dict:
         "hourly": {"grid_import_kw": imp, "grid_export_kw": exp},
         "sizes": {"grid_peak_import_kw": float(imp.max()) if len(imp) else 0.0},
         "imports_by_meter_kw": imports,
-        "bill_krw_per_year": float(pyo.value(b.bill_krw)),
-        "export_revenue_krw_per_year": float(pyo.value(b.export_revenue_krw)),
+        "bill_krw_per_year": float(value(b.bill_krw)),
+        "export_revenue_krw_per_year": float(value(b.export_revenue_krw)),
     }

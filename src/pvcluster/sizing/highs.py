@@ -34,11 +34,14 @@ import numpy as np
 from pyomo.common.gc_manager import PauseGC
 from pyomo.common.numeric_types import native_numeric_types
 from pyomo.contrib.solver.solvers.highs import Highs
-from pyomo.core.base.var import ScalarVar, VarData
-from pyomo.core.expr.numeric_expr import (DivisionExpression, LinearExpression, MonomialTermExpression,
-                                          NegationExpression, ProductExpression, SumExpression)
+from pyomo.core.expr.numeric_expr import DivisionExpression, MonomialTermExpression, NegationExpression, ProductExpression
 from pyomo.core.expr.numvalue import NumericConstant
 from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression, RangedExpression
+
+from pvcluster.sizing.expressions import SUM_TYPES as _SUM_TYPES
+from pvcluster.sizing.expressions import VAR_TYPES as _VAR_TYPES
+from pvcluster.sizing.expressions import is_named as _is_named
+from pvcluster.sizing.expressions import is_var as _is_var
 
 __all__ = ["PersistentHighs", "linear_row", "solver_interface", "fast_transfer_status", "pdlp_vertex", "PDLP"]
 
@@ -66,38 +69,11 @@ _PRIVATE = ("_pyomo_var_to_solver_var_map", "_pyomo_con_to_solver_con_map", "_so
 #: Set this environment variable (to anything) to use Pyomo's own interface (CI runs the sizing tests so).
 FALLBACK_ENV = "PVCLUSTER_PYOMO_FALLBACK"
 
-_VAR_TYPES = {VarData, ScalarVar}
-_SUM_TYPES = {SumExpression, LinearExpression}
-_NAMED_TYPES: set = set()
-_OTHER_TYPES: set = set()  # seen, neither variable nor named expression
 _NONE = ()  # the named expressions of a constraint that has none (shared: one object fewer per row)
 
 
 class _NotLinear(Exception):
     """The fast path does not handle this expression; Pyomo's generic code will."""
-
-
-def _is_var(cls, node) -> bool:
-    if cls in _VAR_TYPES:
-        return True
-    if cls in _NAMED_TYPES or cls in _OTHER_TYPES or cls in native_numeric_types:
-        return False
-    if getattr(node, "is_variable_type", None) and node.is_variable_type():
-        _VAR_TYPES.add(cls)
-        return True
-    return False
-
-
-def _is_named(cls, node) -> bool:
-    if cls in _NAMED_TYPES:
-        return True
-    if cls in _OTHER_TYPES:
-        return False
-    if getattr(node, "is_named_expression_type", None) and node.is_named_expression_type():
-        _NAMED_TYPES.add(cls)
-        return True
-    _OTHER_TYPES.add(cls)
-    return False
 
 
 def _collect(expr, scale: float, coefs: dict, variables: dict, named: dict) -> float:

@@ -26,6 +26,7 @@ from pvcluster.market import Dispatch, residential_basic_krw
 from pvcluster.sizing.bounds import target_needs_storage
 from pvcluster.sizing.data import INFEASIBLE, OPTIMAL, SiteData
 from pvcluster.sizing.data import SolverSettings  # noqa: F401  (re-exported: its home before sizing/data.py)
+from pvcluster.sizing.expressions import value
 from pvcluster.sizing.highs import solver_interface
 from pvcluster.sizing.model import build_site_model, technologies_for
 from pvcluster.sizing.results import SiteSolution
@@ -327,7 +328,7 @@ class SiteModel:
             strategy = 4
         if tc not in _OPTIMAL:
             return tc, math.nan, math.nan
-        return tc, pyo.value(m.cost_krw), pyo.value(m.capex_krw)
+        return tc, value(m.cost_krw), value(m.capex_krw)
 
     def income_tax_rate(self) -> float:
         """The marginal tax rate of the taxable income of the solution loaded (:meth:`taxable_income_krw`)."""
@@ -349,11 +350,11 @@ class SiteModel:
         m, s = self.model, self.data
         revenue = s.baseline_bill_krw_per_year if s.meters else 0.0
         if hasattr(m, "grid"):
-            revenue += -pyo.value(m.grid.bill_krw) + pyo.value(m.grid.export_revenue_krw)
+            revenue += -value(m.grid.bill_krw) + value(m.grid.export_revenue_krw)
         if hasattr(m, "pilot"):
-            revenue += -pyo.value(m.pilot.annual_krw)
-        costs = sum(pyo.value(getattr(m, t).annual_krw) for t in ("pv", "storage") if hasattr(m, t))
-        depreciation = pyo.value(m.capex_krw) / max(s.annualization.depreciation_years, 1)
+            revenue += -value(m.pilot.annual_krw)
+        costs = sum(value(getattr(m, t).annual_krw) for t in ("pv", "storage") if hasattr(m, t))
+        depreciation = value(m.capex_krw) / max(s.annualization.depreciation_years, 1)
         return revenue - costs - depreciation
 
     def _branch_and_bound(self, first_strategy: int = 1) -> TerminationCondition:
@@ -464,7 +465,7 @@ class SiteModel:
             blk = getattr(m.grid, f"blocks_{g}", None)
             if blk is None or md.meter is None or md.meter.tariff.kind != "blocks":
                 continue
-            monthly = np.array([pyo.value(blk.billed_kwh[i]) if i in blk.billed_kwh.index_set() else 0.0
+            monthly = np.array([value(blk.billed_kwh[i]) if i in blk.billed_kwh.index_set() else 0.0
                                 for i in range(12)])
             kept[g] = float(m.grid.fixed_krw[g].value)
             m.grid.fixed_krw[g].set_value(float(residential_basic_krw(md.meter.tariff, md.meter.count, monthly).sum()))
@@ -517,7 +518,7 @@ def extract(m: pyo.Block, s: SiteData, technologies, objective: str) -> SiteSolu
         sizes.update(r.pop("sizes"))
         hourly.update(r.pop("hourly"))
         surplus = surplus + r.pop("surplus_kw", 0.0)
-        capex, annual = pyo.value(b.capex_krw), pyo.value(b.annual_krw)
+        capex, annual = value(b.capex_krw), value(b.annual_krw)
         costs[tech.NAME] = f_capex * capex + annual
         extra.update(r)
     for key in ("storage_charge_kw", "storage_discharge_kw", "storage_soc_kwh"):  # a site without storage
@@ -538,9 +539,9 @@ def extract(m: pyo.Block, s: SiteData, technologies, objective: str) -> SiteSolu
     loads = {md.name: full(pilot_load if md.pilot_supply else md.load_kw) for md in s.grid_meters}
     dispatch = Dispatch(hourly["pv_generation_kw"], hourly["pv_curtailed_kw"], hourly["grid_export_kw"], imports,
                         loads, hourly["storage_charge_kw"], hourly["storage_discharge_kw"], s.export_limit_kw)
-    return SiteSolution(name=s.name, status="", objective_krw=pyo.value(m.cost_krw), build_s=0.0, solve_s=0.0,
+    return SiteSolution(name=s.name, status="", objective_krw=value(m.cost_krw), build_s=0.0, solve_s=0.0,
                         sizes=sizes, hourly=hourly, costs_krw_per_year=costs, extra=extra,
-                        capex_krw=pyo.value(m.capex_krw), dispatch=dispatch,
+                        capex_krw=value(m.capex_krw), dispatch=dispatch,
                         meters={md.name: md.meter for md in s.meters})
 
 
