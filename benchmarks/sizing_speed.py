@@ -1,6 +1,6 @@
 """Speed of the sizing stage (issue 5, item 6): Pyomo overhead, decomposition, typical days.
 
-    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|h|i|j|all] [--site v09] [--land-m2 50000]
+    python benchmarks/sizing_speed.py [--part a|b|c|d|e|f|g|h|i|j|k|all] [--site v09] [--land-m2 50000]
                                       [--budget-fraction 0.6] [--days 16,12,24] [--repeat N]
                                       [--cluster-solver simplex|ipm|choose] [--time-limit 1800]
 
@@ -84,6 +84,16 @@
 
         speed-up  = wall with HiPO / wall with PDLP, per site and over all sites
         rel. diff = |objective PDLP - objective HiPO| / |HiPO|                    (<= 1e-6)
+
+(k) A tighter formulation (a lever of issue 17): each full-year site's whole LP (taken from HiGHS after the
+    sizing's defaults solved it) as built, against the same LP without the curtailment columns, whose
+    balance rows become ``>=`` rows (curtailment is a free slack: the two LPs have the same optimum).
+    Each is solved from scratch by the steps of PDLP taken to a vertex, timed one by one: PDLP to
+    1e-6, IPX's crossover from its point, then from that basis the dual simplex (Devex, the default)
+    and, separately, the primal simplex.
+
+        PDLP s (iterations), crossover s, dual s (iterations), primal s (iterations), per site
+        rel. diff = |objective without curtailment - objective as built| / |as built|   (<= 1e-9)
 
 The single multi-site LPs of (a) and (b) (``build_cluster_model``, ``solve_monolithic``) use
 ``--cluster-solver``, HiGHS's dual simplex by default: with IPX (pvcluster's ``ipm``, which solves
@@ -823,9 +833,88 @@ def part_j(repeat: int = 1) -> None:
 
 # ---------------------------------------------------------------------------------------------
 
+def vertex_steps(lp) -> dict:
+    """PDLP to 1e-6, crossover, then the dual and (from the same crossover basis) the primal simplex, each
+    timed: {step: (seconds, iterations)} and the objective."""
+    import highspy
+
+    from pvcluster.sizing.highs import PDLP_TOLERANCE
+
+    def fresh():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(lp)
+        return h
+
+    h = fresh()
+    h.setOptionValue("solver", "hipdlp")
+    h.setOptionValue("pdlp_optimality_tolerance", PDLP_TOLERANCE)
+    t0 = time.perf_counter()
+    h.run()
+    out = {"pdlp": (time.perf_counter() - t0, h.getInfo().pdlp_iteration_count)}
+    point = h.getSolution()
+    for name, strategy in (("dual", 1), ("primal", 4)):
+        h = fresh()
+        t0 = time.perf_counter()
+        h.crossover(point)
+        out["crossover"] = (time.perf_counter() - t0, 0)
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", strategy)
+        h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+        t0 = time.perf_counter()
+        h.run()
+        out[name] = (time.perf_counter() - t0, h.getInfo().simplex_iteration_count)
+        out[f"{name} objective"] = h.getInfo().objective_function_value
+    return out
+
+
+def part_k() -> None:
+    """Issue 17's tighter-formulation lever: the balance rows as ``>=`` rows without curtailment columns."""
+    import highspy
+    import scipy.sparse as sp
+
+    print("\n(k) a tighter formulation: each full-year site's whole LP as built against the same LP without its"
+          " curtailment columns (balance rows >=), PDLP, crossover, then the dual or the primal simplex")
+    print(f"    {load()}")
+    sites, settings = default_full_year_sites()
+    print(f"  {'site':<20}{'LP':<18}{'PDLP (iter.)':>16}{'crossover':>11}{'dual (iter.)':>18}"
+          f"{'primal (iter.)':>18}{'rel. diff':>11}")
+    for name, data in sites.items():
+        _, model = timed_site(data, settings)
+        m, solver = model.model, model.solver
+        if not hasattr(m, "curtailment"):
+            continue
+        lp = solver._solver_model.getLp()
+        var_col, con_row = solver._pyomo_var_to_solver_var_map, solver._pyomo_con_to_solver_con_map
+        slack = np.array(sorted(var_col[id(v)] for v in m.curtailment.curtailed_kw.values()))
+        rows = np.array(sorted(con_row[c] for c in m.balance.values()))
+        a = sp.csc_matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
+                           np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
+        keep = np.ones(lp.num_col_, dtype=bool)
+        keep[slack] = False
+        b = a[:, keep].tocsc()
+        tight = highspy.HighsLp()
+        tight.num_col_, tight.num_row_ = int(keep.sum()), lp.num_row_
+        tight.col_cost_ = np.asarray(lp.col_cost_)[keep]
+        tight.col_lower_, tight.col_upper_ = np.asarray(lp.col_lower_)[keep], np.asarray(lp.col_upper_)[keep]
+        upper = np.asarray(lp.row_upper_).copy()
+        upper[rows] = highspy.kHighsInf  # sum of the blocks' power - curtailed = load  ->  sum >= load
+        tight.row_lower_, tight.row_upper_ = np.asarray(lp.row_lower_), upper
+        tight.offset_ = lp.offset_
+        tight.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        tight.a_matrix_.start_, tight.a_matrix_.index_, tight.a_matrix_.value_ = b.indptr, b.indices, b.data
+        built = vertex_steps(lp)
+        for label, r in (("as built", built), ("no curtailment", vertex_steps(tight))):
+            diff = rel(r["dual objective"], built["dual objective"])
+            print(f"  {name:<20}{label:<18}{r['pdlp'][0]:>8.2f}s ({r['pdlp'][1]:>5d}){r['crossover'][0]:>10.2f}s"
+                  f"{r['dual'][0]:>9.2f}s ({r['dual'][1]:>6d}){r['primal'][0]:>9.2f}s ({r['primal'][1]:>6d})"
+                  f"{diff:>11.1e}")
+    print(f"  {load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "all"), default="all")
+    parser.add_argument("--part", choices=("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "all"), default="all")
     parser.add_argument("--site", default="v09", help="the village of the 1-site case of (a)")
     parser.add_argument("--land-m2", type=float, default=50000.0, help="plant extension land in (b)")
     parser.add_argument("--budget-fraction", type=float, default=0.6,
@@ -863,6 +952,8 @@ def main() -> None:
         part_i(args.repeat or 3)
     if args.part in ("j", "all"):
         part_j(args.repeat or 1)
+    if args.part in ("k", "all"):
+        part_k()
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()}")
 
 

@@ -11,7 +11,10 @@ them), on the default scenario's typical days.
 Times are wall-clock on this machine; read them as shares of one run (sizing dominates),
 not as absolute numbers to compare across machines. The CPU line sums the user and system time of this
 process and of the run's worker processes (ended by the end of the run): divided by the cores, it is the
-least wall time any schedule of the same work could take here.
+least wall time any schedule of the same work could take here. The critical path adds the stages before
+the sizing, the longest site's build and solve and the stages after the sizing: the stages follow one
+another (each needs the one before) and a site is sized in one process, so the run cannot end sooner
+unless one of those three parts gets shorter.
 """
 
 from __future__ import annotations
@@ -117,6 +120,21 @@ def main() -> None:
             print(f"  {name:<26}{seconds:>9.3f}{seconds / total:>8.1%}")
         for site, t in manifest["solver_times_s"].items():
             print(f"  sizing {site:<19}build {t['build_s']:.3f} s, transfer + HiGHS {t['solve_s']:.3f} s")
+        critical_path(load_s, result.timings_s, manifest["solver_times_s"])
+
+
+def critical_path(load_s: float, timings: dict, sites: dict) -> None:
+    """The stages before the sizing, the longest site's build and solve, and the stages after it: the stages
+    follow one another and a site is sized in one process (HiGHS's PDLP and simplex each run on one core),
+    so the run cannot end sooner unless one of these three parts gets shorter."""
+    if not sites:
+        return
+    before = load_s + sum(timings.get(k, 0.0) for k in ("weather", "demand", "generation"))
+    after = sum(timings.get(k, 0.0) for k in ("finance", "sensitivity", "report"))
+    name, t = max(sites.items(), key=lambda item: item[1]["build_s"] + item[1]["solve_s"])
+    longest = t["build_s"] + t["solve_s"]
+    print(f"  critical path: before the sizing {before:.2f} s + the longest site ({name}) {longest:.2f} s + after "
+          f"the sizing {after:.2f} s = {before + longest + after:.2f} s")
 
 
 if __name__ == "__main__":
