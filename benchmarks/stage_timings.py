@@ -26,9 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from pvcluster.pipeline import run
-from pvcluster.scenario import load_scenario
-
 
 def levers() -> None:
     import subprocess
@@ -65,6 +62,7 @@ def parallel_figures() -> None:
     warm (matplotlib imported, as a run's are once the sizing gives them back)."""
     from pvcluster import processes
     from pvcluster.pipeline import compute
+    from pvcluster.scenario import load_scenario
     from pvcluster.report import render_figures
 
     results = compute(load_scenario(overrides=["sizing.periods=typical_days", "weather.ensemble_years=0"]))
@@ -95,6 +93,11 @@ def cpu_seconds() -> float:
 
 
 def main() -> None:
+    # imported here, not with this module: the run's worker processes import this script as they start (as
+    # they import the command line's), and they need neither pandas nor pvlib
+    from pvcluster.pipeline import run
+    from pvcluster.scenario import load_scenario
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--levers", action="store_true")

@@ -71,17 +71,17 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
 
 @pytest.mark.parametrize("module, absent", [
     # what a sizing worker imports: with Pyomo imported, scipy would bring scipy.stats, sparse, spatial and
-    # integrate along (Pyomo's import hook), 0.45-0.5 s
+    # integrate along (Pyomo's import hook), 0.45-0.5 s; pandas comes with the report's figures, after the sizing
     ("pvcluster.pipeline, pvcluster.sizing.cluster, pvcluster.sizing.solve",
-     ("pvlib", "matplotlib", "pvcluster.generation", "scipy")),
+     ("pvlib", "matplotlib", "pvcluster.generation", "scipy", "pandas")),
     ("pvcluster.report", ("matplotlib",)),  # a run imports it at its start; matplotlib comes with the figures
     # what a run imports before its stages: Pyomo only where sites are built (0.3-0.6 s with scipy.stats)
     ("pvcluster.pipeline, pvcluster.sizing, pvcluster.report, pvcluster.finance, pvcluster.demand",
      ("pyomo", "highspy", "matplotlib")),
 ])
 def test_light_imports(module, absent):
-    """A sizing worker starts without pvlib and scipy, and a run without Pyomo and matplotlib (each takes
-    0.1-0.5 s to import)."""
+    """A sizing worker starts without pvlib, scipy and pandas, and a run without Pyomo and matplotlib (each
+    takes 0.1-0.5 s to import)."""
     code = f"import sys, {module}; print(sorted(m for m in {absent!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stdout

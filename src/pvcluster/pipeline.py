@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pvcluster.scenario import Scenario
+
+if TYPE_CHECKING:  # a sizing worker that imports this module needs no pandas (0.2-0.4 s)
+    import pandas as pd
 
 
 def _quiet(message: str) -> None:
@@ -217,6 +219,8 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
                 generation = ensemble.result()
                 timings["generation"] += time.perf_counter() - t0  # what the run still waited for it
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)
+    import pandas as pd
+
     table = pd.DataFrame()
     if sensitivity:
         from pvcluster.sensitivity import portfolio_oat

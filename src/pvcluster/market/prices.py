@@ -19,13 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from pvcluster.calendar import clock_fields
 from pvcluster.errors import Problem
 from pvcluster.facts import CatalogueEntry, load_catalogue
 from pvcluster.schema import Field
+
+if TYPE_CHECKING:  # only in annotations: a sizing worker imports this package without pandas
+    import pandas as pd
 
 INSTALLATIONS = ("land", "building", "forest")
 

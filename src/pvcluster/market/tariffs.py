@@ -60,13 +60,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from pvcluster.calendar import SEASON_OF_MONTH, clock_fields, holiday_mask
 from pvcluster.errors import Problem
 from pvcluster.facts import CatalogueEntry, load_catalogue
 from pvcluster.schema import Field
+
+if TYPE_CHECKING:  # imported where a bill's table is made: a sizing worker imports this module without pandas
+    import pandas as pd
 
 _N, _L, _S = "number", "number_list", "string"
 
@@ -349,6 +353,8 @@ def bill(meter: Meter, import_kw: np.ndarray, calendar: TariffCalendar, rules: T
     energy (its climate and fuel charges follow the lamps, not the import). Returns one row per month
     (1-12) with the columns of :data:`BILL_COLUMNS`; every KRW column is per month for all meters.
     """
+    import pandas as pd
+
     return pd.DataFrame(_bill_columns(meter, import_kw, calendar, rules, export_kw, load_kw),
                         index=pd.RangeIndex(1, 13, name="month"))
 
