@@ -135,6 +135,7 @@ def critical_path(load_s: float, timings: dict, sites: dict) -> None:
     so the run cannot end sooner unless one of these three parts gets shorter."""
     if not sites:
         return
+    # where workers size, the generation stage's time also holds any wait for the P-values after the sizing
     before = load_s + sum(timings.get(k, 0.0) for k in ("weather", "demand", "generation"))
     after = sum(timings.get(k, 0.0) for k in ("finance", "sensitivity", "report"))
     name, t = max(sites.items(), key=lambda item: item[1]["build_s"] + item[1]["solve_s"])

@@ -464,6 +464,8 @@ def test_fast_transfer_passes_the_same_lp_as_pyomos_interface():
 def test_fast_value_is_pyomos_value():
     """``expressions.value`` gives Pyomo's float exactly, on every node a site's model builds, and Pyomo's
     error for a variable without a value."""
+    import math
+
     import pyomo.environ as pyo
     from pyomo.common.errors import PyomoException
 
@@ -479,6 +481,9 @@ def test_fast_value_is_pyomos_value():
         m.x[i].value = v
     m.y.value = 1e-3
     m.e = pyo.Expression(expr=pyo.quicksum(0.1 * (i + 1) * m.x[i] for i in range(4)) + 0.7)
+    m.zero = pyo.Var(range(2), initialize=0.0)
+    m.nothing = pyo.Expression(expr=pyo.quicksum([]))  # an int 0 as stored
+    m.minus_zero = pyo.Expression(expr=pyo.quicksum(-3.0 * m.zero[i] for i in range(2)))  # -0.0 + -0.0
     terms = {
         "sum of monomials": m.e,
         "nested named": 3.0 * (m.e - m.y) / 7.0,
@@ -486,12 +491,17 @@ def test_fast_value_is_pyomos_value():
         "negation and fixed": -(m.fixed * m.y) + m.fixed,
         "division": (m.x[0] + m.x[2]) / m.p,
         "number": pyo.quicksum([1.0, 2.0]),
+        "empty named": m.nothing,
+        "sum of negative zeros": m.minus_zero,
     }
     for name, expr in terms.items():
-        assert value(expr) == pyo.value(expr), name
+        ours, theirs = value(expr), pyo.value(expr)
+        assert (ours, type(ours), math.copysign(1.0, ours)) == (theirs, type(theirs), math.copysign(1.0, theirs)), \
+            name
     m.x[0].value = None
-    with pytest.raises((PyomoException, ValueError)):
-        value(m.e)
+    for expr in (m.e, m.x[0]):
+        with pytest.raises((PyomoException, ValueError)):
+            value(expr)
 
 
 def test_fast_transfer_keeps_persistent_updates_working():

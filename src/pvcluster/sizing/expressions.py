@@ -3,7 +3,8 @@
 :func:`value` is ``pyomo.environ.value`` for the expressions a site's model builds (sums, monomials,
 products and quotients by numbers or parameters, named ``Expression`` components), in one recursive
 pass instead of Pyomo's generic visitor. It does the same arithmetic in the same order (a sum is
-Python's ``sum`` of its terms' values, as Pyomo's evaluation gives), so it returns the same float.
+Python's ``sum`` of its terms' values started from the first, as Pyomo's evaluation is; a named
+expression gives its body as stored), so it returns the same number, a zero's sign and type included.
 On a full-year site's bill (26,280 hourly terms) it took 0.005-0.008 s against 0.04-0.06 s, and a
 site's sizing reads its cost, capex, bill and yearly terms five to ten times. Any other node (and a
 variable without a value) goes to Pyomo's own ``value``, with its errors.
@@ -52,7 +53,7 @@ def value(expr) -> float:
     """The value of ``expr`` at the variables' current values (see the module's docstring)."""
     try:
         return _value(expr)
-    except TypeError:  # a variable without a value: Pyomo says which
+    except (TypeError, RecursionError):  # a variable without a value (Pyomo says which), or a deep tree
         return pyo.value(expr)
 
 
@@ -74,7 +75,10 @@ def _value(expr):
                 add(arg._value)
                 continue
             add(_value(arg))
-        return sum(terms)
+        if not terms:
+            return 0
+        first = iter(terms)
+        return sum(first, next(first))
     if cls is MonomialTermExpression or cls is ProductExpression:
         a, b = expr._args_
         return _value(a) * _value(b)
@@ -83,8 +87,8 @@ def _value(expr):
     if cls is DivisionExpression:
         a, b = expr._args_
         return _value(a) / _value(b)
-    if is_var(cls, expr):
+    if is_var(cls, expr) and expr.value is not None:
         return expr.value
-    if is_named(cls, expr) and expr.expr is not None:
-        return _value(expr.expr)
+    if is_named(cls, expr) and expr.args[0] is not None:
+        return _value(expr.args[0])  # as stored (``.expr`` would turn a number into a constant object)
     return pyo.value(expr)
