@@ -504,6 +504,65 @@ def test_fast_value_is_pyomos_value():
             value(expr)
 
 
+def test_fast_value_is_pyomos_value_on_random_expressions():
+    """Fuzzed (hypothesis): random trees of the nodes a site's model builds (sums, monomials, products and
+    quotients by numbers and a mutable parameter, negations, named expressions, fixed variables), at random
+    values with signed zeros, give Pyomo's own value: the same number, type and sign."""
+    import math
+
+    import pyomo.environ as pyo
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pvcluster.sizing.expressions import value
+
+    numbers = st.one_of(st.integers(-5, 5), st.sampled_from([0.0, -0.0]),
+                        st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
+    divisors = st.one_of(st.floats(1e-3, 1e3), st.floats(-1e3, -1e-3), st.integers(1, 7))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.data())
+    def check(data):
+        m = pyo.ConcreteModel()
+        m.x = pyo.Var(range(4))
+        for i in range(4):
+            m.x[i].value = data.draw(numbers)
+        m.x[3].fix()
+        m.p = pyo.Param(initialize=data.draw(divisors), mutable=True)
+        named = iter(range(100))
+
+        def tree(depth: int):
+            kinds = ["number", "variable", "monomial"] + (["sum", "product", "negation", "division", "named"]
+                                                          if depth < 4 else [])
+            kind = data.draw(st.sampled_from(kinds))
+            if kind == "number":
+                return data.draw(numbers)
+            x = m.x[data.draw(st.integers(0, 3))]
+            if kind == "variable":
+                return x
+            if kind == "monomial":
+                return data.draw(numbers) * x
+            if kind == "sum":
+                return pyo.quicksum(tree(depth + 1) for _ in range(data.draw(st.integers(0, 4))))
+            if kind == "product":
+                factor = m.p if data.draw(st.booleans()) else data.draw(numbers)
+                return factor * tree(depth + 1)
+            if kind == "negation":
+                return -tree(depth + 1)
+            if kind == "division":
+                return tree(depth + 1) / (m.p if data.draw(st.booleans()) else data.draw(divisors))
+            e = pyo.Expression(expr=tree(depth + 1))
+            m.add_component(f"e{next(named)}", e)
+            return e
+
+        expr = tree(0)
+        ours, theirs = value(expr), pyo.value(expr)
+        assert type(ours) is type(theirs) and ours == theirs and math.copysign(1, ours) == math.copysign(1, theirs), \
+            (str(expr), ours, theirs)
+
+    check()
+
+
 def test_fast_transfer_keeps_persistent_updates_working():
     import pyomo.environ as pyo
 
