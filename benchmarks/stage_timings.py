@@ -1,6 +1,12 @@
 """Print the stage timings of the default run, with the sizing LP's build/solve split per site.
 
     python benchmarks/stage_timings.py [--repeat N] [--levers]
+    python benchmarks/stage_timings.py --against REV [--pairs N]
+
+``--against REV`` measures issue 17's headline: the default run of this checkout against a checkout of
+``REV`` (a git worktree made for the purpose and removed after), ``N`` pairs (4 by default) alternated in
+one sitting, each run a new process of this script with that checkout's ``src`` first on ``PYTHONPATH``;
+it prints each pair, the means and their ratio (this checkout's time over REV's).
 
 ``--levers`` also prints what three of issue 17's levers measure here: whether the installed highspy
 wheel has HiGHS's newer interior-point solver (HiPO), what importing the command line costs
@@ -94,11 +100,61 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _one_run(src: Path) -> dict[str, float]:
+    """One default run in a new process of this script, with ``src`` first on ``PYTHONPATH``: its total,
+    CPU and critical path, read from what it prints."""
+    import re
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve())], cwd=src.parent, env=env,
+                         capture_output=True, text=True, check=True, timeout=1800).stdout
+    found = {key: re.search(pattern, out) for key, pattern in (
+        ("total_s", r"total ([0-9.]+) s"), ("cpu_s", r"workers ([0-9.]+) s"),
+        ("critical_path_s", r"critical path: .* = ([0-9.]+) s"))}
+    return {key: float(m.group(1)) if m else float("nan") for key, m in found.items()}
+
+
+def against(rev: str, pairs: int) -> None:
+    """The default run of this checkout against a worktree of ``rev``, ``pairs`` pairs alternated."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="pvcluster-against-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(tree), rev], check=True)
+        try:
+            rows = []
+            for i in range(pairs):
+                theirs, ours = _one_run(tree / "src"), _one_run(REPO / "src")
+                rows.append((theirs, ours))
+                print(f"pair {i + 1}: {rev} {theirs['total_s']:.2f} s (CPU {theirs['cpu_s']:.1f} s), this checkout "
+                      f"{ours['total_s']:.2f} s (CPU {ours['cpu_s']:.1f} s, critical path "
+                      f"{ours['critical_path_s']:.2f} s): {ours['total_s'] / theirs['total_s']:.3f}x", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+    theirs_mean = sum(t["total_s"] for t, _ in rows) / len(rows)
+    ours_mean = sum(o["total_s"] for _, o in rows) / len(rows)
+    print(f"mean: {rev} {theirs_mean:.2f} s, this checkout {ours_mean:.2f} s: {ours_mean / theirs_mean:.3f}x "
+          f"(issue 17's target: <= 0.333x); this checkout's critical path "
+          f"{min(o['critical_path_s'] for _, o in rows):.2f}-{max(o['critical_path_s'] for _, o in rows):.2f} s, "
+          f"{min(o['critical_path_s'] for _, o in rows) / theirs_mean:.3f}-"
+          f"{max(o['critical_path_s'] for _, o in rows) / theirs_mean:.3f}x of {rev}'s mean")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--levers", action="store_true")
+    parser.add_argument("--against", metavar="REV", help="alternate with a checkout of this git revision")
+    parser.add_argument("--pairs", type=int, default=4, help="pairs of runs with --against")
     args = parser.parse_args()
+    if args.against:
+        against(args.against, max(1, args.pairs))
+        return
     if args.levers:
         levers()
     for i in range(args.repeat):
