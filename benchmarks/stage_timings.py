@@ -14,8 +14,9 @@ against a bare Python start (the most lazy imports could save), and the report's
 this process alone against shared with the run's two worker processes (as a full-year run draws
 them), on the default scenario's typical days.
 
-The first run's total (without ``--levers``) starts before pvcluster's pipeline is imported (what a command line run imports
-before its stages; the ``imports + scenario`` row), later runs' with the modules imported.
+The first run's total (without ``--levers``) starts before pvcluster's pipeline is imported (what a
+command line run imports before its stages; the ``imports + scenario`` row), later runs' with the
+modules imported.
 Times are wall-clock on this machine; read them as shares of one run (sizing dominates),
 not as absolute numbers to compare across machines. The CPU line sums the user and system time of this
 process and of the run's worker processes (ended by the end of the run): divided by the cores, it is the

@@ -34,7 +34,8 @@ import numpy as np
 from pyomo.common.gc_manager import PauseGC
 from pyomo.common.numeric_types import native_numeric_types
 from pyomo.contrib.solver.solvers.highs import Highs
-from pyomo.core.expr.numeric_expr import DivisionExpression, MonomialTermExpression, NegationExpression, ProductExpression
+from pyomo.core.expr.numeric_expr import (DivisionExpression, MonomialTermExpression, NegationExpression,
+                                          ProductExpression)
 from pyomo.core.expr.numvalue import NumericConstant
 from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression, RangedExpression
 
