@@ -126,7 +126,14 @@ def against(rev: str, pairs: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="pvcluster-against-") as tmp:
         tree = Path(tmp) / "tree"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(tree), rev], check=True)
+        made = subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(tree), rev],
+                              capture_output=True, text=True)
+        if made.returncode != 0:
+            import sys
+
+            print(f"--against: expected a git revision of {REPO}; found {rev!r} "
+                  f"(git: {made.stderr.strip() or made.returncode})", file=sys.stderr)
+            raise SystemExit(2)  # a user's mistake, as the command line's exit 2
         try:
             rows = []
             for i in range(pairs):
@@ -139,11 +146,10 @@ def against(rev: str, pairs: int) -> None:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
     theirs_mean = sum(t["total_s"] for t, _ in rows) / len(rows)
     ours_mean = sum(o["total_s"] for _, o in rows) / len(rows)
+    low, high = min(o["critical_path_s"] for _, o in rows), max(o["critical_path_s"] for _, o in rows)
     print(f"mean: {rev} {theirs_mean:.2f} s, this checkout {ours_mean:.2f} s: {ours_mean / theirs_mean:.3f}x "
-          f"(issue 17's target: <= 0.333x); this checkout's critical path "
-          f"{min(o['critical_path_s'] for _, o in rows):.2f}-{max(o['critical_path_s'] for _, o in rows):.2f} s, "
-          f"{min(o['critical_path_s'] for _, o in rows) / theirs_mean:.3f}-"
-          f"{max(o['critical_path_s'] for _, o in rows) / theirs_mean:.3f}x of {rev}'s mean")
+          f"(issue 17's target: <= 0.333x); this checkout's critical path {low:.2f}-{high:.2f} s, "
+          f"{low / theirs_mean:.3f}-{high / theirs_mean:.3f}x of {rev}'s mean")
 
 
 def main() -> None:
