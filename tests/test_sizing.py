@@ -593,6 +593,31 @@ def test_fast_transfer_keeps_persistent_updates_working():
     assert solve() == pytest.approx(6.0 + 4.0)
 
 
+@pytest.mark.parametrize("algorithm", ["simplex", "pdlp-vertex"])
+def test_our_solves_run_without_highspys_interrupt_callbacks(algorithm):
+    """Pyomo turns highspy's interrupt handling on before every run, which calls back into Python at each
+    simplex, IPX and crossover iteration; pvcluster's interface runs HiGHS with it off, and none fires."""
+    import pyomo.environ as pyo
+
+    from pvcluster.sizing.highs import PersistentHighs
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(30), within=pyo.NonNegativeReals)
+    m.c = pyo.Constraint(range(29), rule=lambda m, i: m.x[i] + 2 * m.x[i + 1] >= 1 + i % 3)
+    m.obj = pyo.Objective(expr=sum((1 + i % 4) * m.x[i] for i in range(30)))
+    solver = PersistentHighs()
+    solver.set_instance(m)
+    h = solver._solver_model
+    fired = []
+    h.cbSimplexInterrupt += lambda event: fired.append(event)  # a callback of the caller's own stays
+    res = solver.solve(m, solver_options={"solver": algorithm})
+    assert str(res.termination_condition).endswith("convergenceCriteriaSatisfied")
+    assert h.HandleKeyboardInterrupt is False and h.HandleUserInterrupt is False
+    assert len(h.cbSimplexInterrupt.callbacks) == 1 and len(h.cbIpmInterrupt.callbacks) == 0
+    if algorithm == "simplex":
+        assert fired  # the caller's callback still ran
+
+
 def test_fast_primals_give_pyomos_values():
     import pyomo.environ as pyo
     from pyomo.contrib.solver.common.factory import SolverFactory
