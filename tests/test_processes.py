@@ -33,6 +33,34 @@ def test_jobs_on_workers_give_the_same_results_in_order_and_the_workers_go_back(
     assert processes._SPARE == [] and not any(p.is_alive() for _, p in workers)
 
 
+def test_started_jobs_run_on_the_workers_while_this_process_goes_on():
+    """start_jobs returns at once; the workers compute while this process does something else, and take
+    jobs added later as they fall idle, without this process's help; the results come in order."""
+    with processes.prestarted_workers(2):
+        workers = list(processes._SPARE)
+        pids = {p.pid for _, p in workers}
+        t0 = time.perf_counter()
+        queue = processes.start_jobs([(time.sleep, (0.3,)), (time.sleep, (0.3,))])
+        assert time.perf_counter() - t0 < 0.25 and processes._SPARE == []  # returned at once, both workers busy
+        later = queue.add([(os.getpid, ()), (os.getpid, ()), (operator.add, (2, 3))])
+        assert list(later) == [2, 3, 4]
+        deadline = time.monotonic() + 30
+        while len(queue._done) < 5 and time.monotonic() < deadline:  # this process only waits
+            time.sleep(0.05)
+        out = queue.results()
+        assert out[:2] == [None, None] and set(out[2:4]) <= pids and out[4] == 5
+        assert sorted(processes._SPARE, key=id) == sorted(workers, key=id)  # idle again, for the next stage
+        again = queue.add([(os.getpid, ())] * 4)  # a new batch on the same queue, after results()
+        assert set(queue.results()[again.start:]) & pids
+
+
+def test_started_jobs_without_workers_run_here_when_collected():
+    ran = []
+    queue = processes.start_jobs([(ran.append, ("job",))])
+    assert ran == []  # nothing ran yet: there is no worker
+    assert queue.results(local=(lambda: ran.append("local"),)) == [None] and ran == ["local", "job"]
+
+
 def test_a_job_that_fails_on_a_worker_raises_its_own_error_here():
     with processes.prestarted_workers(1):
         worker = processes._SPARE[0]

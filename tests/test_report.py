@@ -99,6 +99,28 @@ def test_figures_save_the_pixels_savefig_draws(tmp_path):
 
 
 
+def test_the_sizings_figures_started_before_the_finance_are_the_figures_drawn_at_the_report(typical_results, tmp_path):
+    """A run starts the sizing's figures on its workers before the finance (start_sizing_figures, as PNG
+    bytes, with the hourly table it builds for them); rendered with the rest, every PNG file is byte for
+    byte the one drawn at the report alone, the names in the same order, and the hourly table is the run's."""
+    from pvcluster import processes
+    from pvcluster.report import render_figures, start_sizing_figures
+
+    r = typical_results
+    (tmp_path / "here").mkdir()
+    (tmp_path / "started").mkdir()
+    here = render_figures(r, tmp_path / "here")
+    with processes.prestarted_workers(2, warm=("pvcluster.report.figures",)):
+        started = start_sizing_figures(r.scenario, r.weather, r.generation, r.demand, r.sizing)
+        assert processes._SPARE == []  # both workers took figures at once
+        early = render_figures(r, tmp_path / "started", started=started)
+    assert list(early) == list(here) and started.names == list(here)[:len(started.names)]
+    assert {"week_summer", "monthly_energy", "sizing"} <= set(started.names) and "tornado" not in started.names
+    for name, path in here.items():
+        assert early[name].read_bytes() == path.read_bytes(), name
+    assert started.hourly.equals(r.hourly)
+
+
 def test_figures_drawn_on_the_runs_workers_are_the_figures_drawn_here(typical_results, tmp_path):
     """The report's figures, drawn on two worker processes (pvcluster.processes) and in this process
     together, are byte for byte the PNG files drawn in this process alone, whatever style this process

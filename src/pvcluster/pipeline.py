@@ -170,8 +170,9 @@ def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tupl
 
 
 def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True,
-             prefetch: tuple[str, ...] = ()) -> Results:
-    """:func:`compute`; ``prefetch``: modules to import beside the sizing (only where workers size)."""
+             prefetch: tuple[str, ...] = (), after_sizing: Callable | None = None) -> Results:
+    """:func:`compute`; ``prefetch``: modules to import beside the sizing (only where workers size);
+    ``after_sizing(weather, generation, demand, sizing)`` runs once those are done, before the finance."""
     from pvcluster.demand import build_demand
     from pvcluster.finance import build_finance
     from pvcluster.report.tables import summary_dict
@@ -218,6 +219,8 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
                 t0 = time.perf_counter()
                 generation = ensemble.result()
                 timings["generation"] += time.perf_counter() - t0  # what the run still waited for it
+    if after_sizing is not None:
+        after_sizing(weather, generation, demand, sizing)
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)
     import pandas as pd
 
@@ -247,14 +250,25 @@ def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str
     check_target(out_dir)  # a folder pvcluster may not write fails now, not after the sizing
     from pvcluster.processes import prestarted_workers
 
-    # the sizing's workers, once it is done with them, import matplotlib and draw half of the figures
+    started = []
+
+    def start_figures(weather, generation, demand, sizing) -> None:
+        """The sizing's figures, on the workers while this process prices the projects (with no workers,
+        drawn here at the report, as before)."""
+        from pvcluster.report import start_sizing_figures
+
+        started.append(start_sizing_figures(scenario, weather, generation, demand, sizing))
+
+    # the sizing's workers, once it is done with them, import matplotlib and draw most of the figures
     with prestarted_workers(_workers(scenario), imports=_SIZING, warm=_REPORT):
-        results = _compute(scenario, progress, prefetch=_REPORT)
+        results = _compute(scenario, progress, prefetch=_REPORT, after_sizing=start_figures)
         t0 = time.perf_counter()
         progress("      writing the outputs ...")
         from pvcluster.report import write_outputs
 
-        write_outputs(out_dir, results, format=format)
+        if started:  # the hourly table the figures were drawn from is the run's (a cached property)
+            results.__dict__["hourly"] = started[0].hourly
+        write_outputs(out_dir, results, format=format, started=started[0] if started else None)
     results.timings_s["report"] = time.perf_counter() - t0
     progress(f"      report done in {results.timings_s['report']:.2f} s")
     return RunResult(out_dir=out_dir, summary=results.summary, results=results, timings_s=results.timings_s)

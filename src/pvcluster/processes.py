@@ -42,7 +42,7 @@ from typing import Any, Callable
 #: interpreter's teardown after it (0.5 s with Pyomo and matplotlib) is not waited for.
 STOP_GRACE_S = 0.05
 
-__all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "spawn_worker",
+__all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "start_jobs", "Jobs", "spawn_worker",
            "can_start_workers", "beside_workers"]
 
 #: Objects a released worker may hold frozen (its own and what its states left, uncollected) before it
@@ -280,6 +280,160 @@ def give_back(workers: list) -> None:
     end_workers([w for w in workers if w not in keep])
 
 
+class Jobs:
+    """Jobs handed to the run's idle workers as they come (:func:`start_jobs`), collected by
+    :meth:`results`; more may be added (:meth:`add`) until then.
+
+    A thread of this process serves the workers: it sends each worker the next job from the front as
+    the worker falls idle and receives the answers, so the workers keep going while this process does
+    something else (prices the projects while they draw the sizing's figures). :meth:`results` runs
+    what is left from the back in this process, then waits for the rest. A job that fails, that
+    cannot be pickled, or whose worker dies is run again in this process, so its error is raised
+    here as in a plain call; the workers go back to the run when the queue is empty."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Callable, tuple]] = []
+        self._done: dict[int, Any] = {}
+        self._retry: list[int] = []
+        self._lock = threading.Lock()
+        self._front = self._back = 0  # jobs[front:back] are not started
+        self._thread: threading.Thread | None = None
+        self._serving = False  # a thread serves workers (and takes what add queues)
+        self._wake = None  # (reader, writer): add wakes the serving thread for its idle workers
+
+    def add(self, jobs: list[tuple[Callable, tuple]]) -> range:
+        """Queue ``jobs`` ((function, args) pairs); their indices in :meth:`results`. Idle workers get their
+        first jobs before this returns."""
+        with self._lock:
+            start = len(self.jobs)
+            self.jobs.extend(jobs)
+            self._back = len(self.jobs)
+            serving = self._serving
+            if serving and jobs:
+                self._wake[1].send_bytes(b"")
+        if not serving and jobs:
+            if self._thread is not None:
+                self._thread.join()  # it has left its loop: it gives its workers back
+            workers = []
+            while len(workers) < len(jobs):
+                w = take_worker(spare_only=True)
+                if w is None:
+                    break
+                workers.append(w)
+            if workers:
+                if self._wake is None:
+                    self._wake = mp.Pipe(duplex=False)
+                busy: dict = {}  # connection -> (worker, job index)
+                broken: list = []
+                idle = [w for w in workers if not self._send(w, busy, broken)]
+                self._serving = True
+                self._thread = threading.Thread(target=self._serve, args=(workers, busy, idle, broken),
+                                                name="pvcluster-jobs", daemon=True)
+                self._thread.start()
+        return range(start, start + len(jobs))
+
+    def _take(self, front: bool) -> int | None:
+        """The next job not started, from the front (a worker's) or the back (this process's)."""
+        with self._lock:
+            if self._front >= self._back:
+                return None
+            if front:
+                self._front += 1
+                return self._front - 1
+            self._back -= 1
+            return self._back
+
+    def _send(self, w, busy: dict, broken: list) -> bool:
+        """Send worker ``w`` the next job from the front; False when there is none left for it."""
+        while (i := self._take(front=True)) is not None:
+            busy[w[0]] = (w, i)  # owes an answer from here on (an interrupted send too: it is ended)
+            try:
+                w[0].send(("call", self.jobs[i]))
+            except (BrokenPipeError, OSError):
+                busy.pop(w[0])
+                broken.append(w)
+                self._retry.append(i)
+                return True
+            except Exception:  # not picklable (nothing was sent): this process runs it
+                busy.pop(w[0])
+                self._retry.append(i)
+                continue
+            return True
+        return False
+
+    def _serve(self, workers: list, busy: dict, idle: list, broken: list) -> None:
+        wake = self._wake[0]
+        try:
+            while True:
+                for w in list(idle):
+                    if self._send(w, busy, broken):
+                        idle.remove(w)
+                if not busy:
+                    with self._lock:
+                        if self._front >= self._back:
+                            self._serving = False  # what add queues from now on starts a new thread
+                            break
+                    continue
+                for conn in wait([*busy, wake], timeout=0.5):
+                    if conn is wake:
+                        wake.recv_bytes()
+                        continue
+                    w, i = busy[conn]
+                    try:
+                        status, value = conn.recv()
+                    except (EOFError, OSError):
+                        busy.pop(conn)
+                        broken.append(w)
+                        self._retry.append(i)
+                        continue
+                    busy.pop(conn)  # answered (an interrupted receive leaves it owing: it is ended)
+                    if status == "ok":
+                        self._done[i] = value
+                    else:
+                        self._retry.append(i)
+                    idle.append(w)
+                for conn, (w, i) in list(busy.items()):
+                    if not w[1].is_alive():
+                        busy.pop(conn)
+                        broken.append(w)
+                        self._retry.append(i)
+        finally:
+            with self._lock:
+                self._serving = False
+            idle = [w for w in workers if w not in broken and w[0] not in busy and w[1].is_alive()]
+            with _SPARE_LOCK:
+                _SPARE.extend(idle)
+            end_workers([w for w in workers if w not in idle])
+
+    def results(self, local: tuple[Callable[[], Any], ...] = ()) -> list[Any]:
+        """Every job's result, in the order added. ``local``: callables without arguments that this process
+        runs first, while the workers go on with the jobs (work that stays here, such as writing tables)."""
+        for work in local:
+            work()
+        while (i := self._take(front=False)) is not None:
+            function, args = self.jobs[i]
+            self._done[i] = function(*args)
+        if self._thread is not None:
+            self._thread.join()
+        if self._wake is not None:
+            for end in self._wake:
+                end.close()
+            self._wake = None
+        for i in sorted(self._retry):
+            function, args = self.jobs[i]
+            self._done[i] = function(*args)
+        self._retry = []
+        return [self._done[i] for i in range(len(self.jobs))]
+
+
+def start_jobs(jobs: list[tuple[Callable, tuple]]) -> Jobs:
+    """Start ``jobs`` ((function, args) pairs) on the run's idle workers and return at once (see
+    :class:`Jobs`); without idle workers nothing starts, and :meth:`Jobs.results` runs them here."""
+    queue = Jobs()
+    queue.add(jobs)
+    return queue
+
+
 def run_jobs(jobs: list[tuple[Callable, tuple]], local: tuple[Callable[[], Any], ...] = ()) -> list[Any]:
     """``[function(*args) for function, args in jobs]``, the jobs shared between the run's idle workers
     and this process; the results in the order of ``jobs``. ``local``: callables without arguments that
@@ -290,75 +444,4 @@ def run_jobs(jobs: list[tuple[Callable, tuple]], local: tuple[Callable[[], Any],
     Functions and arguments go to a worker by pickle (module-level functions); a job that cannot be
     pickled runs here. A job that fails or whose worker dies is run again in this process, so its error
     is raised here as in a plain call. Without idle workers every job runs in this process."""
-    workers = []
-    while len(workers) < len(jobs):
-        w = take_worker(spare_only=True)
-        if w is None:
-            break
-        workers.append(w)
-    results: dict[int, Any] = {}
-    retry: list[int] = []
-    front, back = 0, len(jobs)  # jobs[front:back] are not started
-    busy: dict = {}  # connection -> (worker, job index)
-    broken: list = []
-    try:
-        def send(w) -> None:
-            nonlocal front
-            while front < back:
-                i = front
-                front += 1
-                busy[w[0]] = (w, i)  # owes an answer from here on (an interrupted send too: it is ended)
-                try:
-                    w[0].send(("call", jobs[i]))
-                except (BrokenPipeError, OSError):
-                    busy.pop(w[0])
-                    broken.append(w)
-                    retry.append(i)
-                    return
-                except Exception:  # not picklable (nothing was sent): this process runs it
-                    busy.pop(w[0])
-                    retry.append(i)
-                    continue
-                return
-
-        for w in workers:
-            send(w)
-        for work in local:
-            work()
-        while busy or front < back:
-            done = wait(list(busy), timeout=0) if busy else []
-            if not done and front >= back:
-                done = wait(list(busy), timeout=0.5)
-            for conn in done:
-                w, i = busy[conn]
-                try:
-                    status, value = conn.recv()
-                except (EOFError, OSError):
-                    busy.pop(conn)
-                    broken.append(w)
-                    retry.append(i)
-                    continue
-                busy.pop(conn)  # answered (an interrupted receive leaves it owing: it is ended)
-                if status == "ok":
-                    results[i] = value
-                else:
-                    retry.append(i)
-                send(w)
-            for conn, (w, i) in list(busy.items()):
-                if not w[1].is_alive():
-                    busy.pop(conn)
-                    broken.append(w)
-                    retry.append(i)
-            if front < back and not done:
-                back -= 1
-                function, args = jobs[back]
-                results[back] = function(*args)
-        for i in sorted(retry):
-            function, args = jobs[i]
-            results[i] = function(*args)
-    finally:
-        idle = [w for w in workers if w not in broken and w[0] not in busy and w[1].is_alive()]
-        with _SPARE_LOCK:
-            _SPARE.extend(idle)
-        end_workers([w for w in workers if w not in idle])
-    return [results[i] for i in range(len(jobs))]
+    return start_jobs(jobs).results(local)

@@ -14,7 +14,7 @@ from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly
                                      solver_times, summary_dict)
 from pvcluster.report.writer import atomic_folder
 
-__all__ = ["write_outputs", "report_html", "render_figures", "figure_jobs", "summary_dict", "hourly_table", "round_floats",
+__all__ = ["write_outputs", "report_html", "render_figures", "figure_jobs", "start_sizing_figures", "StartedFigures", "summary_dict", "hourly_table", "round_floats",
            "atomic_folder", "nominal_names"]
 
 _PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib", "holidays")
@@ -81,38 +81,48 @@ def write_finance_tables(tmp: Path, finance, jobs_by_year) -> None:
                                                      index=False, float_format="%.6g")
 
 
-def figure_jobs(results, figdir: Path, jobs_by_year=None) -> dict[str, tuple[Path, object, tuple]]:
-    """Every figure of a run: name -> (its PNG in ``figdir``, the function that draws it, the function's
-    arguments, the path last). ``jobs_by_year``: the employment table if already computed."""
-    from pvcluster.finance import portfolio as pf
-    # matplotlib is imported here, at the report, not with the package (which a run imports at its start)
-    from pvcluster.report.figures import (cashflow_figure, demand_profiles_figure, jobs_figure, load_duration_figure,
-                                          monthly_energy_figure, sizing_figure, soc_heatmap_figure, tornado_figure,
-                                          week_figure)
-    from pvcluster.report.fund_figures import plot_waterfall
+def _sizing_figures(hourly, plant_column: str, demand, site_sizes: dict) -> dict[str, tuple[object, tuple]]:
+    """The figures of the sizing's results and the demand: name -> (the function that draws it, its
+    arguments without the path). They need nothing of the finance (:func:`start_sizing_figures`)."""
+    from pvcluster.report.figures import (demand_profiles_figure, load_duration_figure, monthly_energy_figure,
+                                          sizing_figure, soc_heatmap_figure, week_figure)
 
-    generation, demand, finance = results.generation, results.demand, results.finance
-    summary, hourly = results.summary, results.hourly
-    plant_col = f"{generation.plant_name}_ac_kw"
-    site_sizes = summary["sizing"]["sites"]
     # sites with something to show: a load they serve or PV
     shown = [n for n, s in site_sizes.items() if s["served_load_kwh"] > 0 or s["pv_generation_kwh"] > 0]
     storage = {n: s["storage_energy_kwh"] for n, s in site_sizes.items() if s.get("storage_energy_kwh", 0.0) > 1e-6}
+    class_kw = demand.class_kw()
+    out = {"week_summer": (week_figure, (hourly, plant_column, shown, 7, 14, "Summer week (14-20 July)")),
+           "week_winter": (week_figure, (hourly, plant_column, shown, 1, 13, "Winter week (13-19 January)")),
+           "monthly_energy": (monthly_energy_figure, (hourly, plant_column, shown)),
+           "demand_profiles": (demand_profiles_figure, (class_kw,)),
+           "load_duration": (load_duration_figure, (class_kw,)),
+           "sizing": (sizing_figure, (site_sizes,))}
+    if storage:
+        out["soc_heatmap"] = (soc_heatmap_figure, (hourly, storage))
+    return out
+
+
+def figure_jobs(results, figdir: Path, jobs_by_year=None, sizing_figures: bool = True) -> dict[str, tuple[Path, object, tuple]]:
+    """Every figure of a run: name -> (its PNG in ``figdir``, the function that draws it, the function's
+    arguments, the path last). ``jobs_by_year``: the employment table if already computed;
+    ``sizing_figures`` False leaves out those of :func:`_sizing_figures` (started before the finance)."""
+    from pvcluster.finance import portfolio as pf
+    # matplotlib is imported here, at the report, not with the package (which a run imports at its start)
+    from pvcluster.report.figures import cashflow_figure, jobs_figure, tornado_figure
+    from pvcluster.report.fund_figures import plot_waterfall
+
+    finance, summary = results.finance, results.summary
     out: dict[str, tuple[Path, object, tuple]] = {}
 
     def add(name: str, function, *args) -> None:
         path = figdir / f"{name}.png"
         out[name] = (path, function, (*args, path))
 
-    add("week_summer", week_figure, hourly, plant_col, shown, 7, 14, "Summer week (14-20 July)")
-    add("week_winter", week_figure, hourly, plant_col, shown, 1, 13, "Winter week (13-19 January)")
-    add("monthly_energy", monthly_energy_figure, hourly, plant_col, shown)
-    class_kw = demand.class_kw()
-    add("demand_profiles", demand_profiles_figure, class_kw)
-    add("load_duration", load_duration_figure, class_kw)
-    add("sizing", sizing_figure, site_sizes)
-    if storage:
-        add("soc_heatmap", soc_heatmap_figure, hourly, storage)
+    if sizing_figures:
+        plant_column = f"{results.generation.plant_name}_ac_kw"
+        for name, (function, args) in _sizing_figures(results.hourly, plant_column, results.demand,
+                                                      summary["sizing"]["sites"]).items():
+            add(name, function, *args)
     for name, result in finance.projects.items():
         add(f"cashflow_{name}", cashflow_figure, result.table, name)
     if summary.get("sensitivity"):
@@ -126,20 +136,55 @@ def figure_jobs(results, figdir: Path, jobs_by_year=None) -> dict[str, tuple[Pat
     return out
 
 
-def render_figures(results, figdir: Path, local: tuple = (), jobs_by_year=None) -> dict[str, Path]:
+class StartedFigures:
+    """The sizing's figures started on the run's idle workers (:func:`start_sizing_figures`) while this
+    process goes on with the finance; :func:`render_figures` adds the rest to the same queue."""
+
+    def __init__(self, hourly, names: list[str], queue) -> None:
+        self.hourly = hourly  # the run's hourly table, built for them (Results.hourly)
+        self.names = names  # their names, in the queue's order
+        self.queue = queue  # a pvcluster.processes.Jobs whose first jobs draw them (PNG bytes)
+
+
+def start_sizing_figures(scenario, weather, generation, demand, sizing) -> StartedFigures:
+    """Start drawing the figures of the sizing's results and the demand (:func:`_sizing_figures`) on the
+    run's idle workers, as PNG bytes (their folder does not exist yet), and return at once.
+
+    The figures are the same as :func:`figure_jobs` gives from the finished run: the same hourly table
+    and the summary's sites (rounded as in ``summary.json``)."""
+    from pvcluster.processes import start_jobs
+    from pvcluster.report.figures import draw_png
+    from pvcluster.report.tables import sizing_summary
+
+    hourly = hourly_table(weather, generation, demand, sizing)
+    site_sizes = round_floats(sizing_summary(scenario, sizing))["sites"]
+    figures = _sizing_figures(hourly, f"{generation.plant_name}_ac_kw", demand, site_sizes)
+    queue = start_jobs([(draw_png, (function, *args)) for function, args in figures.values()])
+    return StartedFigures(hourly, list(figures), queue)
+
+
+def render_figures(results, figdir: Path, local: tuple = (), jobs_by_year=None,
+                   started: StartedFigures | None = None) -> dict[str, Path]:
     """Every figure of a run as PNG files in ``figdir``; returns name -> path.
 
     The figures are drawn on the run's idle worker processes and in this process together
-    (:func:`pvcluster.processes.run_jobs`; all in this process when the run started none), and ``local``
-    (callables) runs here meanwhile. Each is drawn under matplotlib's default style
-    (:func:`pvcluster.report.figures.draw`), so the same functions on the same data draw the same PNG files
-    either way."""
-    from pvcluster.processes import run_jobs
+    (:func:`pvcluster.processes.start_jobs`; all in this process when the run started none), and ``local``
+    (callables) runs here meanwhile. ``started``: the sizing's figures, already started
+    (:func:`start_sizing_figures`); the rest join their queue. Each is drawn under matplotlib's default
+    style (:func:`pvcluster.report.figures.draw`), so the same functions on the same data draw the same
+    PNG files either way."""
+    from pvcluster.processes import Jobs
     from pvcluster.report.figures import draw
 
-    figures = figure_jobs(results, figdir, jobs_by_year)
-    run_jobs([(draw, (function, *args)) for _, function, args in figures.values()], local=local)
-    return {name: path for name, (path, _, _) in figures.items()}
+    early = started.names if started is not None else []
+    figures = figure_jobs(results, figdir, jobs_by_year, sizing_figures=not early)
+    queue = started.queue if started is not None else Jobs()
+    queue.add([(draw, (function, *args)) for _, function, args in figures.values()])
+    drawn = queue.results(local)
+    for name, png in zip(early, drawn):
+        (figdir / f"{name}.png").write_bytes(png)
+    names = early + list(figures)  # the sizing's figures first, as figure_jobs orders them
+    return {name: figures[name][0] if name in figures else figdir / f"{name}.png" for name in names}
 
 
 def _provenance(scenario) -> dict:
@@ -174,11 +219,11 @@ def _table_out(table, path: Path, format: str, **csv_kwargs) -> None:
         table.to_csv(path.with_suffix(".csv"), **csv_kwargs)
 
 
-def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
+def write_outputs(out_dir: Path, results, format: str = "csv", started: StartedFigures | None = None) -> dict:
     """Write every output of a run into ``out_dir`` atomically; return the summary.
 
     ``format`` is ``csv`` (default) or ``parquet`` for the hourly and cash-flow tables (the other tables
-    stay CSV)."""
+    stay CSV). ``started``: the sizing's figures, started before the finance (:func:`start_sizing_figures`)."""
     if format not in FORMATS:
         raise ValueError(f"format: expected one of {', '.join(FORMATS)}; found {format!r}")
     scenario, generation, demand, sizing, finance = (results.scenario, results.generation, results.demand,
@@ -204,7 +249,7 @@ def write_outputs(out_dir: Path, results, format: str = "csv") -> dict:
 
         figdir = tmp / "figures"
         figdir.mkdir()
-        figures = render_figures(results, figdir, local=(tables,), jobs_by_year=jobs_by_year)
+        figures = render_figures(results, figdir, local=(tables,), jobs_by_year=jobs_by_year, started=started)
         write_report(tmp / "report.html", summary, figures, _provenance(scenario))
         manifest = manifest_dict(scenario, results.timings_s, solver_times(sizing), cluster_times(sizing),
                                  _interface(sizing))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -38,6 +39,14 @@ def draw(function, *args) -> int:
     return os.getpid()
 
 
+def draw_png(function, *args) -> bytes:
+    """The PNG file that ``draw(function, *args, path)`` writes, as bytes (for a figure drawn before its
+    folder exists: :func:`pvcluster.report.start_sizing_figures`)."""
+    buffer = io.BytesIO()
+    draw(function, *args, buffer)
+    return buffer.getvalue()
+
+
 def save_figure(fig, path: Path) -> None:
     """Save ``fig`` as a PNG at ``path`` and close it, drawn once.
 
@@ -45,7 +54,7 @@ def save_figure(fig, path: Path) -> None:
     with any layout engine twice (once without rendering, for a layout it would redo); the layout is done, so
     the engine goes first. Saving the 20 figures of the default run: 1.63 s -> 1.20 s of CPU."""
     fig.set_layout_engine(None)
-    fig.savefig(path, dpi=_DPI)
+    fig.savefig(path, dpi=_DPI, format="png")  # a file or a buffer (draw_png)
     plt.close(fig)
 
 
