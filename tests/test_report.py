@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -99,26 +100,27 @@ def test_figures_save_the_pixels_savefig_draws(tmp_path):
 
 
 
-def test_the_sizings_figures_started_before_the_finance_are_the_figures_drawn_at_the_report(typical_results, tmp_path):
-    """A run starts the sizing's figures on its workers before the finance (start_sizing_figures, as PNG
-    bytes, with the hourly table it builds for them); rendered with the rest, every PNG file is byte for
-    byte the one drawn at the report alone, the names in the same order, and the hourly table is the run's."""
+def test_the_sizings_figures_started_before_the_finance_give_the_same_output_folder(typical_results, tmp_path):
+    """A run starts the sizing's figures and hourly.csv's text on its workers before the finance
+    (start_sizing_figures: PNG bytes and text, with the hourly table it builds for them); the output folder
+    written with them is byte for byte the one written without, every figure, table and the report."""
     from pvcluster import processes
-    from pvcluster.report import render_figures, start_sizing_figures
+    from pvcluster.report import start_sizing_figures, write_outputs
 
     r = typical_results
-    (tmp_path / "here").mkdir()
-    (tmp_path / "started").mkdir()
-    here = render_figures(r, tmp_path / "here")
+    write_outputs(tmp_path / "plain", r)
     with processes.prestarted_workers(2, warm=("pvcluster.report.figures",)):
-        started = start_sizing_figures(r.scenario, r.weather, r.generation, r.demand, r.sizing)
-        assert processes._SPARE == []  # both workers took figures at once
-        early = render_figures(r, tmp_path / "started", started=started)
-    assert list(early) == list(here) and started.names == list(here)[:len(started.names)]
+        started = start_sizing_figures(r.scenario, r.weather, r.generation, r.demand, r.sizing, hourly_csv=True)
+        assert processes._SPARE == []  # both workers took jobs at once
+        write_outputs(tmp_path / "started", r, started=started)
     assert {"week_summer", "monthly_energy", "sizing"} <= set(started.names) and "tornado" not in started.names
-    for name, path in here.items():
-        assert early[name].read_bytes() == path.read_bytes(), name
     assert started.hourly.equals(r.hourly)
+    files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "started") for p in (tmp_path / "started").rglob("*")
+                           if p.is_file())
+    assert len([f for f in files if f.suffix == ".png"]) >= 15 and Path("hourly.csv") in files
+    for f in files:
+        assert (tmp_path / "started" / f).read_bytes() == (tmp_path / "plain" / f).read_bytes(), f
 
 
 def test_figures_drawn_on_the_runs_workers_are_the_figures_drawn_here(typical_results, tmp_path):

@@ -253,11 +253,11 @@ def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str
     started = []
 
     def start_figures(weather, generation, demand, sizing) -> None:
-        """The sizing's figures, on the workers while this process prices the projects (with no workers,
-        drawn here at the report, as before)."""
+        """The sizing's figures and hourly.csv's text, on the workers while this process prices the projects
+        (with no workers, made here at the report, as before)."""
         from pvcluster.report import start_sizing_figures
 
-        started.append(start_sizing_figures(scenario, weather, generation, demand, sizing))
+        started.append(start_sizing_figures(scenario, weather, generation, demand, sizing, hourly_csv=format == "csv"))
 
     # the sizing's workers, once it is done with them, import matplotlib and draw most of the figures
     with prestarted_workers(_workers(scenario), imports=_SIZING, warm=_REPORT):

@@ -300,10 +300,12 @@ class Jobs:
         self._thread: threading.Thread | None = None
         self._serving = False  # a thread serves workers (and takes what add queues)
         self._wake = None  # (reader, writer): add wakes the serving thread for its idle workers
+        self._sent = threading.Event()  # the serving thread has sent its workers their first jobs
+        self._sent.set()
 
     def add(self, jobs: list[tuple[Callable, tuple]]) -> range:
-        """Queue ``jobs`` ((function, args) pairs); their indices in :meth:`results`. Idle workers get their
-        first jobs before this returns."""
+        """Queue ``jobs`` ((function, args) pairs); their indices in :meth:`results`. Returns at once: the
+        serving thread sends idle workers their first jobs."""
         with self._lock:
             start = len(self.jobs)
             self.jobs.extend(jobs)
@@ -323,12 +325,10 @@ class Jobs:
             if workers:
                 if self._wake is None:
                     self._wake = mp.Pipe(duplex=False)
-                busy: dict = {}  # connection -> (worker, job index)
-                broken: list = []
-                idle = [w for w in workers if not self._send(w, busy, broken)]
                 self._serving = True
-                self._thread = threading.Thread(target=self._serve, args=(workers, busy, idle, broken),
-                                                name="pvcluster-jobs", daemon=True)
+                self._sent.clear()
+                self._thread = threading.Thread(target=self._serve, args=(workers,), name="pvcluster-jobs",
+                                                daemon=True)
                 self._thread.start()
         return range(start, start + len(jobs))
 
@@ -361,9 +361,14 @@ class Jobs:
             return True
         return False
 
-    def _serve(self, workers: list, busy: dict, idle: list, broken: list) -> None:
+    def _serve(self, workers: list) -> None:
+        busy: dict = {}  # connection -> (worker, job index)
+        broken: list = []
         wake = self._wake[0]
         try:
+            # each worker's first job (a send blocks while the worker reads, e.g. after its imports)
+            idle = [w for w in workers if not self._send(w, busy, broken)]
+            self._sent.set()
             while True:
                 for w in list(idle):
                     if self._send(w, busy, broken):
@@ -398,6 +403,7 @@ class Jobs:
                         broken.append(w)
                         self._retry.append(i)
         finally:
+            self._sent.set()
             with self._lock:
                 self._serving = False
             idle = [w for w in workers if w not in broken and w[0] not in busy and w[1].is_alive()]
@@ -408,6 +414,7 @@ class Jobs:
     def results(self, local: tuple[Callable[[], Any], ...] = ()) -> list[Any]:
         """Every job's result, in the order added. ``local``: callables without arguments that this process
         runs first, while the workers go on with the jobs (work that stays here, such as writing tables)."""
+        self._sent.wait()  # the workers start on the jobs before this process takes any
         for work in local:
             work()
         while (i := self._take(front=False)) is not None:

@@ -136,19 +136,32 @@ def figure_jobs(results, figdir: Path, jobs_by_year=None, sizing_figures: bool =
     return out
 
 
-class StartedFigures:
-    """The sizing's figures started on the run's idle workers (:func:`start_sizing_figures`) while this
-    process goes on with the finance; :func:`render_figures` adds the rest to the same queue."""
+#: How ``hourly.csv`` writes its numbers and times (:func:`hourly_csv_text`, :func:`write_outputs`).
+_HOURLY_CSV = {"float_format": "%.6g", "date_format": "%Y-%m-%dT%H:%M:%S%z"}
 
-    def __init__(self, hourly, names: list[str], queue) -> None:
+
+def hourly_csv_text(hourly) -> str:
+    """``hourly.csv`` as text (pandas formats each number in Python: 0.6 s for the default run's year)."""
+    return hourly.to_csv(**_HOURLY_CSV)
+
+
+class StartedFigures:
+    """The sizing's figures (and the hourly CSV's text) started on the run's idle workers
+    (:func:`start_sizing_figures`) while this process goes on with the finance; :func:`render_figures`
+    adds the rest of the figures to the same queue."""
+
+    def __init__(self, hourly, names: list[str], queue, hourly_csv: bool) -> None:
         self.hourly = hourly  # the run's hourly table, built for them (Results.hourly)
         self.names = names  # their names, in the queue's order
         self.queue = queue  # a pvcluster.processes.Jobs whose first jobs draw them (PNG bytes)
+        self.hourly_csv = 0 if hourly_csv else None  # the queue's job that writes hourly.csv's text (the longest)
+        self.first = 1 if hourly_csv else 0  # the queue's job that draws the first figure
 
 
-def start_sizing_figures(scenario, weather, generation, demand, sizing) -> StartedFigures:
+def start_sizing_figures(scenario, weather, generation, demand, sizing, hourly_csv: bool = False) -> StartedFigures:
     """Start drawing the figures of the sizing's results and the demand (:func:`_sizing_figures`) on the
-    run's idle workers, as PNG bytes (their folder does not exist yet), and return at once.
+    run's idle workers, as PNG bytes (their folder does not exist yet), and, with ``hourly_csv``,
+    ``hourly.csv``'s text (:func:`hourly_csv_text`); return at once.
 
     The figures are the same as :func:`figure_jobs` gives from the finished run: the same hourly table
     and the summary's sites (rounded as in ``summary.json``)."""
@@ -159,8 +172,9 @@ def start_sizing_figures(scenario, weather, generation, demand, sizing) -> Start
     hourly = hourly_table(weather, generation, demand, sizing)
     site_sizes = round_floats(sizing_summary(scenario, sizing))["sites"]
     figures = _sizing_figures(hourly, f"{generation.plant_name}_ac_kw", demand, site_sizes)
-    queue = start_jobs([(draw_png, (function, *args)) for function, args in figures.values()])
-    return StartedFigures(hourly, list(figures), queue)
+    jobs = [(draw_png, (function, *args)) for function, args in figures.values()]
+    queue = start_jobs(([(hourly_csv_text, (hourly,))] if hourly_csv else []) + jobs)
+    return StartedFigures(hourly, list(figures), queue, hourly_csv)
 
 
 def render_figures(results, figdir: Path, local: tuple = (), jobs_by_year=None,
@@ -181,7 +195,7 @@ def render_figures(results, figdir: Path, local: tuple = (), jobs_by_year=None,
     queue = started.queue if started is not None else Jobs()
     queue.add([(draw, (function, *args)) for _, function, args in figures.values()])
     drawn = queue.results(local)
-    for name, png in zip(early, drawn):
+    for name, png in zip(early, drawn[started.first:] if started is not None else []):
         (figdir / f"{name}.png").write_bytes(png)
     names = early + list(figures)  # the sizing's figures first, as figure_jobs orders them
     return {name: figures[name][0] if name in figures else figdir / f"{name}.png" for name in names}
@@ -233,11 +247,12 @@ def write_outputs(out_dir: Path, results, format: str = "csv", started: StartedF
         from pvcluster.finance import portfolio as pf
 
         jobs_by_year = pf.jobs_by_year(finance.portfolio, "level")
+        csv_started = started.hourly_csv if started is not None and format == "csv" else None
 
         def tables() -> None:  # written here while the run's workers draw figures
             (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-            _table_out(results.hourly, tmp / "hourly.csv", format, float_format="%.6g",
-                       date_format="%Y-%m-%dT%H:%M:%S%z")
+            if csv_started is None:  # else a worker wrote its text (start_sizing_figures), written below
+                _table_out(results.hourly, tmp / "hourly.csv", format, **_HOURLY_CSV)
             generation.roofs.to_csv(tmp / "roofs.csv", index=False, float_format="%.6g")
             demand_by_year_table(demand).to_csv(tmp / "demand_by_year.csv", float_format="%.6g")
             (tmp / "cashflows").mkdir()
@@ -250,6 +265,9 @@ def write_outputs(out_dir: Path, results, format: str = "csv", started: StartedF
         figdir = tmp / "figures"
         figdir.mkdir()
         figures = render_figures(results, figdir, local=(tables,), jobs_by_year=jobs_by_year, started=started)
+        if csv_started is not None:
+            with open(tmp / "hourly.csv", "w", encoding="utf-8", newline="") as f:  # as to_csv writes it
+                f.write(started.queue.results()[csv_started])
         write_report(tmp / "report.html", summary, figures, _provenance(scenario))
         manifest = manifest_dict(scenario, results.timings_s, solver_times(sizing), cluster_times(sizing),
                                  _interface(sizing))
