@@ -93,3 +93,21 @@ def test_compute_sizes_on_the_first_year_and_keeps_the_ensemble(monkeypatch, pro
     assert seen["sized_on"].exceedance == ({} if processes == 2 else expected.exceedance)
     assert results.generation.exceedance == expected.exceedance and len(expected.exceedance) >= 2
     assert build_demand(scenario, weather).hourly_kw.equals(results.demand.hourly_kw)
+
+
+@pytest.mark.parametrize("waited", [False, True])
+def test_the_p_values_thread_imports_the_reports_modules_only_while_the_run_does_not_wait(monkeypatch, waited):
+    """Beside the sizing, the thread that computes the P-values then imports what the report may need; once
+    the run waits for the P-values (the sizing is done) it skips the import, which would only delay the run."""
+    import threading
+
+    import pvcluster.generation
+    from pvcluster.pipeline import _ensemble_then_import
+
+    monkeypatch.setattr(pvcluster.generation, "with_exceedance", lambda scenario, weather, first_year: "generation")
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    event = threading.Event()
+    if waited:
+        event.set()
+    assert _ensemble_then_import(None, None, None, ("colorsys",), event) == "generation"
+    assert ("colorsys" in sys.modules) is not waited

@@ -8,6 +8,7 @@ output folder, as the command line does. Each stage reads only what the stages b
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,10 +153,12 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
     return _compute(scenario, progress, sensitivity)
 
 
-def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tuple[str, ...]):
+def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tuple[str, ...], waited_for=None):
     """The weather ensemble's P-values on ``first_year``, then ``modules`` imported (what follows the run
-    will need: :func:`run` names the report's figures, whose matplotlib takes 0.3 s to import). Not when
-    the caller has pyplot already: importing the figures module selects matplotlib's Agg backend, which
+    may need: :func:`run` names the report's figures, whose matplotlib takes 0.3 s to import), unless
+    ``waited_for`` (a ``threading.Event``) is set by then: the run waits for the P-values, and the import
+    would make it wait longer for what it may not need (the workers draw the figures). Not when the
+    caller has pyplot already: importing the figures module selects matplotlib's Agg backend, which
     closes the caller's figures, and a GUI toolkit's may not be touched from another thread."""
     import importlib
     import sys
@@ -163,7 +166,7 @@ def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tupl
     from pvcluster.generation import with_exceedance
 
     generation = with_exceedance(scenario, weather, first_year)
-    if "matplotlib.pyplot" not in sys.modules:
+    if "matplotlib.pyplot" not in sys.modules and not (waited_for is not None and waited_for.is_set()):
         for module in modules:
             importlib.import_module(module)
     return generation
@@ -214,9 +217,11 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
             # while the workers size: the run no longer waits for them before the sizing starts (2.4-2.6 s
             # into the default run instead of 3.9-4.0 s; README, "Levers for the default run").
             first_year = stage("generation", _first_year_checked, scenario, weather, demand)
-            with beside_workers(_ensemble_then_import, scenario, weather, first_year, prefetch) as ensemble:
+            waiting = threading.Event()
+            with beside_workers(_ensemble_then_import, scenario, weather, first_year, prefetch, waiting) as ensemble:
                 sizing = sized(first_year)
                 t0 = time.perf_counter()
+                waiting.set()
                 generation = ensemble.result()
                 timings["generation"] += time.perf_counter() - t0  # what the run still waited for it
     if after_sizing is not None:
