@@ -75,7 +75,7 @@ def test_compute_sizes_on_the_first_year_and_keeps_the_ensemble(monkeypatch, pro
     import pvcluster.sizing
     from pvcluster.demand import build_demand
     from pvcluster.generation import build_generation, with_exceedance
-    from pvcluster.pipeline import compute, _workers
+    from pvcluster.pipeline import _compute, _workers
     from pvcluster.weather import build_weather
 
     scenario = pvcluster.load_scenario(overrides={"sizing.periods": "full", "sizing.processes": processes})
@@ -83,10 +83,13 @@ def test_compute_sizes_on_the_first_year_and_keeps_the_ensemble(monkeypatch, pro
     seen = {}
     monkeypatch.setattr(pvcluster.sizing, "build_sizing", lambda s, generation, demand, progress=None: seen.setdefault(
         "sized_on", generation) and "sizing")
-    monkeypatch.setattr(pvcluster.finance, "build_finance", lambda *args: "finance")
+    monkeypatch.setattr(pvcluster.finance, "build_finance", lambda *args: seen.setdefault("finance", True) and "finance")
     monkeypatch.setattr(pvcluster.report.tables, "summary_dict", lambda *args: {})
-    results = compute(scenario, sensitivity=False)
+    after = []  # what the run's report starts right after the sizing gets: before the finance and the P-values
+    results = _compute(scenario, sensitivity=False, after_sizing=lambda w, generation, d, sizing: after.append(
+        (generation.exceedance, sizing, "finance" in seen)))
     assert results.sizing == "sizing" and results.finance == "finance"
+    assert after == [({} if processes == 2 else results.generation.exceedance, "sizing", False)]
     weather = build_weather(scenario)
     expected = with_exceedance(scenario, weather, build_generation(scenario, weather, exceedance=False))
     # beside the workers the sizing gets the first year alone (it reads nothing of the ensemble)

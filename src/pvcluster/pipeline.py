@@ -175,7 +175,9 @@ def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tupl
 def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True,
              prefetch: tuple[str, ...] = (), after_sizing: Callable | None = None) -> Results:
     """:func:`compute`; ``prefetch``: modules to import beside the sizing (only where workers size);
-    ``after_sizing(weather, generation, demand, sizing)`` runs once those are done, before the finance."""
+    ``after_sizing(weather, generation, demand, sizing)`` runs once the sizing is done, before the finance
+    (beside sizing workers, before the P-values are: ``generation`` then has the first year's hourly
+    series, those of the final generation, without the P-values)."""
     from pvcluster.demand import build_demand
     from pvcluster.finance import build_finance
     from pvcluster.report.tables import summary_dict
@@ -211,6 +213,8 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
         if not workers:
             generation = stage("generation", _generation_checked, scenario, weather, demand)
             sizing = sized(generation)
+            if after_sizing is not None:
+                after_sizing(weather, generation, demand, sizing)
         else:
             # The sizing reads the first year only, so the weather ensemble's P-values (1.0-1.2 s on the
             # default scenario) are computed beside it, in a thread of this process at a lower priority,
@@ -220,12 +224,12 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
             waiting = threading.Event()
             with beside_workers(_ensemble_then_import, scenario, weather, first_year, prefetch, waiting) as ensemble:
                 sizing = sized(first_year)
+                if after_sizing is not None:  # its hourly series are the first year's: no P-values needed
+                    after_sizing(weather, first_year, demand, sizing)
                 t0 = time.perf_counter()
                 waiting.set()
                 generation = ensemble.result()
                 timings["generation"] += time.perf_counter() - t0  # what the run still waited for it
-    if after_sizing is not None:
-        after_sizing(weather, generation, demand, sizing)
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)
     import pandas as pd
 
