@@ -103,6 +103,40 @@ def test_a_worker_given_back_drops_its_state_and_serves_jobs():
     assert not w[1].is_alive()
 
 
+IMPORTED = "'colorsys' in __import__('sys').modules"  # evaluated in a worker
+
+
+def test_a_prepared_worker_imports_the_runs_later_modules_and_keeps_its_state():
+    """prepare: a worker still holding its stage's state (a sizing worker with no site left) imports what
+    the run will give it back for (warm), without an answer; its state answers as before. A worker the run
+    did not start, or a run that named no later use, is sent nothing."""
+    import collections
+
+    with processes.prestarted_workers(1, warm=("colorsys",)):
+        w = processes.take_worker(spare_only=True)
+        w[0].send(("start", (collections.Counter, ("abca",))))
+        assert w[0].recv() == ("ok", None)
+        processes.prepare(w)
+        w[0].send(("most_common", (1,)))
+        assert w[0].recv() == ("ok", [("a", 2)])  # the state is kept, and "import" sent no answer
+        w[0].send(("call", (eval, (IMPORTED,))))
+        assert w[0].recv() == ("ok", True)
+        other = processes.spawn_worker()
+        try:
+            processes.prepare(other)  # not the run's: nothing sent
+            other[0].send(("call", (eval, (IMPORTED,))))
+            assert other[0].recv() == ("ok", False)
+        finally:
+            processes.end_workers([other])
+        processes.give_back([w])
+    with processes.prestarted_workers(1):  # no warm modules
+        w = processes.take_worker(spare_only=True)
+        processes.prepare(w)
+        w[0].send(("call", (eval, (IMPORTED,))))
+        assert w[0].recv() == ("ok", False)
+        processes.give_back([w])
+
+
 def test_a_nested_block_starts_nothing_and_the_outer_one_ends_the_workers():
     with processes.prestarted_workers(1):
         outer = list(processes._SPARE)

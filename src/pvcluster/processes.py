@@ -21,6 +21,7 @@ A worker runs :func:`_worker` and answers one message at a time on its pipe:
 - ``("start", (factory, args))``: ``state = factory(*args)``, then commands are ``state``'s methods;
 - ``(method, args)``: ``state.method(*args)``, answered ``("ok", value)`` or ``("error", repr)``;
 - ``("call", (function, args))``: ``function(*args)``, answered the same way (a stateless job);
+- ``("import", (modules,))``: import ``modules``, keeping the state; no answer (:func:`prepare`);
 - ``("release", (modules,))``: drop the state (its garbage left uncollected), import ``modules``; no answer;
 - ``("stop", ())``: exit.
 """
@@ -42,7 +43,7 @@ from typing import Any, Callable
 #: interpreter's teardown after it (0.5 s with Pyomo and matplotlib) is not waited for.
 STOP_GRACE_S = 0.05
 
-__all__ = ["prestarted_workers", "take_worker", "give_back", "end_workers", "run_jobs", "start_jobs", "Jobs", "spawn_worker",
+__all__ = ["prestarted_workers", "take_worker", "prepare", "give_back", "end_workers", "run_jobs", "start_jobs", "Jobs", "spawn_worker",
            "can_start_workers", "beside_workers"]
 
 #: Objects a released worker may hold frozen (its own and what its states left, uncollected) before it
@@ -89,6 +90,9 @@ def _worker(conn, parent_pid: int | None = None, imports: tuple[str, ...] = ()) 
             return
         if command == "stop":
             return
+        if command == "import":  # what a later stage needs, while the state waits for its next message
+            _import(args[0])
+            continue
         if command == "release":
             # What the state held is left as it is, never collected (a full-year site model is about a
             # million objects: 0.4-1.2 s to free, while the run waits on this worker for its figures); the
@@ -255,6 +259,21 @@ def take_worker(spare_only: bool = False):
         if spare[1].is_alive():
             return spare
         end_workers([spare])
+
+
+def prepare(worker) -> None:
+    """Have ``worker`` ((connection, process), idle, its state kept) import now what the run will give it
+    back for (:func:`prestarted_workers`'s ``warm``), while it waits for its stage's next message: a sizing
+    worker with no site left imports matplotlib while the other one sizes, not after the sizing. Nothing
+    is sent to a worker the run did not start, nor when the run named no later use."""
+    with _SPARE_LOCK:
+        started, warm = _RUNS[-1] if _RUNS else ([], set())
+        modules = tuple(sorted(warm))
+    if modules and any(worker[0] is w[0] for w in started):
+        try:
+            worker[0].send(("import", (modules,)))
+        except (BrokenPipeError, OSError):
+            pass
 
 
 def give_back(workers: list) -> None:

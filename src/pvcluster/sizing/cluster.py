@@ -361,10 +361,13 @@ class _Pool:
                     ready = c.poll()
                 except OSError:  # a broken connection: _receive reports the dead worker
                     ready = True
-                if ready or not self.procs[self.conns.index(c)].is_alive():
+                proc = self.procs[self.conns.index(c)]
+                if ready or not proc.is_alive():
                     out.update(self._receive(c))
                     busy.discard(c)
                     idle.append(c)
+                    if not queue and busy:  # no site left for it while another sizes: it imports what
+                        _processes.prepare((c, proc))  # the run gives it back for (the report's figures)
         return out
 
     def call(self, command: str, *args) -> list:
