@@ -459,6 +459,57 @@ def test_fast_transfer_passes_the_same_lp_as_pyomos_interface():
     for a, b in zip(a_vectors, b_vectors):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a_matrix, b_matrix)
+    assert ours._pending_rows == [m.eq, m.le, m.rng, m.mut]  # Pyomo's own row (m.mut) is left pending too
+    _assert_same_uses(ours, theirs)
+
+
+def _assert_same_uses(ours, theirs) -> None:
+    """Pyomo's bookkeeping of which constraints use each variable, the same in both interfaces: the same
+    truth values (asked without filling the fast transfer's lazy records), then the same records in order."""
+    def records(solver, filled: bool) -> dict:  # by name: the two may hold two copies of one model
+        return {solver._vars[i][0].name: ([c.name for c in cons] if filled else bool(cons), len(sos),
+                                          None if obj is None else obj.name)
+                for i, (cons, sos, obj) in solver._referenced_variables.items()}
+
+    pending = list(ours._pending_rows)
+    assert list(records(ours, False).items()) == list(records(theirs, False).items())
+    assert ours._pending_rows == pending  # asking whether a variable is used filled nothing
+    assert list(records(ours, True).items()) == list(records(theirs, True).items())
+    assert ours._pending_rows == [] and not ours._pending_vars
+
+
+def test_fast_transfer_fills_pyomos_record_of_each_variables_rows_only_when_read():
+    """The fast transfer leaves Pyomo's record of the constraints using each variable for later: reading
+    it, removing a constraint or fixing a variable fills it, exactly as Pyomo's own interface keeps it."""
+    import pyomo.environ as pyo
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    from pvcluster.sizing.highs import PersistentHighs
+
+    def model():
+        m = pyo.ConcreteModel()
+        m.x = pyo.Var(range(4), bounds=(0, 10))
+        m.free = pyo.Var()  # in the objective only
+        m.a = pyo.Constraint(expr=m.x[0] + 2 * m.x[1] >= 1)
+        m.b = pyo.Constraint(expr=m.x[1] - m.x[2] == 0.5)
+        m.c = pyo.Constraint(expr=pyo.inequality(0, m.x[2] + m.x[0] + 0 * m.x[3], 4))
+        m.obj = pyo.Objective(expr=m.x[0] + m.x[1] + m.x[2] + m.free ** 2)
+        return m
+
+    m, n = model(), model()
+    ours, theirs = PersistentHighs(), SolverFactory("highs")
+    ours.set_instance(m)
+    theirs.set_instance(n)
+    assert ours._pending_rows == [m.a, m.b, m.c]  # nothing read yet
+    _assert_same_uses(ours, theirs)
+    m.d, n.d = (pyo.Constraint(expr=k.x[3] + k.x[0] <= 9) for k in (m, n))  # a new row: pending again
+    ours.add_constraints([m.d])
+    theirs.add_constraints([n.d])
+    assert ours._pending_rows == [m.d]
+    ours.remove_constraints([m.a])  # a removal fills first, then drops the row from its variables' records
+    theirs.remove_constraints([n.a])
+    assert ours._pending_rows == []
+    _assert_same_uses(ours, theirs)
 
 
 def test_fast_value_is_pyomos_value():

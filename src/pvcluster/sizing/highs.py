@@ -280,6 +280,92 @@ class _Primals:
         return self._where
 
 
+class _Uses(dict):
+    """Pyomo's record of the constraints that use one variable (``_referenced_variables[id][0]``, keys in
+    the order the constraints were added), filled from the fast transfer's rows only when something reads
+    or changes it. Pyomo reads it to remove a constraint, or to send a constraint again after a variable in
+    it is fixed; a sizing does neither, and filling it entry by entry took 0.21 s per full-year site
+    (``benchmarks/sizing_speed.py``'s transfer, README). Its truth value (whether any constraint uses the
+    variable, which Pyomo asks before it drops a variable or loads its value) needs no filling."""
+
+    __slots__ = ("_solver", "_id")
+
+    def __init__(self, solver: PersistentHighs, var_id: int) -> None:
+        super().__init__()
+        self._solver, self._id = solver, var_id
+
+    def _filled(self) -> _Uses:
+        if self._solver._pending_rows:
+            self._solver._fill_uses()
+        return self
+
+    def __bool__(self) -> bool:
+        return dict.__len__(self) > 0 or self._id in self._solver._pending_vars
+
+    def __len__(self) -> int:
+        return dict.__len__(self._filled())
+
+    def __iter__(self):
+        return dict.__iter__(self._filled())
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self._filled(), key)
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self._filled(), key)
+
+    def __setitem__(self, key, value) -> None:
+        solver = self._solver
+        if solver._deferring and value is None:  # Pyomo's own transfer of a row: pending like the fast rows
+            rows = solver._pending_rows
+            if not rows or rows[-1] is not key:
+                rows.append(key)
+            solver._pending_vars.add(self._id)
+            return
+        dict.__setitem__(self._filled(), key, value)
+
+    def __delitem__(self, key) -> None:
+        dict.__delitem__(self._filled(), key)
+
+    def __eq__(self, other) -> bool:
+        return dict.__eq__(self._filled(), other)
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self._filled())
+
+    __hash__ = None
+
+    def keys(self):
+        return dict.keys(self._filled())
+
+    def values(self):
+        return dict.values(self._filled())
+
+    def items(self):
+        return dict.items(self._filled())
+
+    def get(self, key, default=None):
+        return dict.get(self._filled(), key, default)
+
+    def pop(self, key, *default):
+        return dict.pop(self._filled(), key, *default)
+
+    def popitem(self):
+        return dict.popitem(self._filled())
+
+    def setdefault(self, key, default=None):
+        return dict.setdefault(self._filled(), key, default)
+
+    def update(self, *args, **kwargs) -> None:
+        dict.update(self._filled(), *args, **kwargs)
+
+    def clear(self) -> None:
+        dict.clear(self._filled())
+
+    def copy(self) -> dict:
+        return dict(dict.items(self._filled()))
+
+
 class PersistentHighs(Highs):
     """``pyomo.contrib.solver``'s persistent HiGHS interface with a one-pass linear transfer, and
     ``solver = PDLP`` solved by :func:`pdlp_vertex`."""
@@ -315,9 +401,30 @@ class PersistentHighs(Highs):
         values = np.asarray(self._sol.col_value, dtype=float)[columns].tolist()
         return _Primals([self._vars[i][0] for i in ids], values)
 
+    def __init__(self, **kwds):
+        super().__init__(**kwds)
+        self._pending_rows: list = []  # rows sent whose variables' _Uses are not filled yet (in order)
+        self._pending_vars: set = set()  # the ids of those rows' variables
+        self._deferring = False  # Pyomo's own add_constraints runs: its rows join the pending ones
+
     def set_instance(self, model):
+        self._pending_rows, self._pending_vars = [], set()
         with PauseGC():
             super().set_instance(model)
+
+    def add_variables(self, variables):
+        super().add_variables(variables)
+        referenced = self._referenced_variables
+        for v in variables:  # a new variable is in no constraint yet: an empty record, filled lazily
+            referenced[id(v)][0] = _Uses(self, id(v))
+
+    def _fill_uses(self) -> None:
+        """Put the pending rows into their variables' records (:class:`_Uses`), as Pyomo would have."""
+        rows, self._pending_rows, self._pending_vars = self._pending_rows, [], set()
+        referenced, used_by_con, setitem = self._referenced_variables, self._vars_referenced_by_con, dict.__setitem__
+        for con in rows:
+            for v in used_by_con[con]:
+                setitem(referenced[id(v)][0], con, None)
 
     def update(self, timer=None):
         with PauseGC():
@@ -331,7 +438,7 @@ class PersistentHighs(Highs):
             if row is not None and (self._treat_fixed_vars_as_params or all(
                     not v.fixed for v in row[3].values())):
                 if slow:
-                    super().add_constraints(slow)
+                    self._add_slow(slow)
                     slow = []
                 fast.append((con, row))
             else:
@@ -342,7 +449,15 @@ class PersistentHighs(Highs):
         if fast:
             self._add_linear(fast)
         if slow:
-            super().add_constraints(slow)
+            self._add_slow(slow)
+
+    def _add_slow(self, cons: list) -> None:
+        """Pyomo's own transfer of ``cons``; their variables' records stay pending with the fast rows'."""
+        self._deferring = True
+        try:
+            super().add_constraints(cons)
+        finally:
+            self._deferring = False
 
     def _add_linear(self, rows: list) -> None:
         referenced = self._referenced_variables
@@ -362,6 +477,8 @@ class PersistentHighs(Highs):
         con_map, con_inverse = self._pyomo_con_to_solver_con_map, self._solver_con_to_pyomo_con_map
         active, named_by_con = self._active_constraints, self._named_expressions
         used_by_con = self._vars_referenced_by_con
+        # each variable's record of the rows that use it (Pyomo's, fixed variables too) is filled lazily
+        pending, pending_vars = self._pending_rows.append, self._pending_vars.update
         first = len(con_map)
         lbs, ubs, starts, index, value = [], [], [], [], []
         add_index, add_value = index.append, value.append
@@ -369,15 +486,13 @@ class PersistentHighs(Highs):
             active[con] = con.expr
             named_by_con[con] = [(e, e.expr) for e in named.values()] if named else _NONE
             used_by_con[con] = list(variables.values())
+            pending(con)
+            pending_vars(variables)
             starts.append(len(index))
             for i, c in coefs.items():
-                referenced[i][0][con] = None
                 if c != 0.0:
                     add_index(var_map[i])
                     add_value(c)
-            if len(variables) != len(coefs):  # fixed variables: referenced, but constants here
-                for i in variables:
-                    referenced[i][0][con] = None
             lbs.append(lb)
             ubs.append(ub)
             con_map[con] = first + k
