@@ -62,7 +62,7 @@
 (h) highspy's interrupt callbacks (a lever of issue 17): each full-year site of the default scenario
     sized in this process (``solve_site``, the sizing's defaults) with the callbacks Pyomo turns on
     for every run (``HandleKeyboardInterrupt``: HiGHS calls into Python at each simplex, IPM and
-    crossover iteration; pvcluster keeps them) against with them held off, the two alternated
+    crossover iteration) against with them held off (pvcluster's default), the two alternated
     ``--repeat`` times (3 by default) and the shortest wall of each kept.
 
         speed-up  = wall with the callbacks / wall without, per site and over all sites
@@ -759,21 +759,24 @@ def alternated(variants: list[tuple[str, Callable[[], Callable[[], None]]]], rep
 
 def part_h(repeat: int = 3) -> None:
     """Issue 17's interrupt-callback lever: every run with highspy's interrupt callbacks on (as Pyomo's
-    ``Highs`` sets them, pvcluster's default) against held off, alternated per site."""
+    ``Highs`` sets them before each run) against held off (pvcluster's default since this session's
+    change, ``highs._run_without_interrupt_callbacks``), alternated per site."""
     import highspy
 
-    print("\n(h) highspy's interrupt callbacks on (Pyomo's setting, the default) vs held off, the default "
+    import pvcluster.sizing.highs as highs_module
+
+    print("\n(h) highspy's interrupt callbacks on (Pyomo's setting) vs held off (the default), the default "
           "scenario's full year, each site sized in this process")
-    prop = highspy.Highs.HandleKeyboardInterrupt
+    held_off = highs_module._run_without_interrupt_callbacks
 
-    def forced_off(self, value):  # whatever Pyomo asks before a run, the callbacks stay off
-        prop.fset(self, False)
+    def as_pyomo_sets_them(h, pdlp_steps):  # the run as Pyomo starts it: the callbacks stay on
+        return highs_module.pdlp_vertex(h, pdlp_steps) if pdlp_steps is not None else highspy.Highs.run(h)
 
-    def hold_off():
-        highspy.Highs.HandleKeyboardInterrupt = property(prop.fget, forced_off)
-        return lambda: setattr(highspy.Highs, "HandleKeyboardInterrupt", prop)
+    def callbacks_on():
+        highs_module._run_without_interrupt_callbacks = as_pyomo_sets_them
+        return lambda: setattr(highs_module, "_run_without_interrupt_callbacks", held_off)
 
-    alternated([("callbacks on", lambda: (lambda: None)), ("held off", hold_off)], repeat)
+    alternated([("callbacks on", callbacks_on), ("held off", lambda: (lambda: None))], repeat)
 
 
 def part_i(repeat: int = 3) -> None:

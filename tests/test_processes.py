@@ -54,6 +54,38 @@ def test_started_jobs_run_on_the_workers_while_this_process_goes_on():
         assert set(queue.results()[again.start:]) & pids
 
 
+def test_jobs_added_after_results_run_once_each():
+    """Jobs this process ran from the back are done: a batch added later runs only the new jobs."""
+    ran = []  # appended to here only (a worker appends to its own copy)
+    with processes.prestarted_workers(1):
+        queue = processes.start_jobs([(time.sleep, (0.5,)), (ran.append, ("b",)), (ran.append, ("c",))])
+        assert queue.results() == [None, None, None] and ran == ["c", "b"]  # taken here from the back
+        queue.add([(ran.append, ("d",)), (operator.add, (1, 2))])
+        assert queue.results()[3:] == [None, 3]
+    assert ran.count("b") == 1 and ran.count("c") == 1 and ran.count("d") <= 1
+
+
+def test_a_queue_whose_worker_dies_stops_serving_and_runs_the_rest_here():
+    """With its only worker dead the serving thread leaves (it does not spin while this process works);
+    collected, every job runs here. A queue closed without collecting gives its idle workers back."""
+    with processes.prestarted_workers(1):
+        (conn, proc), = processes._SPARE
+        conn.send(("call", (time.sleep, (0.0,))))  # wait until it is up
+        assert conn.recv() == ("ok", None)
+        queue = processes.start_jobs([(time.sleep, (1.0,)), (os.getpid, ()), (operator.neg, (4,))])
+        proc.kill()
+        queue._thread.join(10)
+        assert not queue._thread.is_alive()
+        assert queue.results() == [None, os.getpid(), -4]
+    with processes.prestarted_workers(2):
+        workers = list(processes._SPARE)
+        queue = processes.start_jobs([(operator.add, (1, 1))])
+        time.sleep(0.5)
+        queue.close()  # never collected
+        assert not queue._thread.is_alive() and len(processes._SPARE) == 2
+        assert all(p.is_alive() for _, p in workers)
+
+
 def test_started_jobs_without_workers_run_here_when_collected():
     ran = []
     queue = processes.start_jobs([(ran.append, ("job",))])

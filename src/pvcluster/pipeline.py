@@ -270,14 +270,18 @@ def run(scenario: Scenario, out_dir: Path | None = None, progress: Callable[[str
 
     # the sizing's workers, once it is done with them, import matplotlib and draw most of the figures
     with prestarted_workers(_workers(scenario), imports=_SIZING, warm=_REPORT):
-        results = _compute(scenario, progress, prefetch=_REPORT, after_sizing=start_figures)
-        t0 = time.perf_counter()
-        progress("      writing the outputs ...")
-        from pvcluster.report import write_outputs
+        try:
+            results = _compute(scenario, progress, prefetch=_REPORT, after_sizing=start_figures)
+            t0 = time.perf_counter()
+            progress("      writing the outputs ...")
+            from pvcluster.report import write_outputs
 
-        if started:  # the hourly table the figures were drawn from is the run's (a cached property)
-            results.__dict__["hourly"] = started[0].hourly
-        write_outputs(out_dir, results, format=format, started=started[0] if started else None)
+            if started:  # the hourly table the figures were drawn from is the run's (a cached property)
+                results.__dict__["hourly"] = started[0].hourly
+            write_outputs(out_dir, results, format=format, started=started[0] if started else None)
+        finally:
+            if started:  # a stage that failed after the sizing: the workers stop drawing
+                started[0].queue.close()
     results.timings_s["report"] = time.perf_counter() - t0
     progress(f"      report done in {results.timings_s['report']:.2f} s")
     return RunResult(out_dir=out_dir, summary=results.summary, results=results, timings_s=results.timings_s)

@@ -33,6 +33,7 @@ import importlib
 import multiprocessing as mp
 import os
 import threading
+from collections import deque
 from contextlib import contextmanager
 from multiprocessing.connection import wait
 from typing import Any, Callable
@@ -261,14 +262,19 @@ def take_worker(spare_only: bool = False):
         end_workers([spare])
 
 
+def _later_use() -> tuple[list, tuple[str, ...]]:
+    """The active run's workers and the modules it named for their later use (``warm``)."""
+    with _SPARE_LOCK:
+        started, warm = _RUNS[-1] if _RUNS else ([], set())
+        return started, tuple(sorted(warm))
+
+
 def prepare(worker) -> None:
     """Have ``worker`` ((connection, process), idle, its state kept) import now what the run will give it
     back for (:func:`prestarted_workers`'s ``warm``), while it waits for its stage's next message: a sizing
     worker with no site left imports matplotlib while the other one sizes, not after the sizing. Nothing
     is sent to a worker the run did not start, nor when the run named no later use."""
-    with _SPARE_LOCK:
-        started, warm = _RUNS[-1] if _RUNS else ([], set())
-        modules = tuple(sorted(warm))
+    started, modules = _later_use()
     if modules and any(worker[0] is w[0] for w in started):
         try:
             worker[0].send(("import", (modules,)))
@@ -283,9 +289,7 @@ def give_back(workers: list) -> None:
     instead, with what they hold: a worker still dropping a full-year model (0.4 s) when the run ends
     would be ended before it left its loop (see :data:`STOP_GRACE_S`)."""
     keep = []
-    with _SPARE_LOCK:
-        started, warm = _RUNS[-1] if _RUNS else ([], set())
-        modules = tuple(sorted(warm))
+    started, modules = _later_use()
     if modules:
         for w in workers:
             if w in started and w[1].is_alive():
@@ -301,24 +305,27 @@ def give_back(workers: list) -> None:
 
 class Jobs:
     """Jobs handed to the run's idle workers as they come (:func:`start_jobs`), collected by
-    :meth:`results`; more may be added (:meth:`add`) until then.
+    :meth:`results`; more may be added (:meth:`add`), before or after that.
 
     A thread of this process serves the workers: it sends each worker the next job from the front as
     the worker falls idle and receives the answers, so the workers keep going while this process does
     something else (prices the projects while they draw the sizing's figures). :meth:`results` runs
     what is left from the back in this process, then waits for the rest. A job that fails, that
-    cannot be pickled, or whose worker dies is run again in this process, so its error is raised
-    here as in a plain call; the workers go back to the run when the queue is empty."""
+    cannot be pickled, whose answer cannot be read, or whose worker dies is run again in this process,
+    so its error is raised here as in a plain call; the workers go back to the run when the queue is
+    empty. :meth:`close` stops serving (a stage that failed before it collected): the workers that still
+    owe an answer are ended, the rest go back."""
 
     def __init__(self) -> None:
         self.jobs: list[tuple[Callable, tuple]] = []
         self._done: dict[int, Any] = {}
         self._retry: list[int] = []
         self._lock = threading.Lock()
-        self._front = self._back = 0  # jobs[front:back] are not started
+        self._pending: deque[int] = deque()  # jobs not started: workers take the left end, this process the right
         self._thread: threading.Thread | None = None
         self._serving = False  # a thread serves workers (and takes what add queues)
-        self._wake = None  # (reader, writer): add wakes the serving thread for its idle workers
+        self._closing = False
+        self._wake = None  # (reader, writer): add and close wake the serving thread
         self._sent = threading.Event()  # the serving thread has sent its workers their first jobs
         self._sent.set()
 
@@ -328,13 +335,14 @@ class Jobs:
         with self._lock:
             start = len(self.jobs)
             self.jobs.extend(jobs)
-            self._back = len(self.jobs)
-            serving = self._serving
-            if serving and jobs:
-                self._wake[1].send_bytes(b"")
+            self._pending.extend(range(start, len(self.jobs)))
+            serving = self._serving and not self._closing
+        if serving and jobs:
+            self._wake_up()
         if not serving and jobs:
             if self._thread is not None:
                 self._thread.join()  # it has left its loop: it gives its workers back
+            self._closing = False
             workers = []
             while len(workers) < len(jobs):
                 w = take_worker(spare_only=True)
@@ -351,16 +359,18 @@ class Jobs:
                 self._thread.start()
         return range(start, start + len(jobs))
 
+    def _wake_up(self) -> None:
+        try:
+            self._wake[1].send_bytes(b"")
+        except (OSError, TypeError):  # closed meanwhile: the thread has left its loop
+            pass
+
     def _take(self, front: bool) -> int | None:
         """The next job not started, from the front (a worker's) or the back (this process's)."""
         with self._lock:
-            if self._front >= self._back:
+            if not self._pending:
                 return None
-            if front:
-                self._front += 1
-                return self._front - 1
-            self._back -= 1
-            return self._back
+            return self._pending.popleft() if front else self._pending.pop()
 
     def _send(self, w, busy: dict, broken: list) -> bool:
         """Send worker ``w`` the next job from the front; False when there is none left for it."""
@@ -388,13 +398,13 @@ class Jobs:
             # each worker's first job (a send blocks while the worker reads, e.g. after its imports)
             idle = [w for w in workers if not self._send(w, busy, broken)]
             self._sent.set()
-            while True:
+            while not self._closing:
                 for w in list(idle):
                     if self._send(w, busy, broken):
                         idle.remove(w)
                 if not busy:
                     with self._lock:
-                        if self._front >= self._back:
+                        if not self._pending or not idle:  # done, or no worker left: results() runs the rest
                             self._serving = False  # what add queues from now on starts a new thread
                             break
                     continue
@@ -402,15 +412,17 @@ class Jobs:
                     if conn is wake:
                         wake.recv_bytes()
                         continue
-                    w, i = busy[conn]
+                    w, i = busy.pop(conn)  # answered, or broken (an interrupted receive leaves it owing)
                     try:
                         status, value = conn.recv()
                     except (EOFError, OSError):
-                        busy.pop(conn)
                         broken.append(w)
                         self._retry.append(i)
                         continue
-                    busy.pop(conn)  # answered (an interrupted receive leaves it owing: it is ended)
+                    except Exception:  # an answer this process cannot read: the job runs here
+                        self._retry.append(i)
+                        idle.append(w)
+                        continue
                     if status == "ok":
                         self._done[i] = value
                     else:
@@ -425,30 +437,44 @@ class Jobs:
             self._sent.set()
             with self._lock:
                 self._serving = False
+            self._retry.extend(i for _, i in busy.values())  # owed when it stopped: they run here
             idle = [w for w in workers if w not in broken and w[0] not in busy and w[1].is_alive()]
             with _SPARE_LOCK:
                 _SPARE.extend(idle)
             end_workers([w for w in workers if w not in idle])
 
-    def results(self, local: tuple[Callable[[], Any], ...] = ()) -> list[Any]:
-        """Every job's result, in the order added. ``local``: callables without arguments that this process
-        runs first, while the workers go on with the jobs (work that stays here, such as writing tables)."""
-        self._sent.wait()  # the workers start on the jobs before this process takes any
-        for work in local:
-            work()
-        while (i := self._take(front=False)) is not None:
-            function, args = self.jobs[i]
-            self._done[i] = function(*args)
+    def close(self) -> None:
+        """Stop serving and wait for the thread: jobs not collected stay queued (:meth:`results` would run
+        them here); a worker that owes an answer is ended, the others go back to the run."""
+        self._closing = True
         if self._thread is not None:
+            self._wake_up()
             self._thread.join()
         if self._wake is not None:
             for end in self._wake:
                 end.close()
             self._wake = None
-        for i in sorted(self._retry):
+
+    def results(self, local: tuple[Callable[[], Any], ...] = ()) -> list[Any]:
+        """Every job's result, in the order added. ``local``: callables without arguments that this process
+        runs first, while the workers go on with the jobs (work that stays here, such as writing tables)."""
+        try:
+            self._sent.wait()  # the workers start on the jobs before this process takes any
+            for work in local:
+                work()
+            while (i := self._take(front=False)) is not None:
+                function, args = self.jobs[i]
+                self._done[i] = function(*args)
+            if self._thread is not None:
+                self._thread.join()
+        except BaseException:
+            self.close()
+            raise
+        self.close()
+        retry, self._retry = sorted(self._retry), []
+        for i in retry:
             function, args = self.jobs[i]
             self._done[i] = function(*args)
-        self._retry = []
         return [self._done[i] for i in range(len(self.jobs))]
 
 

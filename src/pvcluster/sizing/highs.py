@@ -330,6 +330,22 @@ class _Uses(dict):
     def __eq__(self, other) -> bool:
         return dict.__eq__(self._filled(), other)
 
+    def __ne__(self, other) -> bool:
+        return dict.__ne__(self._filled(), other)
+
+    def __reversed__(self):
+        return dict.__reversed__(self._filled())
+
+    def __or__(self, other):
+        return dict.__or__(self._filled(), other)
+
+    def __ror__(self, other):
+        return dict.__ror__(self._filled(), other)
+
+    def __ior__(self, other):
+        dict.__ior__(self._filled(), other)
+        return self
+
     def __repr__(self) -> str:
         return dict.__repr__(self._filled())
 
@@ -407,8 +423,7 @@ class PersistentHighs(Highs):
         self._pending_vars: set = set()  # the ids of those rows' variables
         self._deferring = False  # Pyomo's own add_constraints runs: its rows join the pending ones
 
-    def set_instance(self, model):
-        self._pending_rows, self._pending_vars = [], set()
+    def set_instance(self, model):  # (Pyomo's _reinit calls __init__: the pending rows start empty)
         with PauseGC():
             super().set_instance(model)
 
