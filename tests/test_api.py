@@ -109,6 +109,7 @@ def test_the_p_values_thread_imports_the_reports_modules_only_while_the_run_does
 
     monkeypatch.setattr(pvcluster.generation, "with_exceedance", lambda scenario, weather, first_year: "generation")
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)  # (a caller with pyplot: never)
     event = threading.Event()
     if waited:
         event.set()
