@@ -95,6 +95,11 @@ def test_compute_sizes_on_the_first_year_and_keeps_the_ensemble(monkeypatch, pro
     # beside the workers the sizing gets the first year alone (it reads nothing of the ensemble)
     assert seen["sized_on"].exceedance == ({} if processes == 2 else expected.exceedance)
     assert results.generation.exceedance == expected.exceedance and len(expected.exceedance) >= 2
+    # beside the workers the ensemble is built with the P-values; the run's weather has it either way
+    assert len(results.weather.ensemble) == len(weather.ensemble) == scenario.weather.ensemble_years
+    for mine, theirs in zip(results.weather.ensemble, weather.ensemble):
+        pd.testing.assert_frame_equal(mine.data, theirs.data)
+    assert results.weather.data.equals(weather.data)
     assert build_demand(scenario, weather).hourly_kw.equals(results.demand.hourly_kw)
 
 
@@ -107,11 +112,14 @@ def test_the_p_values_thread_imports_the_reports_modules_only_while_the_run_does
     import pvcluster.generation
     from pvcluster.pipeline import _ensemble_then_import
 
+    import pvcluster.weather
+
     monkeypatch.setattr(pvcluster.generation, "with_exceedance", lambda scenario, weather, first_year: "generation")
+    monkeypatch.setattr(pvcluster.weather, "with_ensemble", lambda scenario, weather: "weather")
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)  # (a caller with pyplot: never)
     event = threading.Event()
     if waited:
         event.set()
-    assert _ensemble_then_import(None, None, None, ("colorsys",), event) == "generation"
+    assert _ensemble_then_import(None, None, None, ("colorsys",), event) == ("weather", "generation")
     assert ("colorsys" in sys.modules) is not waited

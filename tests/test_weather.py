@@ -150,6 +150,21 @@ def test_weather_stage_computes_the_sun_once_exactly(scenario, weather):
         pd.testing.assert_frame_equal(weather.ensemble[k].data, years[k], check_exact=True)
 
 
+def test_weather_without_its_ensemble_then_with_it_is_the_whole_stage(scenario, weather):
+    """A run that sizes on workers builds the main year first and the ensemble beside the sizing
+    (build_weather(ensemble=False), then with_ensemble): the same weather, year for year, exactly."""
+    from pvcluster.weather import build_weather, with_ensemble
+
+    first = build_weather(scenario, ensemble=False)
+    assert first.ensemble == () and first.source == weather.source
+    pd.testing.assert_frame_equal(first.data, weather.data, check_exact=True)
+    whole = with_ensemble(scenario, first)
+    assert [w.source for w in whole.ensemble] == [w.source for w in weather.ensemble]
+    for mine, theirs in zip(whole.ensemble, weather.ensemble):
+        pd.testing.assert_frame_equal(mine.data, theirs.data, check_exact=True)
+    assert with_ensemble(scenario, whole) is whole
+
+
 # The file readers are tested in test_readers.py.
 
 

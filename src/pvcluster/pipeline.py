@@ -154,7 +154,8 @@ def compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensit
 
 
 def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tuple[str, ...], waited_for=None):
-    """The weather ensemble's P-values on ``first_year``, then ``modules`` imported (what follows the run
+    """The weather with its ensemble (built here when ``weather`` has none) and the ensemble's P-values on
+    ``first_year``, as (weather, generation), then ``modules`` imported (what follows the run
     may need: :func:`run` names the report's figures, whose matplotlib takes 0.3 s to import), unless
     ``waited_for`` (a ``threading.Event``) is set by then: the run waits for the P-values, and the import
     would make it wait longer for what it may not need (the workers draw the figures). Not when the
@@ -164,12 +165,14 @@ def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tupl
     import sys
 
     from pvcluster.generation import with_exceedance
+    from pvcluster.weather import with_ensemble
 
+    weather = with_ensemble(scenario, weather)  # the run built the main year alone before the sizing
     generation = with_exceedance(scenario, weather, first_year)
     if "matplotlib.pyplot" not in sys.modules and not (waited_for is not None and waited_for.is_set()):
         for module in modules:
             importlib.import_module(module)
-    return generation
+    return weather, generation
 
 
 def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensitivity: bool = True,
@@ -200,7 +203,8 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
     # a full year sized on worker processes: they start now and import while the first stages run
     workers = _workers(scenario)
     with prestarted_workers(workers, imports=_SIZING):
-        weather = stage("weather", build_weather, scenario)
+        # beside sizing workers the ensemble (0.1-0.2 s) is built with the P-values, after the sizing starts
+        weather = stage("weather", build_weather, scenario, ensemble=not workers)
         for note in weather.notes:
             progress(f"      note: {note}")
         # Checks that need no solved model run before the expensive parts: the demand (cheap) and the
@@ -228,7 +232,7 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
                     after_sizing(weather, first_year, demand, sizing)
                 t0 = time.perf_counter()
                 waiting.set()
-                generation = ensemble.result()
+                weather, generation = ensemble.result()
                 timings["generation"] += time.perf_counter() - t0  # what the run still waited for it
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)
     import pandas as pd

@@ -7,7 +7,7 @@ once here and reused by generation and demand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from pvcluster.calendar import HOURS_PER_YEAR, hourly_index, weekend_mask
 from pvcluster.weather.readers import read_weather_file
 from pvcluster.weather.synthetic import SkyGeometry, sky_geometry, synthetic_ensemble, synthetic_year
 
-__all__ = ["Weather", "build_weather", "hourly_index", "weekend_mask", "HOURS_PER_YEAR",
+__all__ = ["Weather", "build_weather", "with_ensemble", "hourly_index", "weekend_mask", "HOURS_PER_YEAR",
            "read_weather_file", "synthetic_year", "synthetic_ensemble", "climate_kwargs"]
 
 
@@ -132,11 +132,13 @@ def check_location(scenario, wf) -> float:
     return d
 
 
-def build_weather(scenario) -> Weather:
-    """The weather year a scenario asks for, with its synthetic ensemble for P50/P90."""
+def build_weather(scenario, ensemble: bool = True) -> Weather:
+    """The weather year a scenario asks for, with its synthetic ensemble for P50/P90 (``ensemble`` False:
+    without it, for :func:`with_ensemble` to add later; a run that sizes on workers builds it beside the
+    sizing, which reads the main year only)."""
     site, year = scenario.site, scenario.scenario.base_year
     if scenario.weather.source == "file":
-        ensemble = build_ensemble(scenario)
+        ensemble = build_ensemble(scenario) if ensemble else ()
         fmt = None if scenario.weather.format == "auto" else scenario.weather.format
         wf = read_weather_file(scenario.weather.file, year, fmt)
         distance = check_location(scenario, wf)
@@ -145,9 +147,18 @@ def build_weather(scenario) -> Weather:
         return Weather(frame, wf.latitude_deg, wf.longitude_deg, wf.altitude_m, wf.timezone,
                        f"file {scenario.weather.file.name} ({wf.name})", notes, ensemble)
     geometry = site_geometry(scenario)  # the sun once, for the year and its ensemble
-    ensemble = build_ensemble(scenario, geometry)
+    ensemble = build_ensemble(scenario, geometry) if ensemble else ()
     frame = synthetic_year(**climate_kwargs(scenario), seed=scenario.scenario.seed,
                            typical=scenario.weather.synthetic_year == "typical", geometry=geometry)
     return Weather(frame, site.latitude_deg, site.longitude_deg, site.altitude_m, site.timezone,
                    f"synthetic {scenario.weather.synthetic_year} year {year} from monthly normals "
                    f"(seed {scenario.scenario.seed})", (), ensemble)
+
+
+def with_ensemble(scenario, weather: Weather) -> Weather:
+    """``weather`` (from ``build_weather(scenario, ensemble=False)``) with the scenario's synthetic ensemble,
+    the same years ``build_weather(scenario)`` gives."""
+    if weather.ensemble:
+        return weather
+    ensemble = build_ensemble(scenario)
+    return replace(weather, ensemble=ensemble) if ensemble else weather
