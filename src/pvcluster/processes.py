@@ -44,8 +44,8 @@ from typing import Any, Callable
 #: interpreter's teardown after it (0.5 s with Pyomo and matplotlib) is not waited for.
 STOP_GRACE_S = 0.05
 
-__all__ = ["prestarted_workers", "take_worker", "prepare", "give_back", "end_workers", "run_jobs", "start_jobs", "Jobs", "spawn_worker",
-           "can_start_workers", "beside_workers"]
+__all__ = ["prestarted_workers", "take_worker", "prepare", "give_back", "end_workers", "run_jobs", "start_jobs", "Jobs",
+           "spawn_worker", "can_start_workers", "beside_workers"]
 
 #: Objects a released worker may hold frozen (its own and what its states left, uncollected) before it
 #: collects them after all: about two full-year site models (see ``release`` in :func:`_worker`).

@@ -14,8 +14,8 @@ from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly
                                      solver_times, summary_dict)
 from pvcluster.report.writer import atomic_folder
 
-__all__ = ["write_outputs", "report_html", "render_figures", "figure_jobs", "start_sizing_figures", "StartedFigures", "summary_dict", "hourly_table", "round_floats",
-           "atomic_folder", "nominal_names"]
+__all__ = ["write_outputs", "report_html", "render_figures", "figure_jobs", "start_sizing_figures", "StartedFigures",
+           "hourly_csv_text", "summary_dict", "hourly_table", "round_floats", "atomic_folder", "nominal_names"]
 
 _PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib", "holidays")
 
@@ -155,7 +155,11 @@ class StartedFigures:
         self.names = names  # their names, in the queue's order
         self.queue = queue  # a pvcluster.processes.Jobs whose first jobs draw them (PNG bytes)
         self.hourly_csv = 0 if hourly_csv else None  # the queue's job that writes hourly.csv's text (the longest)
-        self.first = 1 if hourly_csv else 0  # the queue's job that draws the first figure
+
+    @property
+    def first(self) -> int:
+        """The queue's job that draws the first figure (after the hourly CSV's, when there is one)."""
+        return 0 if self.hourly_csv is None else 1
 
 
 def start_sizing_figures(scenario, weather, generation, demand, sizing, hourly_csv: bool = False) -> StartedFigures:

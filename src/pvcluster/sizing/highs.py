@@ -284,8 +284,8 @@ class _Uses(dict):
     """Pyomo's record of the constraints that use one variable (``_referenced_variables[id][0]``, keys in
     the order the constraints were added), filled from the fast transfer's rows only when something reads
     or changes it. Pyomo reads it to remove a constraint, or to send a constraint again after a variable in
-    it is fixed; a sizing does neither, and filling it entry by entry took 0.21 s per full-year site
-    (``benchmarks/sizing_speed.py``'s transfer, README). Its truth value (whether any constraint uses the
+    it is fixed; a sizing does neither, and filling it entry by entry took 0.1-0.2 s per full-year site
+    (README, "Levers for the default run"). Its truth value (whether any constraint uses the
     variable, which Pyomo asks before it drops a variable or loads its value) needs no filling."""
 
     __slots__ = ("_solver", "_id")
