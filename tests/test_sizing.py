@@ -1046,6 +1046,52 @@ def test_storage_pricing_keeps_the_optimum_without_storage_only_when_it_is_one(s
 
 
 
+def test_daily_cycle_cost_hand_values():
+    # eta 0.9, s_min 0.1: P = 0.9 / (0.9 + 0.9) = 0.5, E = eta P / 0.9 = 0.5. Day 1 (steps 0-2), per kW of P:
+    # charge at 0, hold eta at 0 (soc cost 1), discharge eta^2 at 1: 5 + 0.9 - 8.1 = -2.2 (the cheapest pair;
+    # 0 -> 2: 5 + 0.9 + 0 = 5.9; 1 -> 2: 1 + 0 + 0 = 1). Day 2's best pair costs 2 + 0: it stays idle.
+    from pvcluster.sizing.storage import daily_cycle_cost
+
+    s = site(storage_round_trip_efficiency_fraction=0.81, storage_min_soc_fraction=0.1)
+    charge = np.array([5.0, 1.0, 4.0, 2.0, 2.0, 2.0])
+    discharge = np.array([3.0, -10.0, 0.0, 0.0, 0.0, 1.0])
+    soc = np.array([1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    assert daily_cycle_cost(charge, discharge, soc, 3.0, 4.0, s, steps_per_day=3) == pytest.approx(0.5 * (3 + 4 - 2.2))
+    assert daily_cycle_cost(charge, discharge, soc, 0.0, 0.0, s, steps_per_day=3) == pytest.approx(-1.1)
+    # no day pays: only the capacities' costs, P + E = 1 split as above
+    assert daily_cycle_cost(charge + 20, discharge, soc, 3.0, 4.0, s, steps_per_day=3) == pytest.approx(3.5)
+
+
+@pytest.mark.parametrize("storage_capex, builds", [(1000.0, False), (10.0, True)])
+def test_a_daily_cycle_that_pays_answers_storage_pricing_without_its_lp(storage_capex, builds, monkeypatch):
+    # two days, import at 100 for the first 12 hours and 300 for the last 12: a kWh of storage saves 200 a
+    # day. At 10 per kWh a daily cycle shows it pays, and the pricing LP is not solved; at 1,000 no cycle
+    # pays and the pricing LP certifies the optimum without storage. The same optimum as without pricing.
+    import highspy
+
+    from pvcluster.sizing import storage
+    from pvcluster.sizing.highs import FALLBACK_ENV
+    from pvcluster.sizing.solve import SiteModel
+
+    monkeypatch.delenv(FALLBACK_ENV, raising=False)
+    n = 48
+    s = site(load=[10.0] * n, prices=([100.0] * 12 + [300.0] * 12) * 2, storage_energy_capex_krw_per_kwh=storage_capex)
+    cycles, pricing_runs = [], []
+    real_cost, real_run = storage.daily_cycle_cost, highspy.Highs.run
+    monkeypatch.setattr(storage, "daily_cycle_cost", lambda *a, **k: cycles.append(real_cost(*a, **k)) or cycles[-1])
+    monkeypatch.setattr(highspy.Highs, "run", lambda h: (pricing_runs.append(1) if h.getNumCol() == 3 * n + 2 else None,
+                                                         real_run(h))[1])
+    priced = SiteModel(s, SETTINGS)
+    assert priced.price_storage
+    _, cost, _ = priced.solve()
+    _, plain_cost, _ = SiteModel(s, SolverSettings(solver="ipm", time_limit_s=60, storage_pricing=False)).solve()
+    assert cost == pytest.approx(plain_cost, rel=1e-9)
+    assert len(cycles) == 1 and (cycles[0] < 0) == builds
+    assert len(pricing_runs) == (0 if builds else 1)
+    assert (priced.storage_certified == 0) == builds
+    assert (priced.solution().sizes["storage_energy_kwh"] > 0) == builds
+
+
 @pytest.mark.parametrize("with_storage_krw, rate_fraction", [(1e9, 0.19 * 1.1), (1e8, 0.09 * 1.1)])
 def test_a_storage_pricing_that_fails_starts_the_whole_lp_at_its_incomes_tax_rate(with_storage_krw, rate_fraction,
                                                                                    monkeypatch):

@@ -28,6 +28,7 @@ from pvcluster.sizing.data import INFEASIBLE, OPTIMAL, SiteData
 from pvcluster.sizing.data import SolverSettings  # noqa: F401  (re-exported: its home before sizing/data.py)
 from pvcluster.sizing.expressions import value
 from pvcluster.sizing.highs import solver_interface
+from pvcluster.sizing import storage
 from pvcluster.sizing.model import build_site_model, technologies_for
 from pvcluster.sizing.results import SiteSolution
 
@@ -38,6 +39,8 @@ _OPTIMAL = {TerminationCondition[name] for name in OPTIMAL}
 #: (``benchmarks/sizing_speed.py --part i``).
 WITHOUT_STORAGE_ALGORITHM = "simplex"
 _INFEASIBLE = {TerminationCondition[name] for name in INFEASIBLE}
+#: The least reduced cost (KRW per kW + kWh of storage) below which storage pricing says the storage may pay.
+PRICING_TOLERANCE_KRW = 1e-6
 
 
 def has_integers(m: pyo.Block) -> bool:
@@ -280,7 +283,13 @@ class SiteModel:
             local = np.searchsorted(rows, index)  # each entry's row among the storage's own rows
             own = rows[np.minimum(local, len(rows) - 1)] == index
             own_start = np.append(0, np.cumsum(np.bincount(column[own], minlength=len(cols)))[:-1])
+            hourly = [reduced[np.searchsorted(cols, [var_col[id(v)] for v in var.values()])]
+                      for var in (st.charge_kw, st.discharge_kw, st.soc_kwh)]
         except (AttributeError, KeyError, TypeError, ValueError, IndexError):  # another layout than the one checked
+            return False
+        # A daily cycle that pays under these reduced costs answers without the pricing LP (on the default
+        # scenario the county's and the industrial complex's LPs, 0.5 s each, answered so every run)
+        if storage.daily_cycle_cost(*hourly, reduced[size[0]], reduced[size[1]], self.data) < -PRICING_TOLERANCE_KRW:
             return False
         q = highspy.Highs()
         q.setOptionValue("output_flag", False)
@@ -294,7 +303,7 @@ class SiteModel:
         q.run()
         if q.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return False
-        return q.getInfo().objective_function_value >= -1e-6
+        return q.getInfo().objective_function_value >= -PRICING_TOLERANCE_KRW
 
     def solve(self, price: float = 0.0) -> tuple[TerminationCondition, float, float]:
         """Solve at budget price ``price``; return (termination, site cost, site capex).

@@ -48,13 +48,23 @@ from pvcluster.sizing.data import SiteData
 NAME = "storage"
 
 
+def one_way_efficiency(s: SiteData) -> float:
+    """eta = sqrt(RTE): the share of a charged kWh that reaches the store, and of a stored kWh that leaves it."""
+    return math.sqrt(s.storage_round_trip_efficiency_fraction)
+
+
+def usable_fraction(s: SiteData) -> float:
+    """1 - s_min: the share of the energy capacity the state of charge may use."""
+    return 1.0 - s.storage_min_soc_fraction
+
+
 def build(b: pyo.Block, s: SiteData) -> None:
     m = b.parent_block()
     T = m.T
     grid = s.time
     n = len(T)
-    eta = math.sqrt(s.storage_round_trip_efficiency_fraction)
-    usable = 1.0 - s.storage_min_soc_fraction
+    eta = one_way_efficiency(s)
+    usable = usable_fraction(s)
     cap_max = s.storage_max_energy_kwh if s.allow_storage else 0.0
     b.energy_kwh = pyo.Var(bounds=(0.0, cap_max))
     b.power_kw = pyo.Var(bounds=(0.0, None if s.allow_storage else 0.0))
@@ -103,6 +113,32 @@ def build(b: pyo.Block, s: SiteData) -> None:
     b.annual_krw = pyo.Expression(expr=y_e * b.energy_kwh + y_p * b.power_kw)
 
 
+def daily_cycle_cost(charge: np.ndarray, discharge: np.ndarray, soc: np.ndarray, power: float, energy: float,
+                     s: SiteData, steps_per_day: int = 24) -> float:
+    """The cost of one storage dispatch of the full year under the cost vectors given (KRW per unit of each
+    variable: ``charge``, ``discharge`` and ``soc`` by hour, ``power`` per kW and ``energy`` per kWh), on the
+    cone of the storage's own rows normalized to P + E = 1 (:meth:`pvcluster.sizing.solve.SiteModel._storage_cannot_pay`
+    prices reduced costs on it): an upper bound on that cone's least cost, found without an LP.
+
+    The dispatch: a store with E = eta P / (1 - s_min) and P = 1 - E; on every day where it pays under these
+    costs, one cycle: full power charged in one step, the state of charge eta P held until a later step of the
+    same day, which discharges eta^2 P and empties the store (the pair of steps the day's cheapest); every
+    other step idle. It meets every row of the storage (its powers within P, its state within (1 - s_min) E,
+    the cyclic balance); so where it costs less than zero, so does the cone's optimum."""
+    eta, usable = one_way_efficiency(s), usable_fraction(s)
+    p = usable / (usable + eta)
+    days = len(charge) // steps_per_day
+    shape = (days, steps_per_day)
+    held = np.cumsum(soc[:days * steps_per_day].reshape(shape), axis=1) - soc[:days * steps_per_day].reshape(shape)
+    # a cycle charging at step i and discharging at j > i costs ch_i - eta H_i + eta H_j + eta^2 dis_j, with
+    # H_k the day's soc costs before step k (the state eta P is held over steps i..j-1)
+    start = charge[:days * steps_per_day].reshape(shape) - eta * held
+    end = eta * held + eta ** 2 * discharge[:days * steps_per_day].reshape(shape)
+    before = np.minimum.accumulate(start, axis=1)[:, :-1]  # the cheapest start before each step
+    cycle = (before + end[:, 1:]).min(axis=1) if steps_per_day > 1 else np.zeros(days)
+    return p * (power + energy * eta / usable + float(np.minimum(cycle, 0.0).sum()))
+
+
 def remove_simultaneous(charge: np.ndarray, discharge: np.ndarray, eta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replace hours that both charge and discharge by one direction with the same SOC change.
 
@@ -120,7 +156,7 @@ def remove_simultaneous(charge: np.ndarray, discharge: np.ndarray, eta: float) -
 
 def results(b: pyo.Block, s: SiteData) -> dict:
     T = b.parent_block().T
-    eta = math.sqrt(s.storage_round_trip_efficiency_fraction)
+    eta = one_way_efficiency(s)
     ch = np.array([pyo.value(b.charge_kw[t]) for t in T])
     dis = np.array([pyo.value(b.discharge_kw[t]) for t in T])
     soc = np.array([pyo.value(b.soc_kwh[t]) for t in T])
