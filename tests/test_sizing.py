@@ -448,7 +448,17 @@ def test_fast_transfer_passes_the_same_lp_as_pyomos_interface():
     m.le = pyo.Constraint(expr=m.x[1] <= m.x[2] - 0.5 * m.y)
     m.rng = pyo.Constraint(expr=pyo.inequality(-1.0, -(m.x[0] + m.x[2]), 4.0))
     m.mut = pyo.Constraint(expr=m.p * m.x[2] >= 1.0)  # mutable coefficient: Pyomo's own code
-    m.obj = pyo.Objective(expr=m.x[0] + m.x[1] + m.x[2] + m.y)
+    # columns of every kind: binary, integer in a range, fixed, free, a bound that is a mutable parameter
+    # (Pyomo's own bound handling), nonnegative without bounds
+    m.b = pyo.Var(within=pyo.Binary)
+    m.i = pyo.Var(within=pyo.Integers, bounds=(-3, 7))
+    m.f = pyo.Var(bounds=(0, 5))
+    m.f.fix(2.5)
+    m.free = pyo.Var()
+    m.q = pyo.Var(bounds=(m.p, 9.0))
+    m.n = pyo.Var(within=pyo.NonNegativeReals)
+    m.kinds = pyo.Constraint(expr=m.b + m.i + m.f + m.free + m.q + m.n <= 20.0)
+    m.obj = pyo.Objective(expr=m.x[0] + m.x[1] + m.x[2] + m.y + m.free)
     assert linear_row(m.mut) is None and linear_row(m.eq) is not None
     lb, ub, coefs, _, named = linear_row(m.eq)
     assert lb == ub == -3.0 and sorted(coefs.values()) == [-1.0, -0.25, 3.0] and list(named.values()) == [m.e]
@@ -459,7 +469,14 @@ def test_fast_transfer_passes_the_same_lp_as_pyomos_interface():
     for a, b in zip(a_vectors, b_vectors):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a_matrix, b_matrix)
-    assert ours._pending_rows == [m.eq, m.le, m.rng, m.mut]  # Pyomo's own row (m.mut) is left pending too
+    np.testing.assert_array_equal(ours._solver_model.getLp().integrality_, theirs._solver_model.getLp().integrality_)
+    assert [ours._vars[i][1:] for i in ours._vars] == [theirs._vars[i][1:] for i in theirs._vars]
+    assert list(ours._pyomo_var_to_solver_var_map.items()) == list(theirs._pyomo_var_to_solver_var_map.items())
+    assert set(ours._mutable_bounds) == set(theirs._mutable_bounds) == {id(m.q)}
+    m.p.set_value(3.0)  # the mutable bound follows its parameter through Pyomo's helper
+    ours.update_parameters()
+    assert ours._solver_model.getLp().col_lower_[ours._pyomo_var_to_solver_var_map[id(m.q)]] == 3.0
+    assert ours._pending_rows == [m.eq, m.le, m.rng, m.mut, m.kinds]  # Pyomo's own row (m.mut) is left pending too
     _assert_same_uses(ours, theirs)
 
 

@@ -29,6 +29,9 @@ years it took 0.5-4.1 s per site against 1.0-12.7 s for IPX (``benchmarks/sizing
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import attrgetter
+
 import highspy
 import numpy as np
 from pyomo.common.gc_manager import PauseGC
@@ -66,11 +69,15 @@ TESTED_PYOMO = {(6, 10)}
 #: The private attributes of Pyomo's ``Highs`` that :class:`PersistentHighs` fills or reads.
 _PRIVATE = ("_pyomo_var_to_solver_var_map", "_pyomo_con_to_solver_con_map", "_solver_con_to_pyomo_con_map",
             "_vars_referenced_by_con", "_referenced_variables", "_named_expressions", "_active_constraints",
-            "_solver_model", "_solve", "_active_config", "_vars", "_sol", "_get_primals")
+            "_solver_model", "_solve", "_active_config", "_vars", "_sol", "_get_primals", "_process_domain_and_bounds",
+            "_mutable_bounds", "_last_results_object")
+#: The slots of Pyomo's ``VarData`` that :meth:`PersistentHighs.add_variables` reads.
+_VAR_SLOTS = ("_value", "_lb", "_ub", "_domain", "_fixed")
 #: Set this environment variable (to anything) to use Pyomo's own interface (CI runs the sizing tests so).
 FALLBACK_ENV = "PVCLUSTER_PYOMO_FALLBACK"
 
 _NONE = ()  # the named expressions of a constraint that has none (shared: one object fewer per row)
+_EXPR = attrgetter("expr")
 
 
 class _NotLinear(Exception):
@@ -428,10 +435,52 @@ class PersistentHighs(Highs):
             super().set_instance(model)
 
     def add_variables(self, variables):
-        super().add_variables(variables)
-        referenced = self._referenced_variables
-        for v in variables:  # a new variable is in no constraint yet: an empty record, filled lazily
-            referenced[id(v)][0] = _Uses(self, id(v))
+        """Pyomo's ``add_variables`` and ``Highs._add_variables`` in one pass: the same records (``_vars``,
+        ``_referenced_variables``, the column map) and the same columns. A variable whose bound is not a
+        plain number (a mutable parameter or an expression) goes through Pyomo's own bound handling; so do
+        all when the slots read here are not there (another Pyomo release: ``fast_transfer_status``)."""
+        referenced, records, var_map = self._referenced_variables, self._vars, self._pyomo_var_to_solver_var_map
+        self._sol = None
+        if self._last_results_object is not None:
+            self._last_results_object.solution_loader.invalidate()
+        intervals: dict = {}  # by domain (a few shared sets): its (lb, ub, step)
+        first = column = len(var_map)
+        lbs, ubs, vtypes = [], [], []
+        inf, numbers = highspy.kHighsInf, native_numeric_types
+        integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        for v in variables:
+            i = id(v)
+            if i in referenced:
+                raise ValueError(f"Variable {v.name} has already been added")
+            domain = v._domain
+            interval = intervals.get(id(domain))
+            if interval is None:
+                interval = intervals[id(domain)] = domain.get_interval()
+            lb, ub, fixed, value = v._lb, v._ub, v._fixed, v._value
+            referenced[i] = [_Uses(self, i), {}, None]  # in no constraint yet: an empty record, filled lazily
+            records[i] = (v, lb, ub, fixed, interval, value)
+            var_map[i] = column
+            column += 1
+            if (lb is None or lb.__class__ in numbers) and (ub is None or ub.__class__ in numbers) \
+                    and interval[2] in (0, 1):
+                low, high, step = interval
+                low = -inf if low is None else low
+                high = inf if high is None else high
+                if fixed:
+                    low = high = value
+                else:
+                    if lb is not None:
+                        low = max(lb, low)
+                    if ub is not None:
+                        high = min(ub, high)
+                vtype = integer if step == 1 else continuous
+            else:  # Pyomo's own: a mutable bound (it keeps a helper to update it), or an unknown step
+                low, high, vtype = self._process_domain_and_bounds(i)
+            lbs.append(low)
+            ubs.append(high)
+            vtypes.append(vtype)
+        self._solver_model.addVars(len(lbs), np.array(lbs, dtype=np.double), np.array(ubs, dtype=np.double))
+        self._solver_model.changeColsIntegrality(len(vtypes), np.arange(first, column), np.array(vtypes))
 
     def _fill_uses(self) -> None:
         """Put the pending rows into their variables' records (:class:`_Uses`), as Pyomo would have."""
@@ -475,46 +524,52 @@ class PersistentHighs(Highs):
             self._deferring = False
 
     def _add_linear(self, rows: list) -> None:
+        """Send linear rows (``(con, linear_row(con))``) to HiGHS with one ``addRows`` call, their new
+        variables first (in the order the rows meet them, as Pyomo adds them), and fill Pyomo's records
+        of them in bulk: each record with ``dict.update`` over the rows, the matrix from flat arrays."""
+        n = len(rows)
+        cons = [con for con, _ in rows]
+        con_map, con_inverse = self._pyomo_con_to_solver_con_map, self._solver_con_to_pyomo_con_map
+        if not con_map.keys().isdisjoint(cons):  # every row sent is in the map (Pyomo's own rows too)
+            con = next(con for con in cons if con in con_map)
+            raise ValueError(f"Constraint {con.name} has already been added")
+        variables_by_row = [row[3] for _, row in rows]
+        met: dict = {}
+        for variables in variables_by_row:
+            met.update(variables)  # a variable keeps the place of the first row that meets it
         referenced = self._referenced_variables
-        new: dict = {}
-        for con, (_, _, _, variables, _) in rows:
-            if con in self._named_expressions:
-                raise ValueError(f"Constraint {con.name} has already been added")
-            for i, v in variables.items():
-                if i not in referenced and i not in new:
-                    new[i] = v
+        new = [v for i, v in met.items() if i not in referenced]
         if new:
-            self.add_variables(list(new.values()))
+            self.add_variables(new)
         self._sol = None
         if self._last_results_object is not None:
             self._last_results_object.solution_loader.invalidate()
-        var_map = self._pyomo_var_to_solver_var_map
-        con_map, con_inverse = self._pyomo_con_to_solver_con_map, self._solver_con_to_pyomo_con_map
-        active, named_by_con = self._active_constraints, self._named_expressions
-        used_by_con = self._vars_referenced_by_con
-        # each variable's record of the rows that use it (Pyomo's, fixed variables too) is filled lazily
-        pending, pending_vars = self._pending_rows.append, self._pending_vars.update
         first = len(con_map)
-        lbs, ubs, starts, index, value = [], [], [], [], []
-        add_index, add_value = index.append, value.append
-        for k, (con, (lb, ub, coefs, variables, named)) in enumerate(rows):
-            active[con] = con.expr
-            named_by_con[con] = [(e, e.expr) for e in named.values()] if named else _NONE
-            used_by_con[con] = list(variables.values())
-            pending(con)
-            pending_vars(variables)
-            starts.append(len(index))
-            for i, c in coefs.items():
-                if c != 0.0:
-                    add_index(var_map[i])
-                    add_value(c)
-            lbs.append(lb)
-            ubs.append(ub)
-            con_map[con] = first + k
-            con_inverse[first + k] = con
-        self._solver_model.addRows(len(lbs), np.array(lbs, dtype=np.double), np.array(ubs, dtype=np.double),
-                                   len(value), np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
-                                   np.array(value, dtype=np.double))
+        numbers = range(first, first + n)
+        self._active_constraints.update(zip(cons, map(_EXPR, cons)))
+        self._named_expressions.update(zip(cons, [[(e, e.expr) for e in row[4].values()] if row[4] else _NONE
+                                                  for _, row in rows]))
+        self._vars_referenced_by_con.update(zip(cons, map(list, map(dict.values, variables_by_row))))
+        # each variable's record of the rows that use it (Pyomo's, fixed variables too) is filled lazily
+        self._pending_rows.extend(cons)
+        self._pending_vars.update(*variables_by_row)
+        con_map.update(zip(cons, numbers))
+        con_inverse.update(zip(numbers, cons))
+        coefs_by_row = [row[2] for _, row in rows]
+        lengths = np.fromiter(map(len, coefs_by_row), dtype=np.int64, count=n)
+        entries = int(lengths.sum())
+        index = np.fromiter(map(self._pyomo_var_to_solver_var_map.__getitem__, chain.from_iterable(coefs_by_row)),
+                            dtype=np.int32, count=entries)
+        value = np.fromiter(chain.from_iterable(map(dict.values, coefs_by_row)), dtype=np.double, count=entries)
+        kept = value != 0.0
+        if not kept.all():  # a coefficient that summed to zero: no entry
+            lengths = np.bincount(np.repeat(np.arange(n), lengths)[kept], minlength=n)
+            index, value = index[kept], value[kept]
+        starts = np.zeros(n, dtype=np.int32)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        self._solver_model.addRows(n, np.array([row[0] for _, row in rows], dtype=np.double),
+                                   np.array([row[1] for _, row in rows], dtype=np.double), len(value), starts, index,
+                                   value)
 
 
 def fast_transfer_status() -> tuple[bool, str]:
@@ -531,7 +586,10 @@ def fast_transfer_status() -> tuple[bool, str]:
         return False, (f"Pyomo's own HiGHS interface: Pyomo {pyomo.version.version} is not a release the fast "
                        f"transfer was tested with ({', '.join(f'{a}.{b}' for a, b in sorted(TESTED_PYOMO))})")
     probe = Highs()
+    from pyomo.core.base.var import VarData
+
     missing = [name for name in _PRIVATE if name != "_solver_model" and not hasattr(probe, name)]
+    missing += [f"VarData.{name}" for name in _VAR_SLOTS if name not in getattr(VarData, "__slots__", ())]
     if missing:
         return False, f"Pyomo's own HiGHS interface: Pyomo's Highs lacks {', '.join(missing)}"
     return True, f"pvcluster's one-pass transfer (Pyomo {pyomo.version.version})"
