@@ -316,3 +316,49 @@ def test_a_sizing_worker_collects_dropped_models_only_before_building_more(monke
         assert len(calls) == 1 and own.dropped == 0
     finally:
         gc.enable()
+
+
+# --- a run's workers do not outlive it ------------------------------------------------------------
+
+_KILLED_RUN = """
+import os
+import time
+from pvcluster import processes
+
+if __name__ == "__main__":
+    with processes.prestarted_workers(1, imports=("json",)):
+        conn, proc = processes.take_worker(spare_only=True)
+        conn.send(("call", (os.getpid, ())))
+        pid = conn.recv()[1]  # the worker is up (past its start's check that this process lives)
+        conn.send(("call", (time.sleep, (60,))))  # busy (as in a long solve): it reads no pipe for a minute
+        print(pid, flush=True)
+        time.sleep(60)
+"""
+
+
+def test_workers_end_when_the_runs_process_is_killed(tmp_path):
+    # SIGKILL leaves no finalizer to run, and a busy worker reads no pipe: its parent-death signal ends it
+    import signal
+    import subprocess
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the parent-death signal is Linux's")
+    script = tmp_path / "killed_run.py"
+    script.write_text(_KILLED_RUN)
+    run = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    pid = int(run.stdout.readline())
+    time.sleep(0.5)  # the worker reads its minute of sleep
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.05)
+    assert not _running(pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
