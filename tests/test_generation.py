@@ -381,3 +381,15 @@ def test_fleet_years_together_equal_fleet_ac_year_by_year(scenario, weather):
         np.testing.assert_array_equal(group_kwh[k], alone.group_ac_kw.sum(axis=1))
     np.testing.assert_array_equal(one_thread[0], annual)
     np.testing.assert_array_equal(one_thread[1], group_kwh)
+
+
+def test_z_score_is_scipys_normal_quantile_bit_for_bit():
+    # the P-values' z-scores come from scipy.special.ndtri (imported with pvlib), the function
+    # scipy.stats.norm.ppf evaluates for the standard normal: the same numbers, not merely close
+    from scipy.stats import norm
+
+    from pvcluster.generation.exceedance import z_score
+
+    for p in (0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 0.1, 0.01):
+        assert z_score(p) == float(norm.ppf(p))
+    assert z_score(0.9) == pytest.approx(1.2815515655446004, abs=0.0)

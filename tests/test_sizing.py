@@ -959,6 +959,50 @@ def test_pilot_screening_on_typical_days_matches_branch_and_bound_on_the_year():
     assert exact.solution().extra["enrolled"] == ["hall", "pool"]
 
 
+def test_a_sizing_on_workers_clusters_the_screening_days_here_and_the_worker_uses_them(monkeypatch):
+    # the coordinator clusters a screened site's typical days in its own process (where scipy imports
+    # without Pyomo's import hook) and sends them with the site's data; the worker's screening takes them
+    # as they are (it clusters nothing) and decides the same enrollment as clustering there
+    from dataclasses import replace
+
+    from pvcluster.sizing import cluster, periods
+    from pvcluster.sizing.data import pilot_screening_periods, screens_pilot
+    from pvcluster.sizing.solve import SiteModel
+
+    hours = np.arange(8760)
+    summer = ((hours // 24 >= 151) & (hours // 24 < 243)).astype(float)
+    cands = (PilotCandidate("hall", np.full(8760, 1.0), 150.0, 300_000.0),
+             PilotCandidate("pool", 3.0 * summer, 150.0, 250_000.0))
+    s = site(load=np.full(8760, 2.0), prices=np.full(8760, 100.0), pilot=cands,
+             storage_energy_capex_krw_per_kwh=1e6, discount_rate_fraction=0.0)
+    settings = SolverSettings(screening_days=6)
+    assert screens_pilot(s, settings) and not screens_pilot(s, replace(settings, screening_days=0))
+    grid, steps = pilot_screening_periods(s, settings)
+    sent = []
+    monkeypatch.setattr(cluster._processes, "take_worker", lambda spare_only=False: sent.append(1) or (_Conn(), None))
+    pool = cluster._Pool([s, replace(s, name="u", pilot=())], settings, processes=2)
+    ahead = {x.name: x.screening_periods for x in pool.order}
+    assert ahead["u"] is None and np.array_equal(ahead["t"][1], steps)
+    assert np.array_equal(ahead["t"][0].weights, grid.weights) and np.array_equal(ahead["t"][0].period_days, grid.period_days)
+    clustered = []
+    monkeypatch.setattr(periods, "typical_days", lambda *a, **k: clustered.append(1) or pytest.fail("clustered again"))
+    there = SiteModel(next(x for x in pool.order if x.name == "t"), settings)
+    assert not clustered and there.screening["enrolled"] == ["hall", "pool"]
+
+
+class _Conn:
+    """A worker's pipe that answers every message "ok" (for a pool that starts no process)."""
+
+    def send(self, message) -> None:
+        pass
+
+    def poll(self, timeout=None) -> bool:
+        return True
+
+    def recv(self):
+        return ("ok", None)
+
+
 def test_typical_days_when_the_year_has_fewer_distinct_days_than_asked():
     # two kinds of day only: asking for 6 typical days gives 2 (+ the peak day), every day weighed
     hours = np.arange(8760)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +33,8 @@ import numpy as np
 from pvcluster import processes as _processes
 from pvcluster.errors import InfeasibleError
 from pvcluster.sizing.bounds import target_needs_storage
-from pvcluster.sizing.data import INFEASIBLE, OPTIMAL, SiteData, SolverSettings
+from pvcluster.sizing.data import (INFEASIBLE, OPTIMAL, SiteData, SolverSettings, pilot_screening_periods,
+                                  screens_pilot)
 from pvcluster.sizing.results import SiteSolution
 
 if TYPE_CHECKING:
@@ -274,8 +275,7 @@ def _weight(s: SiteData, settings: SolverSettings) -> float:
     On the default scenario this starts the industrial complex and green_village, then the county and
     nammyeon: the two longest first (3.4 and 6.1-6.6 s), the shortest (2.0 s) last. The guess it replaced
     (steps times meters and PV segments) started nammyeon first."""
-    screened = s.time.is_full_year and 0 < settings.screening_days < 365
-    binaries = bool(s.pilot) and s.pilot_enrollment is None and not screened
+    binaries = bool(s.pilot) and s.pilot_enrollment is None and not screens_pilot(s, settings)
     pilot = 1 + len(s.pilot) if binaries else 1
     storage = "storage" in s.technologies and s.allow_storage
     storage_first = storage and (not s.time.is_full_year or not settings.storage_pricing or binaries
@@ -302,6 +302,10 @@ class _Pool:
         if processes == 1:
             self.local = _Sites(self.order, settings, cache, one_at_a_time)
             return
+        # a screened site's typical days are clustered here, where scipy imports without Pyomo's import hook
+        # (see pilot_screening_periods), and travel with its data
+        self.order = [replace(s, screening_periods=pilot_screening_periods(s, settings)) if screens_pilot(s, settings)
+                      else s for s in self.order]
         try:
             for _ in range(processes):
                 parent, proc = _processes.take_worker()

@@ -24,7 +24,7 @@ from pvcluster.costs import marginal_tax_rate
 from pvcluster.errors import InfeasibleError
 from pvcluster.market import Dispatch, residential_basic_krw
 from pvcluster.sizing.bounds import target_needs_storage
-from pvcluster.sizing.data import INFEASIBLE, OPTIMAL, SiteData
+from pvcluster.sizing.data import INFEASIBLE, OPTIMAL, SiteData, pilot_screening_periods, screens_pilot
 from pvcluster.sizing.data import SolverSettings  # noqa: F401  (re-exported: its home before sizing/data.py)
 from pvcluster.sizing.expressions import value
 from pvcluster.sizing.highs import solver_interface
@@ -93,7 +93,7 @@ class SiteModel:
         t0 = time.perf_counter()
         self.screening = None
         self.input = s  # the data as given (before pilot screening)
-        if s.pilot and s.pilot_enrollment is None and s.time.is_full_year and 0 < settings.screening_days < 365:
+        if screens_pilot(s, settings):
             s, self.screening = screen_pilot(s, settings)
         if settings.solver == "auto":
             settings = replace(settings, solver=first_algorithm(s))
@@ -494,12 +494,7 @@ def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]
     """
     from dataclasses import replace
 
-    from pvcluster.sizing.periods import typical_days
-
-    features = [s.load_kw + sum((f.load_kw for f in s.pilot), np.zeros(s.steps))]
-    features += [g.kw_per_kwp for g in s.segments] + [f.load_kw for f in s.pilot]
-    features = [f for f in features if np.any(f)]
-    grid, hours = typical_days(features, settings.screening_days, peak_profile=features[0])
+    grid, hours = pilot_screening_periods(s, settings)
     small = s.on_grid(grid, hours, rescale=True)  # the candidates' yearly energy, as on typical days
     t0 = time.perf_counter()
     site = SiteModel(small, replace(settings, screening_days=365))
