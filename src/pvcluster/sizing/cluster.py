@@ -515,7 +515,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
     """Every site in one model with the budget row: the reference the decomposition must match.
     ``models``: the last monolithic model is taken back when the sites' structure is the same (its
     budget and self-sufficiency targets are parameters), and kept for the next sizing."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     from pvcluster.sizing.highs import solver_interface
     from pvcluster.sizing.model import build_cluster_model, technologies_for
@@ -564,7 +564,7 @@ def solve_monolithic(sites: list[SiteData], budget_krw: float, settings: SolverS
 
 
 def _diagnose_cluster(sites, budget_krw, settings) -> str:
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     from pvcluster.sizing.highs import solver_interface
     from pvcluster.sizing.model import build_cluster_model

@@ -16,7 +16,7 @@ accounted for in ``hourly.csv``.
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from pvcluster.sizing.data import SiteData
 

@@ -12,7 +12,7 @@ variable without a value) goes to Pyomo's own ``value``, with its errors.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.common.numeric_types import native_numeric_types
 from pyomo.core.base.var import ScalarVar, VarData
 from pyomo.core.expr.numeric_expr import (DivisionExpression, LinearExpression, MonomialTermExpression,

@@ -41,7 +41,7 @@ the storage and pilot blocks, so :mod:`pvcluster.sizing.model` adds them.
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from pvcluster.sizing.data import SiteData
 from pvcluster.sizing.expressions import value

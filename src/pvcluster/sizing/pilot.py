@@ -24,7 +24,7 @@ Equations (f in candidates, t in time steps with weights w_t):
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from pvcluster.sizing.data import SiteData
 

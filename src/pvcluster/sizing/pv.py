@@ -26,7 +26,7 @@ replacement spread over the life; :class:`pvcluster.costs.AssetCosts`).
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from pvcluster.sizing.data import SiteData
 

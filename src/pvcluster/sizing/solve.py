@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 
 from pvcluster.costs import marginal_tax_rate

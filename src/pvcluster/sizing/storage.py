@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from pvcluster.sizing.data import SiteData
 
