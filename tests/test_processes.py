@@ -318,6 +318,20 @@ def test_a_sizing_worker_collects_dropped_models_only_before_building_more(monke
         gc.enable()
 
 
+def test_a_worker_that_imported_the_later_modules_goes_back_first():
+    # the sizing gives its workers back in its own order; one that prepare() already had import the run's
+    # later modules goes first, so the next stage's first job goes to it, not to one still importing
+    with processes.prestarted_workers(2, warm=("json",)):
+        first, second = (processes.take_worker(spare_only=True) for _ in range(2))
+        processes.prepare(second)
+        processes.give_back([first, second])
+        assert processes._SPARE == [second, first]
+        assert not processes._PREPARED  # the mark goes with the worker's return
+        taken = [processes.take_worker(spare_only=True) for _ in range(2)]
+        processes.give_back(taken)  # none prepared: the order given
+        assert processes._SPARE == taken
+
+
 # --- a run's workers do not outlive it ------------------------------------------------------------
 
 _KILLED_RUN = """

@@ -147,3 +147,28 @@ def test_figures_drawn_on_the_runs_workers_are_the_figures_drawn_here(typical_re
     for name, path in here.items():
         assert jobs[name][0].read_bytes() == path.read_bytes(), name
     assert set(drawn_by) & workers and os.getpid() in drawn_by  # both drew some
+
+
+def test_the_sizings_figure_jobs_name_their_functions_and_need_no_matplotlib_here():
+    # start_sizing_figures sends the workers the figures' function names (draw_figure_png), so the run's
+    # process need not have imported matplotlib to start them; each name is a figure function
+    import json
+    import subprocess
+    import sys
+
+    from pvcluster.report import figures
+
+    script = (
+        "import json, sys, types\n"
+        "import pandas as pd\n"
+        "from pvcluster.report import _sizing_figures\n"
+        "demand = types.SimpleNamespace(class_kw=lambda: pd.DataFrame({'households': [1.0, 2.0]}))\n"
+        "sites = {'a': {'served_load_kwh': 1.0, 'pv_generation_kwh': 1.0, 'storage_energy_kwh': 5.0}}\n"
+        "jobs = _sizing_figures(pd.DataFrame({'x': [1.0]}), 'plant_ac_kw', demand, sites)\n"
+        "print(json.dumps([sorted({function for function, _ in jobs.values()}), 'matplotlib' in sys.modules]))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    names, loaded = json.loads(run.stdout)
+    assert loaded is False and len(names) == 6
+    for name in names:
+        assert callable(getattr(figures, name)) and name.endswith("_figure")

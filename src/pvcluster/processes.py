@@ -204,6 +204,7 @@ def end_workers(workers: list, grace_s: float = STOP_GRACE_S) -> None:
 
 
 _SPARE: list = []  # (connection, process) of idle workers of the active run, not taken
+_PREPARED: set = set()  # ids of the connections of workers prepare() had import the run's later modules
 _SPARE_LOCK = threading.Lock()
 _RUNS: list = []  # the active outermost prestarted_workers block: (its workers, modules to import when idle)
 
@@ -247,6 +248,7 @@ def prestarted_workers(n: int, imports: tuple[str, ...] = (), warm: tuple[str, .
             for w in started:
                 if w in _SPARE:
                     _SPARE.remove(w)
+            _PREPARED.difference_update(id(w[0]) for w in started)
         end_workers([w for w in started if w[1].is_alive()])
 
 
@@ -279,7 +281,9 @@ def prepare(worker) -> None:
         try:
             worker[0].send(("import", (modules,)))
         except (BrokenPipeError, OSError):
-            pass
+            return
+        with _SPARE_LOCK:
+            _PREPARED.add(id(worker[0]))
 
 
 def give_back(workers: list) -> None:
@@ -299,6 +303,11 @@ def give_back(workers: list) -> None:
                     continue
                 keep.append(w)
     with _SPARE_LOCK:
+        # those that imported the modules already (prepare) first: the next stage's first job goes to them
+        # at once, where the send to a worker still importing (0.9 s for matplotlib and pandas) blocks
+        # until it reads, and a worker after it waited as long (README, "Levers for the default run")
+        keep.sort(key=lambda w: id(w[0]) not in _PREPARED)
+        _PREPARED.difference_update(id(w[0]) for w in workers)
         _SPARE.extend(keep)
     end_workers([w for w in workers if w not in keep])
 

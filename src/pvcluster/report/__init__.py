@@ -15,7 +15,8 @@ from pvcluster.report.tables import (cluster_times, demand_by_year_table, hourly
 from pvcluster.report.writer import atomic_folder
 
 __all__ = ["write_outputs", "report_html", "render_figures", "figure_jobs", "start_sizing_figures", "StartedFigures",
-           "hourly_csv_text", "summary_dict", "hourly_table", "round_floats", "atomic_folder", "nominal_names"]
+           "hourly_csv_text", "summary_dict", "hourly_table", "round_floats", "atomic_folder", "nominal_names",
+           "draw_figure_png"]
 
 _PACKAGES = ("pvlib", "pandas", "numpy", "numpy-financial", "scipy", "pyomo", "highspy", "matplotlib", "holidays")
 
@@ -81,25 +82,32 @@ def write_finance_tables(tmp: Path, finance, jobs_by_year) -> None:
                                                      index=False, float_format="%.6g")
 
 
-def _sizing_figures(hourly, plant_column: str, demand, site_sizes: dict) -> dict[str, tuple[object, tuple]]:
-    """The figures of the sizing's results and the demand: name -> (the function that draws it, its
-    arguments without the path). They need nothing of the finance (:func:`start_sizing_figures`)."""
-    from pvcluster.report.figures import (demand_profiles_figure, load_duration_figure, monthly_energy_figure,
-                                          sizing_figure, soc_heatmap_figure, week_figure)
-
+def _sizing_figures(hourly, plant_column: str, demand, site_sizes: dict) -> dict[str, tuple[str, tuple]]:
+    """The figures of the sizing's results and the demand: name -> (the name of the function of
+    :mod:`pvcluster.report.figures` that draws it, its arguments without the path). They need nothing of
+    the finance (:func:`start_sizing_figures`). Names, not functions: this process may send them to the
+    workers (:func:`draw_figure_png`) before it has imported matplotlib itself."""
     # sites with something to show: a load they serve or PV
     shown = [n for n, s in site_sizes.items() if s["served_load_kwh"] > 0 or s["pv_generation_kwh"] > 0]
     storage = {n: s["storage_energy_kwh"] for n, s in site_sizes.items() if s.get("storage_energy_kwh", 0.0) > 1e-6}
     class_kw = demand.class_kw()
-    out = {"week_summer": (week_figure, (hourly, plant_column, shown, 7, 14, "Summer week (14-20 July)")),
-           "week_winter": (week_figure, (hourly, plant_column, shown, 1, 13, "Winter week (13-19 January)")),
-           "monthly_energy": (monthly_energy_figure, (hourly, plant_column, shown)),
-           "demand_profiles": (demand_profiles_figure, (class_kw,)),
-           "load_duration": (load_duration_figure, (class_kw,)),
-           "sizing": (sizing_figure, (site_sizes,))}
+    out = {"week_summer": ("week_figure", (hourly, plant_column, shown, 7, 14, "Summer week (14-20 July)")),
+           "week_winter": ("week_figure", (hourly, plant_column, shown, 1, 13, "Winter week (13-19 January)")),
+           "monthly_energy": ("monthly_energy_figure", (hourly, plant_column, shown)),
+           "demand_profiles": ("demand_profiles_figure", (class_kw,)),
+           "load_duration": ("load_duration_figure", (class_kw,)),
+           "sizing": ("sizing_figure", (site_sizes,))}
     if storage:
-        out["soc_heatmap"] = (soc_heatmap_figure, (hourly, storage))
+        out["soc_heatmap"] = ("soc_heatmap_figure", (hourly, storage))
     return out
+
+
+def draw_figure_png(name: str, *args) -> bytes:
+    """``pvcluster.report.figures.draw_png`` of the figure function called ``name`` (a job of
+    :func:`start_sizing_figures`: the worker imports matplotlib, not the process that sends it)."""
+    from pvcluster.report import figures
+
+    return figures.draw_png(getattr(figures, name), *args)
 
 
 def figure_jobs(results, figdir: Path, jobs_by_year=None, sizing_figures: bool = True) -> dict[str, tuple[Path, object, tuple]]:
@@ -119,10 +127,12 @@ def figure_jobs(results, figdir: Path, jobs_by_year=None, sizing_figures: bool =
         out[name] = (path, function, (*args, path))
 
     if sizing_figures:
+        from pvcluster.report import figures
+
         plant_column = f"{results.generation.plant_name}_ac_kw"
         for name, (function, args) in _sizing_figures(results.hourly, plant_column, results.demand,
                                                       summary["sizing"]["sites"]).items():
-            add(name, function, *args)
+            add(name, getattr(figures, function), *args)
     for name, result in finance.projects.items():
         add(f"cashflow_{name}", cashflow_figure, result.table, name)
     if summary.get("sensitivity"):
@@ -170,13 +180,14 @@ def start_sizing_figures(scenario, weather, generation, demand, sizing, hourly_c
     The figures are the same as :func:`figure_jobs` gives from the finished run: the same hourly table
     and the summary's sites (rounded as in ``summary.json``)."""
     from pvcluster.processes import start_jobs
-    from pvcluster.report.figures import draw_png
     from pvcluster.report.tables import sizing_summary
 
     hourly = hourly_table(weather, generation, demand, sizing)
     site_sizes = round_floats(sizing_summary(scenario, sizing))["sites"]
     figures = _sizing_figures(hourly, f"{generation.plant_name}_ac_kw", demand, site_sizes)
-    jobs = [(draw_png, (function, *args)) for function, args in figures.values()]
+    # by name: the workers (which imported matplotlib while the sizing ran) start at once, even when this
+    # process's own import of it (in the P-values' thread) is not done (it took 0.45 s here in a timed run)
+    jobs = [(draw_figure_png, (function, *args)) for function, args in figures.values()]
     queue = start_jobs(([(hourly_csv_text, (hourly,))] if hourly_csv else []) + jobs)
     return StartedFigures(hourly, list(figures), queue, hourly_csv)
 
