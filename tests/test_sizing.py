@@ -1153,6 +1153,28 @@ def test_a_daily_cycle_that_pays_answers_storage_pricing_without_its_lp(storage_
     assert (priced.solution().sizes["storage_energy_kwh"] > 0) == builds
 
 
+def test_a_storage_with_rows_the_daily_cycle_does_not_know_is_priced_by_the_lp(monkeypatch):
+    # the daily cycle answers only for the storage rows it is known to meet (storage.CYCLE_ROWS): with one
+    # more row in the block (through zero, so the pricing's cone still holds), the pricing LP decides
+    import pyomo.core as pyo
+
+    from pvcluster.sizing import storage
+    from pvcluster.sizing.highs import FALLBACK_ENV
+    from pvcluster.sizing.solve import SiteModel
+
+    monkeypatch.delenv(FALLBACK_ENV, raising=False)
+    s = site(load=[10.0] * 48, prices=([100.0] * 12 + [300.0] * 12) * 2)
+    cycles = []
+    real_cost = storage.daily_cycle_cost
+    monkeypatch.setattr(storage, "daily_cycle_cost", lambda *a, **k: cycles.append(1) or real_cost(*a, **k))
+    priced = SiteModel(s, SETTINGS)
+    st = priced.model.storage
+    st.first_charge = pyo.Constraint(expr=st.charge_kw[0] <= 0.5 * st.power_kw)
+    _, cost, _ = priced.solve()
+    assert not cycles and priced.storage_certified == 0  # the LP said the storage may pay: the whole LP
+    assert priced.solution().sizes["storage_energy_kwh"] > 0
+
+
 @pytest.mark.parametrize("with_storage_krw, rate_fraction", [(1e9, 0.19 * 1.1), (1e8, 0.09 * 1.1)])
 def test_a_storage_pricing_that_fails_starts_the_whole_lp_at_its_incomes_tax_rate(with_storage_krw, rate_fraction,
                                                                                    monkeypatch):

@@ -288,8 +288,11 @@ class SiteModel:
         except (AttributeError, KeyError, TypeError, ValueError, IndexError):  # another layout than the one checked
             return False
         # A daily cycle that pays under these reduced costs answers without the pricing LP (on the default
-        # scenario the county's and the industrial complex's LPs, 0.5 s each, answered so every run)
-        if storage.daily_cycle_cost(*hourly, reduced[size[0]], reduced[size[1]], self.data) < -PRICING_TOLERANCE_KRW:
+        # scenario the county's and the industrial complex's LPs, 0.5 s each, answered so every run), where
+        # the storage has only the rows that cycle is known to meet
+        rows_of = {c.local_name for c in st.component_objects(pyo.Constraint, active=True)}
+        if rows_of == storage.CYCLE_ROWS and storage.daily_cycle_cost(
+                *hourly, reduced[size[0]], reduced[size[1]], self.data) < -PRICING_TOLERANCE_KRW:
             return False
         q = highspy.Highs()
         q.setOptionValue("output_flag", False)

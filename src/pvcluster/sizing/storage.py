@@ -113,6 +113,10 @@ def build(b: pyo.Block, s: SiteData) -> None:
     b.annual_krw = pyo.Expression(expr=y_e * b.energy_kwh + y_p * b.power_kw)
 
 
+#: The rows of the full year's storage block, every one of which :func:`daily_cycle_cost`'s dispatch meets.
+CYCLE_ROWS = frozenset({"charge_limit", "discharge_limit", "soc_balance", "soc_limit"})
+
+
 def daily_cycle_cost(charge: np.ndarray, discharge: np.ndarray, soc: np.ndarray, power: float, energy: float,
                      s: SiteData, steps_per_day: int = 24) -> float:
     """The cost of one storage dispatch of the full year under the cost vectors given (KRW per unit of each
