@@ -250,7 +250,7 @@ def _can_lower_a_thread() -> bool:
     probe = threading.Thread(target=lambda: out.append(processes._lower_this_thread(1)))
     probe.start()
     probe.join()
-    return out == [True]
+    return len(out) == 1 and out[0] is not None
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice level is Linux's")
@@ -265,6 +265,34 @@ def test_beside_workers_lowers_its_thread_only():
     with processes.beside_workers(nice) as future:
         assert future.result(timeout=10) == min(before + processes.BESIDE_NICENESS, 19)
     assert nice() == before  # this thread (and so the process's own work) keeps its priority
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice level is Linux's")
+def test_hurry_gives_the_thread_beside_the_workers_its_priority_back():
+    # once the run waits for it, the thread runs at the process's priority again (where the system lets a
+    # process raise a thread's priority back: root here, or a high enough RLIMIT_NICE)
+    if not _can_lower_a_thread():
+        pytest.skip("this sandbox refuses a thread's setpriority")
+    waiting = threading.Event()
+
+    def nice_before_and_after() -> tuple[int, int]:
+        lowered = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        waiting.wait(timeout=10)
+        return lowered, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    with processes.beside_workers(nice_before_and_after) as future:
+        deadline = time.monotonic() + 10
+        while "id" not in future.beside_thread and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raised = processes.hurry(future)
+        waiting.set()
+        lowered, after = future.result(timeout=10)
+    assert lowered == min(before + processes.BESIDE_NICENESS, 19)
+    if not raised:
+        pytest.skip("this system does not let a process raise a thread's priority back")
+    assert after == before
+    assert processes.hurry(future) is False  # done: nothing to change
 
 
 def _collector_state() -> tuple[bool, int]:

@@ -198,7 +198,7 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
         progress(f"      {name} done in {timings[name]:.2f} s")
         return result
 
-    from pvcluster.processes import beside_workers, prestarted_workers
+    from pvcluster.processes import beside_workers, hurry, prestarted_workers
 
     # a full year sized on worker processes: they start now and import while the first stages run
     workers = _workers(scenario)
@@ -232,6 +232,7 @@ def _compute(scenario: Scenario, progress: Callable[[str], None] = _quiet, sensi
                     after_sizing(weather, first_year, demand, sizing)
                 t0 = time.perf_counter()
                 waiting.set()
+                hurry(ensemble)  # the P-values now stand between the run and its finance
                 weather, generation = ensemble.result()
                 timings["generation"] += time.perf_counter() - t0  # what the run still waited for it
     finance = stage("finance", build_finance, scenario, generation, demand, sizing)

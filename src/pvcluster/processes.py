@@ -45,7 +45,7 @@ from typing import Any, Callable
 STOP_GRACE_S = 0.05
 
 __all__ = ["prestarted_workers", "take_worker", "prepare", "give_back", "end_workers", "run_jobs", "start_jobs", "Jobs",
-           "spawn_worker", "can_start_workers", "beside_workers"]
+           "spawn_worker", "can_start_workers", "beside_workers", "hurry"]
 
 #: Objects a released worker may hold frozen (its own and what its states left, uncollected) before it
 #: collects them after all: about two full-year site models (see ``release`` in :func:`_worker`).
@@ -128,24 +128,45 @@ def _worker(conn, parent_pid: int | None = None, imports: tuple[str, ...] = ()) 
             conn.send(("error", f"its result could not be sent back: {exc!r}"))
 
 
-def _lower_this_thread(by: int) -> bool:
-    """Lower the calling thread's CPU priority by ``by`` nice levels; True if it was. Linux only: there
-    ``setpriority`` on a thread id changes that thread alone; elsewhere the id could name a process."""
+def _lower_this_thread(by: int) -> tuple[int, int] | None:
+    """Lower the calling thread's CPU priority by ``by`` nice levels; its id and former nice level if it was,
+    else None. Linux only: there ``setpriority`` on a thread id changes that thread alone; elsewhere the id
+    could name a process."""
     import sys
 
     if not sys.platform.startswith("linux") or not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
-        return False
+        return None
     tid = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + by, 19))
+        nice = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(nice + by, 19))
+    except OSError:
+        return None
+    return tid, nice
+
+
+def _lowered(function: Callable, args: tuple, thread: dict) -> Any:
+    lowered = _lower_this_thread(BESIDE_NICENESS)
+    if lowered is not None:
+        thread["id"], thread["nice"] = lowered
+    return function(*args)
+
+
+def hurry(future) -> bool:
+    """Give the thread of :func:`beside_workers` behind ``future`` its process's priority back, once the run
+    waits for it: what it still has to do now stands between the run and its next stage, and at its lower
+    priority the workers' next jobs (the report's figures) starved it (1.2 s and 2.7 s of waiting in two of
+    five timed runs; README, "Levers for the default run"). True if it was raised; a thread that is done,
+    or a system that does not let a process raise a thread's priority back (Linux without CAP_SYS_NICE or a
+    high enough RLIMIT_NICE), changes nothing."""
+    thread = getattr(future, "beside_thread", {})
+    if future.done() or "id" not in thread or "nice" not in thread:
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread["id"], thread["nice"])
     except OSError:
         return False
     return True
-
-
-def _lowered(function: Callable, args: tuple) -> Any:
-    _lower_this_thread(BESIDE_NICENESS)
-    return function(*args)
 
 
 @contextmanager
@@ -159,7 +180,10 @@ def beside_workers(function: Callable, *args):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1, thread_name_prefix="pvcluster-beside") as thread:
-        yield thread.submit(_lowered, function, args)
+        record: dict = {}  # the thread's id and priority, for hurry()
+        future = thread.submit(_lowered, function, args, record)
+        future.beside_thread = record
+        yield future
 
 
 def can_start_workers() -> bool:
