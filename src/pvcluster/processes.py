@@ -159,8 +159,8 @@ def hurry(future) -> bool:
     five timed runs; README, "Levers for the default run"). True if it was raised; a thread that is done,
     or a system that does not let a process raise a thread's priority back (Linux without CAP_SYS_NICE or a
     high enough RLIMIT_NICE), changes nothing."""
-    thread = getattr(future, "beside_thread", {})
-    if future.done() or "id" not in thread or "nice" not in thread:
+    thread = getattr(future, "beside_thread", {})  # filled together by _lowered, or left empty
+    if future.done() or not thread:
         return False
     try:
         os.setpriority(os.PRIO_PROCESS, thread["id"], thread["nice"])

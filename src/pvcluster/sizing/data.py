@@ -143,7 +143,7 @@ class SiteData:
     export_kind: str = "smp"  # smp, smp_rec or net_metering: what its exports earn
     rec_weight: float = 0.0  # the REC weight of its exports (the rule of its commissioning year)
     # (TimeGrid, hours): the typical days its pilot screening sizes on, clustered ahead by the run's process
-    # (pvcluster.sizing.periods.pilot_screening_periods); None: clustered where the site is sized
+    # (pilot_screening_periods, below); None: clustered where the site is sized
     screening_periods: tuple | None = None
 
     def __post_init__(self):

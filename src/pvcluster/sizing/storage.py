@@ -132,12 +132,16 @@ def daily_cycle_cost(charge: np.ndarray, discharge: np.ndarray, soc: np.ndarray,
     eta, usable = one_way_efficiency(s), usable_fraction(s)
     p = usable / (usable + eta)
     days = len(charge) // steps_per_day
-    shape = (days, steps_per_day)
-    held = np.cumsum(soc[:days * steps_per_day].reshape(shape), axis=1) - soc[:days * steps_per_day].reshape(shape)
+
+    def by_day(a: np.ndarray) -> np.ndarray:  # whole days only, one row each
+        return a[:days * steps_per_day].reshape(days, steps_per_day)
+
+    soc_by_day = by_day(soc)
+    held = np.cumsum(soc_by_day, axis=1) - soc_by_day
     # a cycle charging at step i and discharging at j > i costs ch_i - eta H_i + eta H_j + eta^2 dis_j, with
     # H_k the day's soc costs before step k (the state eta P is held over steps i..j-1)
-    start = charge[:days * steps_per_day].reshape(shape) - eta * held
-    end = eta * held + eta ** 2 * discharge[:days * steps_per_day].reshape(shape)
+    start = by_day(charge) - eta * held
+    end = eta * held + eta ** 2 * by_day(discharge)
     before = np.minimum.accumulate(start, axis=1)[:, :-1]  # the cheapest start before each step
     cycle = (before + end[:, 1:]).min(axis=1) if steps_per_day > 1 else np.zeros(days)
     return p * (power + energy * eta / usable + float(np.minimum(cycle, 0.0).sum()))
