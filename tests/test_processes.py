@@ -346,9 +346,10 @@ def test_a_sizing_worker_collects_dropped_models_only_before_building_more(monke
         gc.enable()
 
 
-def test_a_worker_that_imported_the_later_modules_goes_back_first():
+def test_a_worker_that_imported_the_later_modules_goes_back_first(monkeypatch):
     # the sizing gives its workers back in its own order; one that prepare() already had import the run's
     # later modules goes first, so the next stage's first job goes to it, not to one still importing
+    monkeypatch.setattr(processes, "usable_cores", lambda: 3)  # room for both
     with processes.prestarted_workers(2, warm=("json",)):
         first, second = (processes.take_worker(spare_only=True) for _ in range(2))
         processes.prepare(second)
@@ -358,6 +359,25 @@ def test_a_worker_that_imported_the_later_modules_goes_back_first():
         taken = [processes.take_worker(spare_only=True) for _ in range(2)]
         processes.give_back(taken)  # none prepared: the order given
         assert processes._SPARE == taken
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3])
+def test_the_run_keeps_no_more_idle_workers_than_cores_besides_its_own(monkeypatch, cores):
+    """Given back, workers beyond the cores this process leaves (it works beside them) are stopped, the
+    prepared one kept first; a worker still idle in the run counts."""
+    monkeypatch.setattr(processes, "usable_cores", lambda: cores)
+    with processes.prestarted_workers(3, warm=("json",)):
+        first, second = (processes.take_worker(spare_only=True) for _ in range(2))
+        (idle,) = processes._SPARE  # the third, never taken: it counts against the room
+        processes.prepare(second)
+        processes.give_back([first, second])
+        kept = [second, first][:max(cores - 2, 0)]
+        assert processes._SPARE == [idle, *kept]
+        for w in (first, second):
+            if w not in kept:
+                w[1].join(timeout=5)
+                assert not w[1].is_alive()  # stopped, not left idle
+        assert processes.run_jobs([(operator.add, ("x", "y"))] * 3) == ["xy"] * 3
 
 
 # --- a run's workers do not outlive it ------------------------------------------------------------

@@ -857,11 +857,13 @@ def test_pdlp_is_ipx_on_pyomos_own_interface():
     assert solver_options(settings, False, solver=Highs()) == {"random_seed": 0, "solver": "ipm", "run_crossover": "on"}
 
 
-def test_prestarted_workers_are_taken_by_the_sizing_given_back_and_stopped_at_the_end():
+def test_prestarted_workers_are_taken_by_the_sizing_given_back_and_stopped_at_the_end(monkeypatch):
     import multiprocessing as mp
 
+    from pvcluster import processes
     from pvcluster.sizing import cluster
 
+    monkeypatch.setattr(processes, "usable_cores", lambda: 4)  # room for the three (see give_back)
     sites = list(_two_sites(n_days=2).values())
     with cluster.prestarted_workers(3, warm=("json",)):  # a later use named: the sizing gives them back
         started = [proc for _, proc in cluster._SPARE]

@@ -5,8 +5,9 @@ worker spends about 1.5 s importing Python, numpy and Pyomo before it can work, 
 :func:`prestarted_workers` starts the workers when the run begins: they import while the weather,
 demand and generation stages run in this process (which use one core). Once the sizing has its
 results it gives its workers back (:func:`give_back`): each drops what it held and imports the modules
-the run named for what comes next, while this process prices the projects. The report then draws its
-figures on them and in this process together (:func:`run_jobs`). Nothing outlives the run: on leaving
+the run named for what comes next, while this process prices the projects; no more are kept than
+there are cores besides this process's. The report then draws its figures on them and in this process
+together (:func:`run_jobs`). Nothing outlives the run: on leaving
 the block every worker is stopped.
 
 While the workers compute, this process may do work of its own beside them at a lower priority
@@ -45,7 +46,7 @@ from typing import Any, Callable
 STOP_GRACE_S = 0.05
 
 __all__ = ["prestarted_workers", "take_worker", "prepare", "give_back", "end_workers", "run_jobs", "start_jobs", "Jobs",
-           "spawn_worker", "can_start_workers", "beside_workers", "hurry"]
+           "spawn_worker", "can_start_workers", "beside_workers", "hurry", "usable_cores"]
 
 #: Objects a released worker may hold frozen (its own and what its states left, uncollected) before it
 #: collects them after all: about two full-year site models (see ``release`` in :func:`_worker`).
@@ -310,27 +311,42 @@ def prepare(worker) -> None:
             _PREPARED.add(id(worker[0]))
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity on Linux), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def give_back(workers: list) -> None:
     """Return idle ``workers`` (none may have a message unanswered) to the run: each drops its state and
-    imports what the run named for later (``warm``). Workers the run did not start, and all of them when
-    the run named no later use (``compute`` alone: nothing follows the sizing in a worker), are stopped
-    instead, with what they hold: a worker still dropping a full-year model (0.4 s) when the run ends
-    would be ended before it left its loop (see :data:`STOP_GRACE_S`)."""
+    imports what the run named for later (``warm``). The run keeps no more idle workers than there are
+    cores besides this process's (:func:`usable_cores`), which works beside them: on two cores one
+    worker and this process keep both busy, and a second worker would only import matplotlib and
+    pandas (0.9 s of CPU) and drop a model, on cores the others need (README, "Levers for the default
+    run"). Those that imported the modules already (:func:`prepare`) are kept first. Workers the run
+    did not start, those beyond that number, and all of them when the run named no later use
+    (``compute`` alone: nothing follows the sizing in a worker), are stopped instead, with what they
+    hold: a worker still dropping a full-year model (0.4 s) when the run ends would be ended before it
+    left its loop (see :data:`STOP_GRACE_S`)."""
     keep = []
     started, modules = _later_use()
     if modules:
-        for w in workers:
-            if w in started and w[1].is_alive():
-                try:
-                    w[0].send(("release", (modules,)))
-                except (BrokenPipeError, OSError):
-                    continue
-                keep.append(w)
+        with _SPARE_LOCK:
+            # those that imported the modules already first: the next stage's first job goes to them at
+            # once, where the send to a worker still importing (0.9 s for matplotlib and pandas) blocks
+            # until it reads, and a worker after it waited as long
+            candidates = sorted((w for w in workers if w in started and w[1].is_alive()),
+                                key=lambda w: id(w[0]) not in _PREPARED)
+            room = usable_cores() - 1 - sum(w in started for w in _SPARE)
+        for w in candidates[:max(room, 0)]:
+            try:
+                w[0].send(("release", (modules,)))
+            except (BrokenPipeError, OSError):
+                continue
+            keep.append(w)
     with _SPARE_LOCK:
-        # those that imported the modules already (prepare) first: the next stage's first job goes to them
-        # at once, where the send to a worker still importing (0.9 s for matplotlib and pandas) blocks
-        # until it reads, and a worker after it waited as long (README, "Levers for the default run")
-        keep.sort(key=lambda w: id(w[0]) not in _PREPARED)
         _PREPARED.difference_update(id(w[0]) for w in workers)
         _SPARE.extend(keep)
     end_workers([w for w in workers if w not in keep])

@@ -11,18 +11,11 @@ takes the study down.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable
 
 from pvcluster.errors import InputError, Problem
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+from pvcluster.processes import usable_cores
 
 
 def run_on_dask(bundle, base, design: str, rows: list, sink: Callable[[list[dict]], None], *, scheduler: str | None,
@@ -45,7 +38,7 @@ def run_on_dask(bundle, base, design: str, rows: list, sink: Callable[[list[dict
                                      headline="cannot reach the scheduler") from None
                 say(f"Dask scheduler {scheduler}: {len(client.scheduler_info()['workers'])} workers")
             else:
-                n = workers or _cores()
+                n = workers or usable_cores()
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None)
                 client = Client(cluster)
