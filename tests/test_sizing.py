@@ -992,6 +992,61 @@ def test_a_sizing_on_workers_clusters_the_screening_days_here_and_the_worker_use
     assert not clustered and there.screening["enrolled"] == ["hall", "pool"]
 
 
+def test_a_sizing_on_workers_screens_a_pilot_site_first_on_an_idle_worker(monkeypatch):
+    # the screening is a job of its own, sent before any site, and the site is sized later (here on the other
+    # worker, or the same) with the enrollment it decided, reported as the site's own: the same answer as
+    # the screening inside the site's model in this process
+    from dataclasses import replace
+
+    from pvcluster.sizing import cluster
+
+    hours = np.arange(8760)
+    summer = ((hours // 24 >= 151) & (hours // 24 < 243)).astype(float)
+    cands = (PilotCandidate("hall", np.full(8760, 1.0), 150.0, 300_000.0),
+             PilotCandidate("pool", 3.0 * summer, 150.0, 250_000.0))
+    s = site(load=np.full(8760, 2.0), prices=np.full(8760, 100.0), pilot=cands,
+             storage_energy_capex_krw_per_kwh=1e6, discount_rate_fraction=0.0)
+    sites = [s, replace(s, name="u", pilot=(), load_kw=np.full(8760, 3.0))]
+    settings = SolverSettings(screening_days=6)
+    sent = []
+    send = cluster._Pool._send
+    monkeypatch.setattr(cluster._Pool, "_send", lambda self, conn, message: sent.append(message) or send(self, conn, message))
+    two = solve_decomposed(sites, 0.0, settings, processes=2)
+    jobs = [(command, args[0]) for command, args in sent if command in ("screen", "add_and_solve")]
+    assert [(command, x.name) for command, x in jobs][0] == ("screen", "t") and len(jobs) == 3
+    sized = next(x for command, x in jobs if command == "add_and_solve" and x.name == "t")
+    assert sized.pilot_enrollment == (True, True) and sized.pilot_screening["enrolled"] == ["hall", "pool"]
+    one = solve_decomposed(sites, 0.0, settings, processes=1)
+    assert two.objective_krw == pytest.approx(one.objective_krw, rel=1e-12)
+    reported = [x.sites["t"].extra["pilot_screening"] for x in (two, one)]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in reported][0] == \
+        {k: v for k, v in reported[1].items() if k != "seconds"}
+    assert two.sites["t"].extra["enrolled"] == ["hall", "pool"]
+
+
+def test_a_site_screened_ahead_keeps_the_data_as_given():
+    # a model built from data screened on another worker reports that screening, and its input is the data
+    # before screening (what a study's next case compares its target against)
+    from dataclasses import replace
+
+    from pvcluster.sizing.solve import SiteModel, screened_enrollment
+
+    hours = np.arange(8760)
+    cands = (PilotCandidate("hall", np.full(8760, 1.0), 150.0, 300_000.0),
+             PilotCandidate("gym", np.full(8760, 1.0), 150.0, 600_000.0))
+    s = site(load=np.full(8760, 2.0) + (hours % 24 == 12), prices=np.full(8760, 100.0), pilot=cands,
+             storage_energy_capex_krw_per_kwh=1e6, discount_rate_fraction=0.0)
+    settings = SolverSettings(screening_days=6)
+    enrolled, info = screened_enrollment(s, settings)
+    assert enrolled == (True, False) and info["enrolled"] == ["hall"]
+    ahead = SiteModel(replace(s, pilot_enrollment=enrolled, pilot_screening=info), settings)
+    here = SiteModel(s, settings)
+    assert ahead.screening is info
+    assert ahead.input.pilot_enrollment is None and ahead.input.pilot_screening is None
+    assert ahead.data.pilot_enrollment == here.data.pilot_enrollment == (True, False)
+    assert ahead.solve()[1] == pytest.approx(here.solve()[1], rel=1e-12)
+
+
 class _Conn:
     """A worker's pipe that answers every message "ok" (for a pool that starts no process)."""
 

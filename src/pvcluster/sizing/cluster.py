@@ -237,6 +237,13 @@ class _Sites:
             self.dropped += 1
         return {s.name: (tc.name, cost, capex)}
 
+    def screen(self, s: SiteData) -> tuple[tuple[bool, ...], dict]:
+        """``s``'s pilot enrollment screened on typical days, and the screening's report
+        (:func:`pvcluster.sizing.solve.screened_enrollment`), for a site another worker may size."""
+        from pvcluster.sizing.solve import screened_enrollment
+
+        return screened_enrollment(s, self.settings)
+
     def _room(self) -> None:
         """Before a site is built: the dropped models collected if there are too many (see ``own_process``)."""
         if self.collect and self.dropped >= self.COLLECT_EVERY:
@@ -295,6 +302,7 @@ class _Pool:
         # site goes to the first worker that falls idle (first_solve), which keeps the workers busy
         # together whatever the guess misses (a storage that pricing rules out, a screened pilot)
         self.order = sorted(sites, key=lambda s: -_weight(s, settings))
+        self.settings = settings
         self.local = None
         self.conns = []
         self.procs = []
@@ -349,17 +357,31 @@ class _Pool:
 
     def first_solve(self, price: float) -> dict[str, tuple[str, float, float]]:
         """Solve every site once at ``price``: each worker is sent the next site when it falls idle and
-        keeps that site's model for later prices (in this process: all of them, in order)."""
+        keeps that site's model for later prices (in this process: all of them, in order).
+
+        A site whose pilot enrollment is screened on typical days (:func:`screens_pilot`) is screened
+        first, as a job of its own (:meth:`_Sites.screen`) on the first idle
+        worker, and sized later with that enrollment: the screening (0.3-0.4 s for the default county)
+        then falls on the worker whose chain of sites is shorter, not on the county's (README, "Levers
+        for the default run"). Until its screening is back a site waits, and the next one goes first."""
         if self.local is not None:
             return self.local.solve(price)
         from multiprocessing.connection import wait
 
-        queue, idle, busy, out = list(self.order), list(self.conns), set(), {}
+        # (kind, data): "screen" jobs first, then the sites; a site screened ahead waits for its screening
+        queue = [("screen", s) for s in self.order if screens_pilot(s, self.settings)]
+        queue += [("site", s) for s in self.order]
+        unscreened = {s.name for _, s in queue[:len(queue) - len(self.order)]}
+        idle, busy, out = list(self.conns), {}, {}
         while queue or busy:
-            while queue and idle:
+            while idle and (k := next((k for k, (kind, s) in enumerate(queue)
+                                       if kind == "screen" or s.name not in unscreened), None)) is not None:
                 c = idle.pop(0)
-                self._send(c, ("add_and_solve", (queue.pop(0), price)))
-                busy.add(c)
+                busy[c] = kind, s = queue.pop(k)
+                if kind == "screen":
+                    self._send(c, ("screen", (s,)))
+                else:
+                    self._send(c, ("add_and_solve", (s, price)))
             for c in wait(list(busy), timeout=0.5) or list(busy):
                 try:
                     ready = c.poll()
@@ -367,8 +389,15 @@ class _Pool:
                     ready = True
                 proc = self.procs[self.conns.index(c)]
                 if ready or not proc.is_alive():
-                    out.update(self._receive(c))
-                    busy.discard(c)
+                    value = self._receive(c)
+                    kind, s = busy.pop(c)
+                    if kind == "screen":
+                        enrolled, info = value
+                        k = next(k for k, (kind, x) in enumerate(queue) if kind == "site" and x.name == s.name)
+                        queue[k] = "site", replace(s, pilot_enrollment=enrolled, pilot_screening=info)
+                        unscreened.discard(s.name)
+                    else:
+                        out.update(value)
                     idle.append(c)
                     if not queue and busy:  # no site left for it while another sizes: it imports what
                         _processes.prepare((c, proc))  # the run gives it back for (the report's figures)

@@ -145,6 +145,9 @@ class SiteData:
     # (TimeGrid, hours): the typical days its pilot screening sizes on, clustered ahead by the run's process
     # (pilot_screening_periods, below); None: clustered where the site is sized
     screening_periods: tuple | None = None
+    # what the screening that decided pilot_enrollment reports, where a sizing on workers screened the site
+    # on the first idle one, ahead of its year (pvcluster.sizing.cluster); the site's model reports it as its own
+    pilot_screening: dict | None = None
 
     def __post_init__(self):
         if self.time is None:

@@ -91,8 +91,9 @@ class SiteModel:
 
     def __init__(self, s: SiteData, settings: SolverSettings, *, elastic: bool = False):
         t0 = time.perf_counter()
-        self.screening = None
-        self.input = s  # the data as given (before pilot screening)
+        self.screening = s.pilot_screening  # a screening done ahead, on another worker (see screened_enrollment)
+        # the data as given (before pilot screening)
+        self.input = s if s.pilot_screening is None else replace(s, pilot_enrollment=None, pilot_screening=None)
         if screens_pilot(s, settings):
             s, self.screening = screen_pilot(s, settings)
         if settings.solver == "auto":
@@ -495,8 +496,14 @@ def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]
     On the default county site this took 8.9 s in all, against 44.6 s (7 nodes) for branch and
     bound on the full year (``screening_days = 0``), with the same enrollment and objective.
     """
-    from dataclasses import replace
+    enrolled, info = screened_enrollment(s, settings)
+    return replace(s, pilot_enrollment=enrolled), info
 
+
+def screened_enrollment(s: SiteData, settings: SolverSettings) -> tuple[tuple[bool, ...], dict]:
+    """The pilot enrollment :func:`screen_pilot` decides for ``s``, and what the screening reports
+    (``pilot_screening``: typical days, objective, seconds, nodes, the enrolled candidates). A sizing on
+    workers runs it as a job of its own, ahead of the site (:class:`pvcluster.sizing.cluster._Pool`)."""
     grid, hours = pilot_screening_periods(s, settings)
     small = s.on_grid(grid, hours, rescale=True)  # the candidates' yearly energy, as on typical days
     t0 = time.perf_counter()
@@ -507,7 +514,7 @@ def screen_pilot(s: SiteData, settings: SolverSettings) -> tuple[SiteData, dict]
     info = {"typical_days": settings.screening_days, "objective_krw": cost, "seconds": time.perf_counter() - t0,
             "branch_and_bound_nodes": site.nodes,
             "enrolled": [f.name for f, e in zip(s.pilot, enrolled) if e]}
-    return replace(s, pilot_enrollment=enrolled), info
+    return enrolled, info
 
 
 def extract(m: pyo.Block, s: SiteData, technologies, objective: str) -> SiteSolution:
