@@ -1401,3 +1401,25 @@ def test_the_model_cache_keeps_no_more_than_a_default_run_holds():
     cache.max_steps = 192
     solve_decomposed(sites, 0.0, SETTINGS, processes=1, models=cache)
     assert len(cache.models) == 2 and cache.built == 2
+
+
+def test_has_integers_reads_each_variables_domain():
+    import pyomo.core as pyo
+
+    from pvcluster.sizing.solve import has_integers
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), within=pyo.NonNegativeReals)
+    m.y = pyo.Var(bounds=(0, 5))
+    assert not has_integers(m)
+    m.x[2].domain = pyo.Binary  # one index made binary (as branch and bound does)
+    assert has_integers(m)
+    m.x[2].domain = pyo.UnitInterval
+    m.z = pyo.Var(within=pyo.NonNegativeIntegers)
+    assert has_integers(m)
+    m.z.domain = pyo.Reals
+    m.b = pyo.Block()
+    m.b.w = pyo.Var(within=pyo.Integers)
+    assert has_integers(m)
+    m.b.deactivate()  # variables of an inactive block do not count
+    assert not has_integers(m)

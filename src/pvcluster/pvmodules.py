@@ -14,6 +14,7 @@ def _cec_modules() -> pd.DataFrame:
     return pvlib.pvsystem.retrieve_sam("CECMod")
 
 
+@lru_cache(maxsize=1)
 def module_names() -> frozenset[str]:
     return frozenset(_cec_modules().columns)
 
