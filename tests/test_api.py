@@ -114,7 +114,9 @@ def test_the_p_values_thread_imports_the_reports_modules_only_while_the_run_does
 
     import pvcluster.weather
 
-    monkeypatch.setattr(pvcluster.generation, "with_exceedance", lambda scenario, weather, first_year: "generation")
+    asked = []  # beside the workers the fleet's years run on this one thread (see _ensemble_then_import)
+    monkeypatch.setattr(pvcluster.generation, "with_exceedance",
+                        lambda scenario, weather, first_year, threads=2: asked.append(threads) or "generation")
     monkeypatch.setattr(pvcluster.weather, "with_ensemble", lambda scenario, weather: "weather")
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)  # (a caller with pyplot: never)
@@ -123,3 +125,4 @@ def test_the_p_values_thread_imports_the_reports_modules_only_while_the_run_does
         event.set()
     assert _ensemble_then_import(None, None, None, ("colorsys",), event) == ("weather", "generation")
     assert ("colorsys" in sys.modules) is not waited
+    assert asked == [1]

@@ -168,7 +168,9 @@ def _ensemble_then_import(scenario: Scenario, weather, first_year, modules: tupl
     from pvcluster.weather import with_ensemble
 
     weather = with_ensemble(scenario, weather)  # the run built the main year alone before the sizing
-    generation = with_exceedance(scenario, weather, first_year)
+    # one thread: the workers hold the cores, and a pool's threads would keep this thread's lower priority
+    # after hurry() gives it its own back
+    generation = with_exceedance(scenario, weather, first_year, threads=1)
     if "matplotlib.pyplot" not in sys.modules and not (waited_for is not None and waited_for.is_set()):
         for module in modules:
             importlib.import_module(module)

@@ -209,7 +209,7 @@ def orientation_classes(roofs: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 def _fleet_ensemble_mwh(weather: Weather, roofs: pd.DataFrame, system: RooftopSystem,
-                        villages: list[str]) -> np.ndarray:
+                        villages: list[str], threads: int = 2) -> np.ndarray:
     """Each village's fleet energy in every ensemble year, shape (years, villages).
 
     A roof's energy in an ensemble year is its energy in the main year (``roofs["annual_kwh"]``) times
@@ -228,7 +228,7 @@ def _fleet_ensemble_mwh(weather: Weather, roofs: pd.DataFrame, system: RooftopSy
         _, group_kwh = fleet_annual_kwh_by_year(
             weather.ensemble, roofs["tilt_deg"].to_numpy(), roofs["azimuth_deg"].to_numpy(),
             roofs["capacity_kwp"].to_numpy(), roofs["shading_fraction"].to_numpy(), system,
-            groups=_group_codes(roofs, villages), n_groups=len(villages) * n_cls)
+            groups=_group_codes(roofs, villages), n_groups=len(villages) * n_cls, threads=threads)
         out = []
         for year_kwh in group_kwh:
             groups = year_kwh / 1000.0
@@ -237,7 +237,7 @@ def _fleet_ensemble_mwh(weather: Weather, roofs: pd.DataFrame, system: RooftopSy
 
     # energy per kWp of each class, the main year first, then the ensemble's years
     per_kwp, _ = fleet_annual_kwh_by_year((weather, *weather.ensemble), reps["tilt_deg"], reps["azimuth_deg"],
-                                          np.ones(len(reps)), reps["shading_fraction"], system)
+                                          np.ones(len(reps)), reps["shading_fraction"], system, threads=threads)
     main = per_kwp[0]
     # energy of each village's roofs in each class in the main year (kWh)
     energy = np.zeros((len(villages), len(reps)))
@@ -249,20 +249,23 @@ def _fleet_ensemble_mwh(weather: Weather, roofs: pd.DataFrame, system: RooftopSy
     return np.asarray(out).reshape(n_years, len(villages))
 
 
-def with_exceedance(scenario, weather: Weather, generation: Generation) -> Generation:
-    """``generation`` (built with ``exceedance=False``) with the P50/P90/P99 of every system."""
+def with_exceedance(scenario, weather: Weather, generation: Generation, threads: int = 2) -> Generation:
+    """``generation`` (built with ``exceedance=False``) with the P50/P90/P99 of every system; ``threads``:
+    the rooftop fleet's years on that many threads (1 beside a run's busy workers, where more would only
+    compete for their cores)."""
     villages = [v.name for v in scenario.villages]
     ex = _exceedance(scenario, weather, generation.plant, generation.plant_result, generation.roofs,
-                     rooftop_system(scenario), villages, generation.rooftops)
+                     rooftop_system(scenario), villages, generation.rooftops, threads)
     return replace(generation, exceedance=ex)
 
 
-def _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops) -> dict[str, Exceedance]:
+def _exceedance(scenario, weather, plant, plant_result, roofs, system, villages, rooftops,
+                threads: int = 2) -> dict[str, Exceedance]:
     """P50/P90/P99 of each system over the weather ensemble (empty without an ensemble)."""
     if len(weather.ensemble) < 2:
         return {}
     plant_mwh = tracker_plant_annual_mwh(weather.ensemble, plant)  # tracker_plant year by year, vectorized
-    village_mwh = _fleet_ensemble_mwh(weather, roofs, system, villages)
+    village_mwh = _fleet_ensemble_mwh(weather, roofs, system, villages, threads)
     pv = scenario.facts.pv
     measured = scenario.weather.source == "file"  # then the file's own year is the P50
 
