@@ -213,3 +213,24 @@ def test_validate_checks_each_meter_against_its_class_and_peak():
     # an unknown tariff class, with a suggestion
     r = _cli("validate", "--set", 'villages.0.household_tariff="residential_lo"')
     assert r.returncode == 2 and "did you mean 'residential_low'" in r.stderr
+
+
+def test_the_command_exits_with_mains_code_its_objects_frozen(monkeypatch):
+    # the pvcluster command (entry) freezes what the run left out of the final collection, then exits
+    # with main's code; the console script and python -m pvcluster go through it
+    import gc
+    import tomllib
+
+    from pvcluster import cli
+
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    before = gc.get_freeze_count()
+    try:
+        with pytest.raises(SystemExit) as exc:
+            cli.entry()
+        assert exc.value.code == 3 and gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["pvcluster"] == "pvcluster.cli:entry"
+    assert "entry()" in (ROOT / "src" / "pvcluster" / "__main__.py").read_text()

@@ -1,3 +1,3 @@
-from pvcluster.cli import main
+from pvcluster.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -385,5 +385,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def entry() -> None:
+    """The ``pvcluster`` command (and ``python -m pvcluster``): :func:`main`, then exit with its code.
+
+    Every object is frozen out of Python's cyclic collector first (``gc.freeze``): the interpreter's
+    teardown collected once more over the millions of objects a run leaves (pandas, matplotlib, pvlib,
+    the run's tables), 0.42-0.60 s after the run had printed its answer, against 0.07-0.10 s frozen
+    (README, "Levers for the default run"). Exit handlers still run; the memory goes back to the system at
+    exit either way. Not in :func:`main`, which a script or a test may call and go on."""
+    import gc
+
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()
