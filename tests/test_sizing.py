@@ -961,6 +961,17 @@ def test_pilot_screening_on_typical_days_matches_branch_and_bound_on_the_year():
     assert exact.solution().extra["enrolled"] == ["hall", "pool"]
 
 
+def _hall_and_pool_site() -> SiteData:
+    """A full-year site whose screening enrolls both candidates: the hall all year, the pool in summer
+    (see the test above)."""
+    hours = np.arange(8760)
+    summer = ((hours // 24 >= 151) & (hours // 24 < 243)).astype(float)
+    cands = (PilotCandidate("hall", np.full(8760, 1.0), 150.0, 300_000.0),
+             PilotCandidate("pool", 3.0 * summer, 150.0, 250_000.0))
+    return site(load=np.full(8760, 2.0), prices=np.full(8760, 100.0), pilot=cands,
+                storage_energy_capex_krw_per_kwh=1e6, discount_rate_fraction=0.0)
+
+
 def test_a_sizing_on_workers_clusters_the_screening_days_here_and_the_worker_uses_them(monkeypatch):
     # the coordinator clusters a screened site's typical days in its own process (where scipy imports
     # without Pyomo's import hook) and sends them with the site's data; the worker's screening takes them
@@ -971,12 +982,7 @@ def test_a_sizing_on_workers_clusters_the_screening_days_here_and_the_worker_use
     from pvcluster.sizing.data import pilot_screening_periods, screens_pilot
     from pvcluster.sizing.solve import SiteModel
 
-    hours = np.arange(8760)
-    summer = ((hours // 24 >= 151) & (hours // 24 < 243)).astype(float)
-    cands = (PilotCandidate("hall", np.full(8760, 1.0), 150.0, 300_000.0),
-             PilotCandidate("pool", 3.0 * summer, 150.0, 250_000.0))
-    s = site(load=np.full(8760, 2.0), prices=np.full(8760, 100.0), pilot=cands,
-             storage_energy_capex_krw_per_kwh=1e6, discount_rate_fraction=0.0)
+    s = _hall_and_pool_site()
     settings = SolverSettings(screening_days=6)
     assert screens_pilot(s, settings) and not screens_pilot(s, replace(settings, screening_days=0))
     grid, steps = pilot_screening_periods(s, settings)
@@ -1000,12 +1006,7 @@ def test_a_sizing_on_workers_screens_a_pilot_site_first_on_an_idle_worker(monkey
 
     from pvcluster.sizing import cluster
 
-    hours = np.arange(8760)
-    summer = ((hours // 24 >= 151) & (hours // 24 < 243)).astype(float)
-    cands = (PilotCandidate("hall", np.full(8760, 1.0), 150.0, 300_000.0),
-             PilotCandidate("pool", 3.0 * summer, 150.0, 250_000.0))
-    s = site(load=np.full(8760, 2.0), prices=np.full(8760, 100.0), pilot=cands,
-             storage_energy_capex_krw_per_kwh=1e6, discount_rate_fraction=0.0)
+    s = _hall_and_pool_site()
     sites = [s, replace(s, name="u", pilot=(), load_kw=np.full(8760, 3.0))]
     settings = SolverSettings(screening_days=6)
     sent = []
