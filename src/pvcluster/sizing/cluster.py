@@ -370,8 +370,8 @@ class _Pool:
 
         # (kind, data): "screen" jobs first, then the sites; a site screened ahead waits for its screening
         queue = [("screen", s) for s in self.order if screens_pilot(s, self.settings)]
+        unscreened = {s.name for _, s in queue}
         queue += [("site", s) for s in self.order]
-        unscreened = {s.name for _, s in queue[:len(queue) - len(self.order)]}
         idle, busy, out = list(self.conns), {}, {}
         while queue or busy:
             while idle and (k := next((k for k, (kind, s) in enumerate(queue)
